@@ -1,0 +1,85 @@
+"""Events: what an edge rule reports to the hub."""
+
+import base64
+import hashlib
+import uuid
+from datetime import datetime
+
+from pydantic import AwareDatetime, Field, field_serializer, field_validator, model_validator
+
+from hwarang.domain.base import DomainModel
+from hwarang.domain.detection import BoundingBox
+from hwarang.domain.enums import ObjectClass, RuleKind
+from hwarang.domain.geopoint import GeoPoint
+
+_EVENT_NAMESPACE = uuid.UUID("6f1c8e0a-4b7e-5d0e-9a3c-68776172616e")
+
+
+def stable_event_id(camera_id: str, rule_name: str, track_id: int, first_seen: datetime) -> uuid.UUID:
+    """The same rule firing on the same track always yields the same id (so replays de-duplicate)."""
+    key = f"{camera_id}|{rule_name}|{track_id}|{first_seen.isoformat()}"
+    return uuid.uuid5(_EVENT_NAMESPACE, key)
+
+
+class SnapshotRef(DomainModel):
+    """A JPEG snapshot stored by the SHA-256 of its bytes."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    content_type: str = "image/jpeg"
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+
+
+class Event(DomainModel):
+    """A rule fired on a tracked object at a camera."""
+
+    id: uuid.UUID
+    camera_id: str
+    center_id: str
+    sido_code: str = Field(pattern=r"^\d{2}$")
+    sigungu_code: str = Field(pattern=r"^\d{5}$")
+    occurred_at: AwareDatetime
+    object_class: ObjectClass
+    confidence: float = Field(ge=0.0, le=1.0)
+    box: BoundingBox
+    track_id: int
+    rule: RuleKind
+    rule_name: str = Field(min_length=1, description="The configured rule's name, e.g. 'fence-north'.")
+    direction: str | None = Field(default=None, description="Line crossing direction ('in' or 'out').")
+    dwell_s: float | None = Field(default=None, ge=0.0, description="Seconds in zone, when the rule measures it.")
+    geo: GeoPoint | None = None
+    snapshot: SnapshotRef | None = None
+    frame_index: int = Field(ge=0)
+    exercise: bool = Field(default=False, description="True for events caused by an exercise inject.")
+
+
+class EventMessage(DomainModel):
+    """What travels on the bus: an event and, optionally, its snapshot bytes."""
+
+    event: Event
+    snapshot_jpeg: bytes | None = None
+
+    @field_serializer("snapshot_jpeg", when_used="json")
+    def _encode_snapshot(self, value: bytes | None) -> str | None:
+        return None if value is None else base64.b64encode(value).decode("ascii")
+
+    @field_validator("snapshot_jpeg", mode="before")
+    @classmethod
+    def _decode_snapshot(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return base64.b64decode(value, validate=True)
+            except ValueError as exc:
+                raise ValueError(f"snapshot_jpeg is not valid base64: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _check_snapshot(self) -> "EventMessage":
+        ref = self.event.snapshot
+        if self.snapshot_jpeg is not None:
+            if ref is None:
+                raise ValueError("snapshot bytes sent without event.snapshot reference")
+            digest = hashlib.sha256(self.snapshot_jpeg).hexdigest()
+            if digest != ref.sha256:
+                raise ValueError(f"snapshot bytes hash {digest} does not match event.snapshot.sha256 {ref.sha256}")
+        return self

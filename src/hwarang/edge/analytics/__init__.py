@@ -1,0 +1,1 @@
+"""Video analytics: motion gate, detectors, tracker, rules, and the per-camera pipeline."""

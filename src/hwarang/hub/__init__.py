@@ -1,0 +1,1 @@
+"""Hub (situation room): ingest, incidents, users, store."""

@@ -1,0 +1,13 @@
+"""Exception base of the hub."""
+
+
+class HubError(Exception):
+    """Base of every hub failure."""
+
+
+class StoreError(HubError):
+    """The database cannot be reached, migrated or written."""
+
+
+class IngestError(HubError):
+    """A message could not be ingested (invalid, or its evidence is inconsistent)."""
