@@ -1,6 +1,7 @@
 """In-memory bus for the embedded deployment: one retained stream, de-duplication, durable consumers."""
 
 import asyncio
+import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -237,9 +238,7 @@ class MemoryBus:
     async def _wait(self, timeout_s: float) -> None:
         cond = self._condition()
         async with cond:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(cond.wait(), timeout=timeout_s)
-            except TimeoutError:
-                pass
         if self._closed:
             raise BusError("bus is closed")

@@ -11,3 +11,9 @@ class DomainModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     schema_version: int = SCHEMA_VERSION
+
+
+class ValueModel(BaseModel):
+    """Immutable value nested inside a versioned model (a box, a position, a reference)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)

@@ -2,11 +2,11 @@
 
 from pydantic import Field, model_validator
 
-from hwarang.domain.base import DomainModel
+from hwarang.domain.base import DomainModel, ValueModel
 from hwarang.domain.enums import ObjectClass
 
 
-class BoundingBox(DomainModel):
+class BoundingBox(ValueModel):
     """A pixel box, (x1, y1) top-left and (x2, y2) bottom-right."""
 
     x1: float
@@ -41,4 +41,6 @@ class Track(DomainModel):
     track_id: int
     camera_id: str
     object_class: ObjectClass
-    path: tuple[tuple[float, float], ...] = Field(default=(), description="Bottom-centre points, oldest first.")
+    path: tuple[tuple[float, float], ...] = Field(
+        default=(), description="Bottom-centre points, oldest first."
+    )

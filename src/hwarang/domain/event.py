@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, Field, field_serializer, field_validator, model_validator
 
-from hwarang.domain.base import DomainModel
+from hwarang.domain.base import DomainModel, ValueModel
 from hwarang.domain.detection import BoundingBox
 from hwarang.domain.enums import ObjectClass, RuleKind
 from hwarang.domain.geopoint import GeoPoint
@@ -21,7 +21,7 @@ def stable_event_id(camera_id: str, rule_name: str, track_id: int, first_seen: d
     return uuid.uuid5(_EVENT_NAMESPACE, key)
 
 
-class SnapshotRef(DomainModel):
+class SnapshotRef(ValueModel):
     """A JPEG snapshot stored by the SHA-256 of its bytes."""
 
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
@@ -46,7 +46,9 @@ class Event(DomainModel):
     rule: RuleKind
     rule_name: str = Field(min_length=1, description="The configured rule's name, e.g. 'fence-north'.")
     direction: str | None = Field(default=None, description="Line crossing direction ('in' or 'out').")
-    dwell_s: float | None = Field(default=None, ge=0.0, description="Seconds in zone, when the rule measures it.")
+    dwell_s: float | None = Field(
+        default=None, ge=0.0, description="Seconds in zone, when the rule measures it."
+    )
     geo: GeoPoint | None = None
     snapshot: SnapshotRef | None = None
     frame_index: int = Field(ge=0)
@@ -81,5 +83,7 @@ class EventMessage(DomainModel):
                 raise ValueError("snapshot bytes sent without event.snapshot reference")
             digest = hashlib.sha256(self.snapshot_jpeg).hexdigest()
             if digest != ref.sha256:
-                raise ValueError(f"snapshot bytes hash {digest} does not match event.snapshot.sha256 {ref.sha256}")
+                raise ValueError(
+                    f"snapshot bytes hash {digest} does not match event.snapshot.sha256 {ref.sha256}"
+                )
         return self

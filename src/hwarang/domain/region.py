@@ -12,7 +12,9 @@ RegionLevel = Literal["sido", "sigungu"]
 class Region(DomainModel):
     """A province-level unit (sido) or a local government inside one (sigungu)."""
 
-    code: str = Field(pattern=r"^\d{2}(\d{3})?$", description="Administrative code: 2 digits sido, 5 sigungu.")
+    code: str = Field(
+        pattern=r"^\d{2}(\d{3})?$", description="Administrative code: 2 digits sido, 5 sigungu."
+    )
     name: str = Field(min_length=1, description="Korean name, e.g. 서울특별시 or 중구.")
     level: RegionLevel
     parent_code: str | None = Field(default=None, description="Sido code of a sigungu; None for a sido.")

@@ -11,3 +11,7 @@ class StoreError(HubError):
 
 class IngestError(HubError):
     """A message could not be ingested (invalid, or its evidence is inconsistent)."""
+
+
+class ConflictError(HubError):
+    """The change conflicts with what is stored (e.g. a user name that already exists)."""

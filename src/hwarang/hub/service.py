@@ -1,15 +1,53 @@
 """The hub's application service: the one object the API and the ingest loop talk to.
 
-INTERFACE CONTRACT (filled in by the hub implementation; the API codes against these signatures).
 All methods are synchronous (SQLAlchemy sessions); async callers use ``asyncio.to_thread``.
+Every database failure surfaces as :class:`~hwarang.hub.errors.StoreError`.
 """
 
+import logging
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from hwarang.domain import Camera, Event, EventMessage, Incident, User
+from argon2 import PasswordHasher
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hwarang.domain import (
+    Camera,
+    Classification,
+    Event,
+    EventMessage,
+    Incident,
+    IncidentState,
+    ObjectClass,
+    RuleKind,
+    Severity,
+    User,
+)
+from hwarang.hub.audit import AuditEntry, add_audit, audit_from_row
+from hwarang.hub.errors import IngestError, StoreError
+from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.store.db import Database
+from hwarang.hub.store.mapping import (
+    camera_from_row,
+    camera_to_row,
+    event_from_row,
+    event_to_row,
+    incident_from_row,
+)
+from hwarang.hub.store.models import HUB_STATE_ID, AuditRow, CameraRow, EventRow, HubStateRow, IncidentRow
+from hwarang.hub.users import UserStore
+
+logger = logging.getLogger(__name__)
+
+INGEST_ACTOR = "system:ingest"
+_HIGH_CLASSES = frozenset({ObjectClass.PERSON, ObjectClass.VEHICLE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,51 +62,294 @@ class IngestResult:
 IncidentListener = Callable[[Incident], None]
 
 
+def severity_for(rule: RuleKind, object_class: ObjectClass) -> Severity:
+    """Initial severity: intrusion or crossing by a person or vehicle is high; unknown objects low."""
+    if object_class is ObjectClass.UNKNOWN:
+        return Severity.LOW
+    if rule in (RuleKind.ZONE_INTRUSION, RuleKind.LINE_CROSSING) and object_class in _HIGH_CLASSES:
+        return Severity.HIGH
+    return Severity.MEDIUM
+
+
+def incident_title(rule: RuleKind, object_class: ObjectClass, camera_label: str) -> str:
+    """E.g. ``"Zone intrusion · person · North gate"``."""
+    rule_label = rule.value.replace("_", " ").capitalize()
+    return f"{rule_label} · {object_class.value.replace('_', ' ')} · {camera_label}"
+
+
 class HubService:
-    """Persists events and incidents, authenticates users, and tells listeners about changes."""
+    """Persists events and incidents, authenticates users, and tells listeners about changes.
+
+    ``zone_for_sido`` maps a sido code to its exercise zone number (None: no zone recorded).
+    ``camera_names`` maps a camera id to a display name for incident titles; without it the
+    ``cameras`` table is consulted, and the camera id is used when no name is known.
+    ``password_hasher`` overrides argon2's default parameters (tests use cheap ones).
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        evidence: EvidenceStore,
+        *,
+        zone_for_sido: Callable[[str], int | None] | None = None,
+        camera_names: Callable[[str], str | None] | None = None,
+        password_hasher: PasswordHasher | None = None,
+    ) -> None:
+        self.database = database
+        self.evidence = evidence
+        self.users = UserStore(database, password_hasher)
+        self._zone_for_sido = zone_for_sido
+        self._camera_names = camera_names
+        self._listeners: list[IncidentListener] = []
+        self._listeners_lock = threading.Lock()
+
+    # -- ingest -----------------------------------------------------------------------------
 
     def ingest(self, message: EventMessage) -> IngestResult:
-        """Store the event (idempotent on event id) and its snapshot; create or update its incident."""
-        raise NotImplementedError
+        """Store the event (idempotent on event id) and its snapshot; create or update its incident.
+
+        Raises IngestError when the snapshot is inconsistent, StoreError when storage fails.
+        """
+        event = message.event
+        self._store_snapshot(message)
+        now = datetime.now(UTC)
+        try:
+            with self.database.session(write=True) as session:
+                if session.get(EventRow, event.id) is not None:
+                    logger.debug("event %s already stored", event.id)
+                    return IngestResult(event.id, duplicate=True, incident=None)
+                incident = self._create_incident(session, event, now)
+        except IntegrityError:
+            logger.info("event %s stored concurrently by another writer; treated as duplicate", event.id)
+            return IngestResult(event.id, duplicate=True, incident=None)
+        logger.info(
+            "event %s ingested as incident %s (seq %s, camera %s)",
+            event.id,
+            incident.id,
+            incident.seq,
+            event.camera_id,
+        )
+        self._notify(incident)
+        return IngestResult(event.id, duplicate=False, incident=incident)
+
+    def _store_snapshot(self, message: EventMessage) -> None:
+        if message.snapshot_jpeg is None:
+            return
+        ref = message.event.snapshot
+        if ref is None:
+            raise IngestError(f"event {message.event.id}: snapshot bytes sent without a snapshot reference")
+        try:
+            self.evidence.put_verified(message.snapshot_jpeg, ref.sha256)
+        except OSError as exc:
+            raise StoreError(
+                f"event {message.event.id}: cannot write snapshot {ref.sha256} "
+                f"under {self.evidence.root}: {exc}"
+            ) from exc
+
+    def _create_incident(self, session: Session, event: Event, now: datetime) -> Incident:
+        seq = self._next_seq(session)
+        row = IncidentRow(
+            id=uuid.uuid4(),
+            seq=seq,
+            title=incident_title(
+                event.rule, event.object_class, self._camera_label(session, event.camera_id)
+            ),
+            state=IncidentState.NEW.value,
+            severity=severity_for(event.rule, event.object_class).value,
+            classification=Classification.RESTRICTED.value,
+            object_class=event.object_class.value,
+            rule=event.rule.value,
+            camera_id=event.camera_id,
+            center_id=event.center_id,
+            sido_code=event.sido_code,
+            sigungu_code=event.sigungu_code,
+            zone_id=None if self._zone_for_sido is None else self._zone_for_sido(event.sido_code),
+            lat=None if event.geo is None else event.geo.lat,
+            lon=None if event.geo is None else event.geo.lon,
+            first_seen=event.occurred_at,
+            last_seen=event.occurred_at,
+            snapshot_sha256=None if event.snapshot is None else event.snapshot.sha256,
+            exercise=event.exercise,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        session.flush()
+        session.add(event_to_row(event, received_at=now, incident_id=row.id))
+        detail = {"seq": seq, "event_id": str(event.id), "severity": row.severity, "exercise": event.exercise}
+        add_audit(session, INGEST_ACTOR, "incident.create", str(row.id), detail, at=now)
+        session.flush()
+        return incident_from_row(row, (event.id,))
+
+    def _next_seq(self, session: Session) -> int:
+        # UPDATE ... RETURNING row-locks hub_state until commit, so concurrent writers queue up.
+        stmt = (
+            update(HubStateRow)
+            .where(HubStateRow.id == HUB_STATE_ID)
+            .values(last_seq=HubStateRow.last_seq + 1)
+            .returning(HubStateRow.last_seq)
+            .execution_options(synchronize_session=False)
+        )
+        seq = session.execute(stmt).scalar_one_or_none()
+        if seq is None:
+            raise StoreError(f"hub_state row missing in {self.database.masked_url!r}: run migrations first")
+        return int(seq)
+
+    def _camera_label(self, session: Session, camera_id: str) -> str:
+        if self._camera_names is not None:
+            name = self._camera_names(camera_id)
+        else:
+            name = session.scalar(select(CameraRow.name).where(CameraRow.id == camera_id))
+        return name or camera_id
+
+    # -- listeners --------------------------------------------------------------------------
 
     def add_listener(self, listener: IncidentListener) -> None:
         """Call ``listener`` (from the ingesting thread) with every created or changed incident."""
-        raise NotImplementedError
+        with self._listeners_lock:
+            self._listeners.append(listener)
 
-    def list_incidents(self, *, limit: int = 200, after_seq: int = 0, include_exercise: bool = False) -> list[Incident]:
+    def _notify(self, incident: Incident) -> None:
+        with self._listeners_lock:
+            listeners = tuple(self._listeners)
+        for listener in listeners:
+            try:
+                listener(incident)
+            except Exception:
+                logger.exception(
+                    "incident listener %r failed on incident %s (seq %s)", listener, incident.id, incident.seq
+                )
+
+    # -- incidents and events ---------------------------------------------------------------
+
+    def list_incidents(
+        self, *, limit: int = 200, after_seq: int = 0, include_exercise: bool = False
+    ) -> list[Incident]:
         """Incidents with ``seq > after_seq``, newest first, at most ``limit``."""
-        raise NotImplementedError
+        _check_limit(limit)
+        stmt = select(IncidentRow).where(IncidentRow.seq > after_seq)
+        if not include_exercise:
+            stmt = stmt.where(IncidentRow.exercise.is_(False))
+        stmt = stmt.order_by(IncidentRow.seq.desc()).limit(limit)
+        with self.database.session() as session:
+            rows = list(session.scalars(stmt))
+            event_ids = _event_ids_by_incident(session, [r.id for r in rows])
+        return [incident_from_row(r, event_ids.get(r.id, ())) for r in rows]
 
     def get_incident(self, incident_id: uuid.UUID) -> Incident | None:
-        raise NotImplementedError
+        """The incident, or None when it does not exist."""
+        with self.database.session() as session:
+            row = session.get(IncidentRow, incident_id)
+            if row is None:
+                return None
+            event_ids = _event_ids_by_incident(session, [row.id])
+        return incident_from_row(row, event_ids.get(row.id, ()))
 
     def list_events(self, *, limit: int = 200, camera_id: str | None = None) -> list[Event]:
-        raise NotImplementedError
+        """Events, most recent ``occurred_at`` first, optionally of one camera."""
+        _check_limit(limit)
+        stmt = select(EventRow)
+        if camera_id is not None:
+            stmt = stmt.where(EventRow.camera_id == camera_id)
+        stmt = stmt.order_by(EventRow.occurred_at.desc(), EventRow.id).limit(limit)
+        with self.database.session() as session:
+            return [event_from_row(r) for r in session.scalars(stmt)]
 
     def get_event(self, event_id: uuid.UUID) -> Event | None:
-        raise NotImplementedError
+        """The event, or None when it was never ingested."""
+        with self.database.session() as session:
+            row = session.get(EventRow, event_id)
+            return None if row is None else event_from_row(row)
 
-    def upsert_camera(self, camera: Camera) -> None:
-        raise NotImplementedError
+    # -- cameras and evidence ---------------------------------------------------------------
+
+    def upsert_camera(self, camera: Camera, *, actor: str = "system") -> None:
+        """Insert or replace a camera (audited as ``camera.upsert``)."""
+        with self.database.session(write=True) as session:
+            session.merge(camera_to_row(camera))
+            add_audit(session, actor, "camera.upsert", camera.id, {"center_id": camera.center_id})
 
     def list_cameras(self) -> list[Camera]:
-        raise NotImplementedError
+        """Every known camera, by id."""
+        with self.database.session() as session:
+            return [camera_from_row(r) for r in session.scalars(select(CameraRow).order_by(CameraRow.id))]
 
     def snapshot_path(self, sha256: str) -> Path | None:
         """Path of a stored snapshot, or None when the hub does not hold it."""
-        raise NotImplementedError
+        return self.evidence.path(sha256)
+
+    # -- users ------------------------------------------------------------------------------
 
     def ensure_admin(self, password: str | None) -> str | None:
         """Create the ``admin`` user at first start; return the generated password if one was made."""
-        raise NotImplementedError
+        return self.users.ensure_admin(password)
+
+    def create_user(self, user: User, password: str, *, actor: str = "system") -> None:
+        """Create a user (ConflictError when the name is taken)."""
+        self.users.create(user, password, actor=actor)
+
+    def set_user_disabled(self, username: str, disabled: bool, *, actor: str = "system") -> bool:
+        """Disable or enable a user; False when there is no such user."""
+        return self.users.set_disabled(username, disabled, actor=actor)
 
     def authenticate(self, username: str, password: str) -> User | None:
-        raise NotImplementedError
+        """The user when the password is right and the account is enabled, else None."""
+        return self.users.authenticate(username, password)
 
     def get_user(self, username: str) -> User | None:
-        raise NotImplementedError
+        """The enabled user, or None when there is no such user or it is disabled.
+
+        Callers that re-check a session token use this, so disabling a user locks them out.
+        """
+        return self.users.get(username)
+
+    # -- audit and health -------------------------------------------------------------------
+
+    def audit(self, actor: str, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
+        """Record something that changed no table (a login, an evidence view)."""
+        with self.database.session(write=True) as session:
+            add_audit(session, actor, action, target, detail)
+
+    def list_audit(self, limit: int = 100) -> list[AuditEntry]:
+        """Audit records, newest first."""
+        _check_limit(limit)
+        stmt = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        with self.database.session() as session:
+            return [audit_from_row(r) for r in session.scalars(stmt)]
+
+    def health(self) -> dict[str, int]:
+        """Counters: ``events``, ``incidents``, ``last_seq``."""
+        with self.database.session() as session:
+            events = session.scalar(select(func.count()).select_from(EventRow)) or 0
+            incidents = session.scalar(select(func.count()).select_from(IncidentRow)) or 0
+            last_seq = session.scalar(select(HubStateRow.last_seq).where(HubStateRow.id == HUB_STATE_ID)) or 0
+        return {"events": int(events), "incidents": int(incidents), "last_seq": int(last_seq)}
 
     @property
     def last_seq(self) -> int:
         """Sequence number of the newest incident change."""
-        raise NotImplementedError
+        with self.database.session() as session:
+            value = session.scalar(select(HubStateRow.last_seq).where(HubStateRow.id == HUB_STATE_ID))
+        return int(value or 0)
+
+
+def _check_limit(limit: int) -> None:
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+
+
+def _event_ids_by_incident(
+    session: Session, incident_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[uuid.UUID, ...]]:
+    if not incident_ids:
+        return {}
+    stmt = (
+        select(EventRow.incident_id, EventRow.id)
+        .where(EventRow.incident_id.in_(incident_ids))
+        .order_by(EventRow.occurred_at, EventRow.id)
+    )
+    grouped: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for incident_id, event_id in session.execute(stmt):
+        if incident_id is not None:
+            grouped.setdefault(incident_id, []).append(event_id)
+    return {k: tuple(v) for k, v in grouped.items()}

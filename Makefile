@@ -1,0 +1,60 @@
+# Hwarang: the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_VIDEO := var/media/vtest.avi
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+.PHONY: demo test setup media browser lint typecheck bench clean
+
+## demo: create the environment, fetch the demo clip, start the embedded demo on http://$(HOST):$(PORT)
+demo: setup media
+	HWARANG_DEMO_VIDEO=$(DEMO_VIDEO) $(BIN)/hwarang demo --host $(HOST) --port $(PORT)
+
+## test: create the environment, install the test browser, run lint, types and every test
+test: setup browser
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest -q -ra
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Hwarang needs Python 3.11, found " + sys.version.split()[0])'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## media: the real PETS 2009 clip from Debian's opencv-doc package (the demo runs synthetic-only without it)
+media: $(DEMO_VIDEO)
+
+$(DEMO_VIDEO):
+	@mkdir -p var/media/.deb
+	@if ( cd var/media/.deb && (apt-get download opencv-doc >/dev/null 2>&1 || (apt-get update -qq >/dev/null 2>&1 && apt-get download opencv-doc >/dev/null 2>&1)) ) \
+	   && dpkg-deb --fsys-tarfile var/media/.deb/opencv-doc_*.deb | tar -x -O ./usr/share/doc/opencv-doc/examples/data/vtest.avi > $@.part \
+	   && [ -s $@.part ]; then mv $@.part $@; rm -rf var/media/.deb; echo "demo clip: $@"; \
+	 else rm -f $@.part; echo "WARNING: could not fetch vtest.avi from Debian's opencv-doc package; the demo will run synthetic cameras only"; fi
+
+## browser: Debian's chromium for the end-to-end tests (nothing is downloaded by the test tools themselves)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: run 'sudo apt-get install chromium' (the browser tests need /usr/bin/chromium)"; exit 1; fi; }
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: setup
+	$(BIN)/mypy
+
+## bench: throughput of the offline analyzer on the real clip (figures go to docs/benchmarks.md)
+bench: setup
+	$(BIN)/python bench/analyze_fps.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts

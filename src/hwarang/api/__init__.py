@@ -1,0 +1,1 @@
+"""HTTP and WebSocket API of the hub (FastAPI): REST resources, auth, live incident stream."""

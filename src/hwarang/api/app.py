@@ -1,0 +1,166 @@
+"""Build the FastAPI application around a ``HubService``."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import fastapi.routing
+from fastapi import Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.routing import APIRoute, APIWebSocketRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
+
+import hwarang
+from hwarang.api import auth
+from hwarang.api.auth import require_user
+from hwarang.api.context import ApiContext
+from hwarang.api.live import IncidentBroadcaster
+from hwarang.api.logfilter import install_token_redaction
+from hwarang.api.middleware import SecurityHeadersMiddleware
+from hwarang.api.routers import cameras, events, health, incidents, live, snapshots
+from hwarang.api.settings import ApiSettings
+from hwarang.api.tokens import TokenCodec
+from hwarang.hub.errors import HubError, IngestError, StoreError
+from hwarang.hub.service import HubService
+from hwarang.web import STATIC_DIR
+
+logger = logging.getLogger(__name__)
+
+PUBLIC_ROUTES = frozenset({("GET", "/api/v1/health"), ("POST", auth.TOKEN_PATH), ("GET", "/")})
+"""The only HTTP routes reachable without a token (besides the ``/static`` mount)."""
+SELF_AUTHENTICATING_WEBSOCKETS = frozenset({live.WS_PATH})
+"""WebSockets that check their ``token`` query parameter themselves (close code 4401)."""
+
+
+def create_app(
+    service: HubService,
+    settings: ApiSettings,
+    *,
+    broadcaster: IncidentBroadcaster | None = None,
+    health_extra: Callable[[], dict[str, object]] | None = None,
+) -> FastAPI:
+    """The hub's HTTP/WebSocket API; subscribes ``broadcaster`` to the service's incident changes."""
+    broadcaster = broadcaster if broadcaster is not None else IncidentBroadcaster(settings.ws_queue_size)
+    context = ApiContext(
+        service=service,
+        settings=settings,
+        tokens=TokenCodec(settings.signing_key(), settings.token_ttl_s),
+        broadcaster=broadcaster,
+        health_extra=health_extra,
+    )
+    service.add_listener(broadcaster.publish)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        install_token_redaction()
+        broadcaster.attach(asyncio.get_running_loop())
+        try:
+            yield
+        finally:
+            broadcaster.detach()
+
+    app = FastAPI(
+        title="Hwarang hub API",
+        version=hwarang.__version__,
+        description="Incidents, events, cameras and evidence of the Hwarang situation-room hub.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.hwarang = context
+    app.add_middleware(SecurityHeadersMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    for module in (auth, health, cameras, events, incidents, snapshots, live):
+        app.include_router(module.router)
+    _add_openapi_route(app)
+    _add_page(app)
+    _add_error_handlers(app)
+    check_access_control(app.routes)
+    return app
+
+
+def _add_openapi_route(app: FastAPI) -> None:
+    @app.get("/api/v1/openapi.json", tags=["meta"], include_in_schema=False)
+    def openapi(_user: Annotated[object, Depends(require_user)]) -> dict[str, Any]:
+        return app.openapi()
+
+
+def _add_page(app: FastAPI) -> None:
+    index = STATIC_DIR / "index.html"
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(index, media_type="text/html; charset=utf-8")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+
+def _field_path(loc: Iterable[object]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "loc": list(err.get("loc", ())),
+                "msg": str(err.get("msg", "")),
+                "type": str(err.get("type", "")),
+            }
+            for err in exc.errors()
+        ]
+        message = "; ".join(f"{_field_path(err['loc'])}: {err['msg']}" for err in errors)
+        return JSONResponse(status_code=422, content={"detail": errors, "message": message})
+
+    @app.exception_handler(HubError)
+    async def hub_error(request: Request, exc: HubError) -> JSONResponse:
+        if isinstance(exc, IngestError):
+            return JSONResponse(status_code=422, content={"detail": str(exc), "message": str(exc)})
+        logger.error("hub failure on %s %s: %s", request.method, request.url.path, exc)
+        code = 503 if isinstance(exc, StoreError) else 500
+        return JSONResponse(
+            status_code=code, content={"detail": "hub unavailable", "message": type(exc).__name__}
+        )
+
+
+def _depends_on(dependant: Dependant, target: Callable[..., object]) -> bool:
+    return any(dep.call is target or _depends_on(dep, target) for dep in dependant.dependencies)
+
+
+def iter_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """Every route, including those inside included routers (recent FastAPI keeps them nested).
+
+    Routers here carry their own prefix and dependencies, so each original route is complete.
+    """
+    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    if contexts is None:
+        yield from routes
+        return
+    for context in contexts(list(routes)):
+        yield context.original_route
+
+
+def check_access_control(routes: Iterable[BaseRoute]) -> None:
+    """Deny by default: raise if a route is neither public nor guarded by ``require_user``."""
+    for route in iter_routes(routes):
+        if isinstance(route, APIRoute):
+            methods = route.methods or set()
+            public = bool(methods) and all((method, route.path) in PUBLIC_ROUTES for method in methods)
+            if not public and not _depends_on(route.dependant, require_user):
+                raise RuntimeError(f"route {sorted(methods)} {route.path} has no access control")
+        elif isinstance(route, APIWebSocketRoute) and route.path not in SELF_AUTHENTICATING_WEBSOCKETS:
+            raise RuntimeError(f"websocket {route.path} has no access control")

@@ -1,0 +1,30 @@
+"""What every route needs, held once per app: the hub service, settings, token codec, broadcaster."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.requests import HTTPConnection
+
+from hwarang.api.live import IncidentBroadcaster
+from hwarang.api.settings import ApiSettings
+from hwarang.api.tokens import TokenCodec
+from hwarang.hub.service import HubService
+
+
+@dataclass(frozen=True, slots=True)
+class ApiContext:
+    """The per-app dependencies of the routers."""
+
+    service: HubService
+    settings: ApiSettings
+    tokens: TokenCodec
+    broadcaster: IncidentBroadcaster
+    health_extra: Callable[[], dict[str, object]] | None = None
+
+
+def get_context(conn: HTTPConnection) -> ApiContext:
+    """The app's context (a FastAPI dependency for HTTP routes and WebSockets alike)."""
+    context = getattr(conn.app.state, "hwarang", None)
+    if not isinstance(context, ApiContext):
+        raise RuntimeError("app.state.hwarang is not set: build the app with hwarang.api.app.create_app")
+    return context

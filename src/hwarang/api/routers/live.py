@@ -1,0 +1,140 @@
+"""WebSocket ``/api/v1/ws``: hello, resume from a sequence number, then live incidents."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from hwarang.api.auth import user_from_token
+from hwarang.api.context import ApiContext, get_context
+from hwarang.api.live import (
+    CLOSE_TOO_SLOW,
+    CLOSE_UNAUTHORIZED,
+    ErrorMessage,
+    HelloMessage,
+    IncidentMessage,
+    LiveClient,
+    PingRequest,
+    PongMessage,
+    ResumeRequest,
+    TruncatedMessage,
+    client_message_adapter,
+)
+from hwarang.api.tokens import TokenError
+from hwarang.domain import DomainModel, Incident, User
+
+logger = logging.getLogger(__name__)
+
+WS_PATH = "/api/v1/ws"
+router = APIRouter(tags=["live"])
+
+
+@router.websocket(WS_PATH)
+async def incident_stream(
+    websocket: WebSocket,
+    context: Annotated[ApiContext, Depends(get_context)],
+    token: Annotated[
+        str | None, Query(description="Access token (browsers cannot set headers here).")
+    ] = None,
+) -> None:
+    """Stream incidents: ``hello``, then on ``resume`` a replay in seq order, then live changes."""
+    try:
+        user = await run_in_threadpool(user_from_token, context, token)
+    except TokenError as exc:
+        await websocket.accept()
+        await websocket.close(code=CLOSE_UNAUTHORIZED, reason=str(exc)[:100])
+        return
+    try:
+        client = context.broadcaster.connect()
+    except RuntimeError:
+        logger.exception("cannot serve live incidents")
+        await websocket.close(code=1011)
+        return
+    try:
+        await websocket.accept()
+        await _Session(websocket, context, client, user).run()
+    finally:
+        context.broadcaster.disconnect(client)
+
+
+class _Session:
+    """One client connection: a receiver (resume, ping) and a sender (live queue), sharing one lock."""
+
+    def __init__(self, websocket: WebSocket, context: ApiContext, client: LiveClient, user: User) -> None:
+        self._ws = websocket
+        self._context = context
+        self._client = client
+        self._user = user
+        self._send_lock = asyncio.Lock()
+        self._high_water = 0
+
+    async def run(self) -> None:
+        last_seq = await run_in_threadpool(lambda: self._context.service.last_seq)
+        await self._send(HelloMessage(last_seq=last_seq))
+        # anyio task group (not bare asyncio tasks) so server and test-client cancellation stay exact.
+        async with anyio.create_task_group() as group:
+            for loop in (self._receive_loop, self._send_loop, self._client.overflowed.wait):
+                group.start_soon(self._until_first_ends, loop, group.cancel_scope)
+        if self._client.overflowed.is_set():
+            with contextlib.suppress(Exception):
+                await self._ws.close(code=CLOSE_TOO_SLOW, reason="too slow: reconnect and resume")
+
+    @staticmethod
+    async def _until_first_ends(loop: Callable[[], Awaitable[object]], scope: anyio.CancelScope) -> None:
+        try:
+            await loop()
+        except (WebSocketDisconnect, OSError):
+            pass  # the client went away: a normal end
+        finally:
+            scope.cancel()
+
+    async def _receive_loop(self) -> None:
+        while True:
+            text = await self._ws.receive_text()
+            try:
+                request = client_message_adapter.validate_json(text)
+            except ValidationError as exc:
+                detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                await self._send(ErrorMessage(detail=f"invalid message: {detail or exc}"))
+                continue
+            if isinstance(request, ResumeRequest):
+                await self._resume(request.after_seq)
+            elif isinstance(request, PingRequest):
+                await self._send(PongMessage())
+
+    async def _resume(self, after_seq: int) -> None:
+        limit = self._context.settings.ws_replay_max
+        fetch = partial(
+            self._context.service.list_incidents, limit=limit + 1, after_seq=after_seq, include_exercise=True
+        )
+        async with self._send_lock:
+            newest_first = await run_in_threadpool(fetch)
+            replay = sorted(newest_first[:limit], key=lambda incident: incident.seq)
+            if len(newest_first) > limit and replay:
+                await self._send_now(TruncatedMessage(after_seq=after_seq, first_seq=replay[0].seq))
+            for incident in replay:
+                await self._send_now(IncidentMessage(seq=incident.seq, incident=incident))
+            self._high_water = max([after_seq, *(incident.seq for incident in replay)])
+        logger.debug("replayed %s incidents after seq %s to %s", len(replay), after_seq, self._user.username)
+
+    async def _send_loop(self) -> None:
+        while True:
+            incident: Incident = await self._client.queue.get()
+            async with self._send_lock:
+                if incident.seq <= self._high_water:
+                    continue
+                await self._send_now(IncidentMessage(seq=incident.seq, incident=incident))
+
+    async def _send(self, message: DomainModel) -> None:
+        async with self._send_lock:
+            await self._send_now(message)
+
+    async def _send_now(self, message: DomainModel) -> None:
+        await self._ws.send_text(message.model_dump_json())

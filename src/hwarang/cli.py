@@ -1,0 +1,262 @@
+"""The ``hwarang`` command line."""
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hwarang import __version__
+from hwarang.config import AppConfig, CameraConfig, ConfigError, load_config
+from hwarang.config.loader import default_config_text
+from hwarang.domain import EventMessage
+from hwarang.edge.config import CenterConfig
+
+app = typer.Typer(help="Hwarang: integrated defense information sharing.", no_args_is_help=True)
+regions_app = typer.Typer(
+    help="Korean administrative regions and Hwarang exercise zones.", no_args_is_help=True
+)
+config_app = typer.Typer(help="Check and show configuration files.", no_args_is_help=True)
+app.add_typer(regions_app, name="regions")
+app.add_typer(config_app, name="config")
+
+console = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Site configuration YAML; the built-in demo config when omitted."),
+]
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+
+
+def _load(path: Path | None) -> AppConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        err.print(f"[bold red]configuration error[/]\n{exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(f"hwarang {__version__}")
+
+
+@app.command()
+def demo(
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="Listen address (default from config: 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (default from config: 8080).")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Hub data directory (database, evidence, keys).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    """Run hub, in-memory bus and edge cameras in one process, with the web page on HOST:PORT."""
+    from hwarang.demo_setup import prepare_demo_config
+    from hwarang.embedded import EmbeddedSite, admin_password_from_env, serve_demo
+
+    _setup_logging(verbose)
+    cfg = _load(config)
+    cfg, notes = prepare_demo_config(cfg, host=host, port=port, data_dir=data_dir)
+    for note in notes:
+        err.print(f"[yellow]{note}[/]", highlight=False)
+
+    def announce(site: EmbeddedSite) -> None:
+        url = f"http://{cfg.api.host}:{cfg.api.port}/"
+        running = [c.id for c in site.edge.cameras]
+        console.print(
+            f"[bold green]Hwarang demo[/] on [link={url}]{url}[/link]  "
+            f"cameras: {', '.join(running) or 'none'}"
+        )
+        if site.generated_admin_password:
+            console.print(
+                "first start: created user [bold]admin[/] with password "
+                f"[bold]{site.generated_admin_password}[/] "
+                "(shown once; set HWARANG_ADMIN_PASSWORD to choose it)",
+                highlight=False,
+            )
+        console.print("press Ctrl+C to stop")
+
+    try:
+        asyncio.run(serve_demo(cfg, admin_password=admin_password_from_env(), announce=announce))
+    except KeyboardInterrupt:
+        console.print("stopped")
+
+
+@app.command()
+def analyze(
+    video: Annotated[Path, typer.Argument(help="Video file to analyse (any format FFmpeg reads).")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Where to write events, one JSON object per line.")
+    ],
+    config: ConfigOption = None,
+    camera: Annotated[
+        str | None,
+        typer.Option(help="Camera whose detector and rules to use (default: the first file camera)."),
+    ] = None,
+    snapshots: Annotated[
+        Path | None, typer.Option(help="Folder for snapshot JPEGs by SHA-256 (default: OUT with .snapshots).")
+    ] = None,
+) -> None:
+    """Run the edge pipeline over VIDEO as fast as possible and write its events."""
+    from hwarang.edge.camera_setup import build_camera, build_center
+    from hwarang.edge.errors import EdgeError
+    from hwarang.edge.offline import analyze_file, count_frames
+    from hwarang.geo.regions import default_catalog
+    from hwarang.hub.evidence import EvidenceStore
+
+    _setup_logging(False)
+    logging.getLogger().setLevel(logging.WARNING)
+    cfg = _load(config)
+    if not video.is_file():
+        err.print(f"[bold red]error[/]: video file not found: {video}", highlight=False)
+        raise typer.Exit(2)
+    center_cfg, cam_cfg = _pick_camera(cfg, camera)
+    lookup = default_catalog().lookup
+    try:
+        cam = build_camera(cam_cfg, build_center(center_cfg, lookup), lookup)
+    except EdgeError as exc:
+        err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    store = EvidenceStore(snapshots or out.with_name(out.name + ".snapshots"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    total = count_frames(video)
+    columns = (TextColumn("[bold]analyzing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with out.open("w", encoding="utf-8") as sink, Progress(*columns, console=err) as progress:
+        task = progress.add_task("frames", total=total)
+
+        def on_event(message: EventMessage) -> None:
+            if message.snapshot_jpeg is not None:
+                store.put(message.snapshot_jpeg)
+            sink.write(message.event.model_dump_json() + "\n")
+
+        try:
+            result = analyze_file(cam, cam_cfg, video, on_event, lambda n: progress.update(task, completed=n))
+        except EdgeError as exc:
+            err.print(f"[bold red]error[/]: {exc}", highlight=False)
+            raise typer.Exit(1) from None
+    console.print(
+        f"{result.frames} frames ({result.width}x{result.height}) in {result.seconds:.2f} s = "
+        f"[bold]{result.fps:.1f} frames/s[/]; {result.events} events -> {out}"
+        + (f"; {result.decode_errors} decode errors" if result.decode_errors else ""),
+        highlight=False,
+    )
+
+
+def _pick_camera(cfg: AppConfig, camera_id: str | None) -> tuple[CenterConfig, CameraConfig]:
+    from hwarang.edge.sources.file import FileSourceConfig
+
+    candidates: list[tuple[CenterConfig, CameraConfig]] = [
+        (center, cam) for center in cfg.edge.centers for cam in center.cameras
+    ]
+    if camera_id is not None:
+        chosen = [pair for pair in candidates if pair[1].id == camera_id]
+        if not chosen:
+            known = ", ".join(cam.id for _, cam in candidates) or "none"
+            err.print(f"[bold red]error[/]: no camera {camera_id!r} in the configuration (known: {known})")
+            raise typer.Exit(2)
+        return chosen[0]
+    files = [pair for pair in candidates if isinstance(pair[1].source, FileSourceConfig)]
+    if not files:
+        err.print("[bold red]error[/]: the configuration has no file camera; name one with --camera")
+        raise typer.Exit(2)
+    return files[0]
+
+
+@regions_app.command("lookup")
+def regions_lookup(
+    lat: Annotated[float, typer.Argument(help="Latitude (WGS84).")],
+    lon: Annotated[float, typer.Argument(help="Longitude (WGS84).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Which sido, local government and exercise zone a point lies in."""
+    from hwarang.geo.errors import GeoError
+    from hwarang.geo.regions import default_catalog
+
+    try:
+        found = default_catalog().lookup(lat, lon)
+    except GeoError as exc:
+        err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    if found is None:
+        err.print(f"{lat}, {lon} is not inside a Korean administrative region (at sea or abroad)")
+        raise typer.Exit(1)
+    if as_json:
+        console.print_json(found.model_dump_json())
+        return
+    zone = f"zone {found.zone_id} {found.zone_name}" if found.zone_id is not None else "no exercise zone"
+    console.print(
+        f"{found.sido_name} {found.sigungu_name or ''}  (sido {found.sido_code}, "
+        f"local government {found.sigungu_code}; {zone})",
+        highlight=False,
+    )
+
+
+@regions_app.command("list")
+def regions_list(
+    sido: Annotated[str | None, typer.Option(help="List the local governments of this sido code.")] = None,
+) -> None:
+    """List the 17 sido, or the local governments of one sido."""
+    from hwarang.geo.errors import GeoError
+    from hwarang.geo.regions import default_catalog
+
+    catalog = default_catalog()
+    try:
+        regions = catalog.sidos() if sido is None else catalog.sigungus(sido)
+    except GeoError as exc:
+        err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    table = Table("code", "name")
+    for region in regions:
+        table.add_row(region.code, region.name)
+    console.print(table)
+
+
+@regions_app.command("zones")
+def regions_zones() -> None:
+    """The 11 Hwarang exercise zones and the sido in each (configuration)."""
+    from hwarang.geo.regions import default_catalog
+    from hwarang.geo.zones import load_zones
+
+    catalog = default_catalog()
+    table = Table("zone", "name", "sido")
+    for zone in load_zones().zones:
+        names = ", ".join(catalog.get(code).name for code in zone.sido_codes)
+        table.add_row(str(zone.id), f"{zone.name} ({zone.name_en})", names)
+    console.print(table)
+
+
+@config_app.command("check")
+def config_check(path: Annotated[Path, typer.Argument(help="Configuration YAML to validate.")]) -> None:
+    """Validate a configuration file and summarise it."""
+    cfg = _load(path)
+    cameras = [cam for center in cfg.edge.centers for cam in center.cameras]
+    console.print(f"{path}: valid; {len(cfg.edge.centers)} center(s), {len(cameras)} camera(s)")
+
+
+@config_app.command("show-default")
+def config_show_default() -> None:
+    """Print the built-in demo configuration (a starting point for your own)."""
+    sys.stdout.write(default_config_text())
+
+
+@config_app.command("schema")
+def config_schema() -> None:
+    """Print the configuration's JSON schema (every field is described)."""
+    sys.stdout.write(json.dumps(AppConfig.model_json_schema(), indent=2, ensure_ascii=False) + "\n")

@@ -1,0 +1,38 @@
+"""Adjusting a configuration for ``hwarang demo``: command-line overrides and missing demo media."""
+
+from pathlib import Path
+
+from hwarang.config import AppConfig
+from hwarang.edge.config import CameraConfig
+
+
+def _source_path(camera: CameraConfig) -> Path | None:
+    path = getattr(camera.source, "path", None)
+    return path if isinstance(path, Path) else None
+
+
+def prepare_demo_config(
+    config: AppConfig, *, host: str | None, port: int | None, data_dir: Path | None
+) -> tuple[AppConfig, list[str]]:
+    """Apply overrides; disable file cameras whose video is missing. Returns the config and notes to show."""
+    notes: list[str] = []
+    centers = []
+    for center in config.edge.centers:
+        cameras = []
+        for camera in center.cameras:
+            path = _source_path(camera)
+            if camera.enabled and path is not None and not path.is_file():
+                notes.append(
+                    f"camera {camera.id}: video file {path} not found, camera disabled "
+                    "(run 'make media' to fetch vtest.avi from Debian's opencv-doc package); "
+                    "the demo continues with the other cameras"
+                )
+                camera = camera.model_copy(update={"enabled": False})
+            cameras.append(camera)
+        centers.append(center.model_copy(update={"cameras": cameras}))
+    api = config.api.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v is not None})
+    hub = config.hub if data_dir is None else config.hub.model_copy(update={"data_dir": data_dir})
+    edge = config.edge.model_copy(update={"centers": centers})
+    if not any(cam.enabled for center in centers for cam in center.cameras):
+        notes.append("no camera can run: the demo serves the hub only")
+    return config.model_copy(update={"api": api, "hub": hub, "edge": edge}), notes

@@ -1,0 +1,154 @@
+"""Line crossing: a track's anchor moving across a line segment between two frames.
+
+supervision's ``LineZone`` tests the side of an infinite line inside a perpendicular band and drops a
+track's history after two missing frames, so it misses tracks that skip frames and counts moves that
+pass beyond the segment's ends. This rule instead intersects the anchor's path (previous -> current
+point) with the segment itself.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import supervision as sv
+
+from hwarang.domain import ObjectClass, RuleKind
+from hwarang.edge.analytics.rules.base import TIME_EPSILON_S, RuleHit, anchors, eligible
+from hwarang.edge.analytics.rules.config import LineCrossingConfig
+
+Direction = Literal["in", "out"]
+XY = tuple[float, float]
+
+
+def _cross(ax: float, ay: float, bx: float, by: float) -> float:
+    return ax * by - ay * bx
+
+
+def side_of_line(point: XY, start: XY, end: XY) -> float:
+    """Negative when ``point`` is left of the line looking from ``start`` to ``end`` (image y down),
+    positive when right, zero on the line."""
+    return _cross(end[0] - start[0], end[1] - start[1], point[0] - start[0], point[1] - start[1])
+
+
+def crossing_direction(previous: XY, current: XY, start: XY, end: XY) -> Direction | None:
+    """``"in"`` (left -> right), ``"out"`` (right -> left) or ``None`` for a move that does not cross.
+
+    A move crosses when its endpoints lie strictly on opposite sides of the line and the segment
+    ``start``-``end`` meets the move (touching an end of the segment counts).
+    """
+    side_before = side_of_line(previous, start, end)
+    side_after = side_of_line(current, start, end)
+    if side_before == 0 or side_after == 0 or (side_before > 0) == (side_after > 0):
+        return None
+    move_x, move_y = current[0] - previous[0], current[1] - previous[1]
+    start_side = _cross(move_x, move_y, start[0] - previous[0], start[1] - previous[1])
+    end_side = _cross(move_x, move_y, end[0] - previous[0], end[1] - previous[1])
+    if start_side * end_side > 0:
+        return None
+    return "in" if side_before < 0 else "out"
+
+
+@dataclass(slots=True)
+class _LastPosition:
+    point: XY
+    seen_s: float
+
+
+class LineCrossingRule:
+    """Fires once per crossing of the segment in the configured direction (every crossing for "both")."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        start: XY,
+        end: XY,
+        direction: Literal["in", "out", "both"],
+        classes: Sequence[ObjectClass] | None,
+        max_gap_s: float,
+    ) -> None:
+        self._name = name
+        self._start = start
+        self._end = end
+        self._wanted: frozenset[str] = (
+            frozenset(("in", "out")) if direction == "both" else frozenset((direction,))
+        )
+        self._classes = None if classes is None else tuple(classes)
+        self._max_gap_s = max_gap_s
+        self._positions: dict[int, _LastPosition] = {}
+        self._last_now_s: float | None = None
+
+    @property
+    def name(self) -> str:
+        """The configured rule name."""
+        return self._name
+
+    @property
+    def kind(self) -> RuleKind:
+        """Always line crossing."""
+        return RuleKind.LINE_CROSSING
+
+    @property
+    def tracks_in_memory(self) -> int:
+        """Tracks whose last position the rule remembers (unseen ones are dropped after max_gap_s)."""
+        return len(self._positions)
+
+    def reset(self) -> None:
+        """Forget every track's last position."""
+        self._positions.clear()
+        self._last_now_s = None
+
+    def update(self, detections: sv.Detections, now_s: float) -> list[RuleHit]:
+        """Compare each track's anchor with its last position; return a hit per wanted crossing."""
+        if self._last_now_s is not None and now_s < self._last_now_s:
+            self.reset()
+        self._last_now_s = now_s
+        self._positions = {
+            tid: last
+            for tid, last in self._positions.items()
+            if now_s - last.seen_s <= self._max_gap_s + TIME_EPSILON_S
+        }
+        wanted, tracker_ids = eligible(detections, self._classes, self._name)
+        if not wanted.any():
+            return []
+        points = anchors(detections)
+        hits: list[RuleHit] = []
+        for index in np.flatnonzero(wanted):
+            tracker_id = int(tracker_ids[index])
+            point = (float(points[index, 0]), float(points[index, 1]))
+            last = self._positions.get(tracker_id)
+            if last is None:
+                self._positions[tracker_id] = _LastPosition(point, now_s)
+                continue
+            direction = crossing_direction(last.point, point, self._start, self._end)
+            if direction in self._wanted:
+                hits.append(self._hit(tracker_id, int(index), now_s, direction))
+            # A point exactly on the line is not a side; keep the last point that was on one.
+            if side_of_line(point, self._start, self._end) != 0:
+                last.point = point
+            last.seen_s = now_s
+        return hits
+
+    def _hit(self, tracker_id: int, index: int, now_s: float, direction: str | None) -> RuleHit:
+        return RuleHit(
+            rule_name=self._name,
+            rule=RuleKind.LINE_CROSSING,
+            tracker_id=tracker_id,
+            detection_index=index,
+            now_s=now_s,
+            first_seen_s=now_s,
+            direction=direction,
+        )
+
+
+def line_crossing_rule(config: LineCrossingConfig) -> LineCrossingRule:
+    """Build a line-crossing rule."""
+    return LineCrossingRule(
+        name=config.name,
+        start=(config.start[0], config.start[1]),
+        end=(config.end[0], config.end[1]),
+        direction=config.direction,
+        classes=config.classes,
+        max_gap_s=config.max_gap_s,
+    )

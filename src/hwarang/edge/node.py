@@ -1,0 +1,57 @@
+"""An edge process: all configured centers and cameras, publishing to one bus."""
+
+import logging
+
+from hwarang.domain import Camera, Center
+from hwarang.edge.camera_setup import RegionLookup, build_camera, build_center
+from hwarang.edge.camera_worker import CameraWorker, Publish
+from hwarang.edge.config import EdgeConfig
+from hwarang.edge.health import CameraHealth
+
+logger = logging.getLogger(__name__)
+
+
+class EdgeNode:
+    """Builds a worker per enabled camera and runs them until stopped."""
+
+    def __init__(self, config: EdgeConfig, publish: Publish, lookup: RegionLookup) -> None:
+        self.centers: list[Center] = []
+        self.cameras: list[Camera] = []
+        self._workers: list[CameraWorker] = []
+        for center_config in config.centers:
+            center = build_center(center_config, lookup)
+            self.centers.append(center)
+            for camera_config in center_config.cameras:
+                camera = build_camera(camera_config, center, lookup)
+                self.cameras.append(camera)
+                if not camera_config.enabled:
+                    continue
+                self._workers.append(
+                    CameraWorker(
+                        camera,
+                        camera_config,
+                        publish,
+                        queue_size=config.queue_size,
+                        retry_initial_s=config.retry_initial_s,
+                        retry_max_s=config.retry_max_s,
+                    )
+                )
+
+    def start(self) -> None:
+        """Start every camera."""
+        for worker in self._workers:
+            logger.info("camera %s: starting (%s)", worker.camera.id, worker.camera.name)
+            worker.start()
+
+    def stop(self) -> None:
+        """Stop every camera."""
+        for worker in self._workers:
+            worker.stop()
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Wait for every camera to finish (finite sources); True when all have."""
+        return all(worker.wait(timeout_s) for worker in self._workers)
+
+    def health(self) -> list[CameraHealth]:
+        """Health of every running camera."""
+        return [worker.health() for worker in self._workers]

@@ -1,0 +1,120 @@
+"""The embedded deployment: hub, in-memory bus and edge in one process (``hwarang demo``)."""
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from hwarang.api.app import create_app
+from hwarang.api.live import IncidentBroadcaster
+from hwarang.api.settings import ApiSettings
+from hwarang.bus import MemoryBus
+from hwarang.config import AppConfig
+from hwarang.edge.node import EdgeNode
+from hwarang.edge.publisher import BusPublisher
+from hwarang.geo.regions import default_catalog
+from hwarang.geo.zones import load_zones
+from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.ingest import IngestWorker
+from hwarang.hub.service import HubService
+from hwarang.hub.store.db import Database
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class EmbeddedSite:
+    """Everything the demo runs, wired together."""
+
+    config: AppConfig
+    service: HubService
+    bus: MemoryBus
+    edge: EdgeNode
+    ingest: IngestWorker
+    publisher: BusPublisher
+    generated_admin_password: str | None
+
+
+def database_url(config: AppConfig) -> str:
+    """The configured database, or SQLite inside the hub's data directory."""
+    if config.hub.database_url:
+        return config.hub.database_url
+    return f"sqlite:///{(config.hub.data_dir / 'hub.db').resolve()}"
+
+
+def build_hub(config: AppConfig) -> HubService:
+    """Migrate the database and build the hub service."""
+    data_dir = config.hub.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(database_url(config))
+    database.migrate()
+    zones = load_zones()
+
+    def zone_for_sido(code: str) -> int | None:
+        zone = zones.zone_for_sido(code)
+        return None if zone is None else zone.id
+
+    return HubService(database, EvidenceStore(data_dir / "evidence"), zone_for_sido=zone_for_sido)
+
+
+@contextlib.asynccontextmanager
+async def run_site(config: AppConfig, *, admin_password: str | None = None) -> AsyncIterator[EmbeddedSite]:
+    """Start hub, bus, ingest and edge; stop them in reverse order on exit."""
+    service = build_hub(config)
+    generated = service.ensure_admin(admin_password)
+    bus = MemoryBus()
+    ingest = IngestWorker(bus, service)
+    stop_ingest = asyncio.Event()
+    ingest_task = asyncio.create_task(ingest.run(stop_ingest), name="hub-ingest")
+    publisher = BusPublisher(bus, asyncio.get_running_loop())
+    catalog = default_catalog()
+    edge = await asyncio.to_thread(EdgeNode, config.edge, publisher, catalog.lookup)
+    for camera in edge.cameras:
+        service.upsert_camera(camera)
+    edge.start()
+    try:
+        yield EmbeddedSite(config, service, bus, edge, ingest, publisher, generated)
+    finally:
+        publisher.stop()
+        await asyncio.to_thread(edge.stop)
+        stop_ingest.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(ingest_task, timeout=10)
+        await bus.close()
+
+
+def api_settings(config: AppConfig) -> ApiSettings:
+    """API settings with the JWT secret kept in the hub's data directory."""
+    return ApiSettings(secret_file=config.hub.data_dir / "jwt.secret")
+
+
+async def serve_demo(
+    config: AppConfig, *, admin_password: str | None, announce: Callable[[EmbeddedSite], None]
+) -> None:
+    """Run the embedded site and its web server until interrupted."""
+    async with run_site(config, admin_password=admin_password) as site:
+        announce(site)
+        broadcaster = IncidentBroadcaster()
+        app = create_app(
+            site.service,
+            api_settings(config),
+            broadcaster=broadcaster,
+            health_extra=lambda: {"cameras": [h.model_dump(mode="json") for h in site.edge.health()]},
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app, host=config.api.host, port=config.api.port, log_level="warning", lifespan="on"
+            )
+        )
+        await server.serve()
+
+
+def admin_password_from_env() -> str | None:
+    """``HWARANG_ADMIN_PASSWORD`` when set and not empty."""
+    value = os.environ.get("HWARANG_ADMIN_PASSWORD", "")
+    return value or None

@@ -1,0 +1,162 @@
+"""The ingest loop: bus deliveries -> validated EventMessages -> HubService.ingest.
+
+Invalid messages go to ``hwarang.deadletter.invalid_event`` and are terminated; storage outages
+are nak'ed for redelivery; nothing one message does stops the loop.
+"""
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from hwarang.bus import Bus, BusError, Delivery, Subscription
+from hwarang.bus.subjects import EVENTS_ALL, dead_letter_subject
+from hwarang.domain import EventMessage
+from hwarang.hub.errors import IngestError, StoreError
+from hwarang.hub.service import HubService
+
+logger = logging.getLogger(__name__)
+
+INVALID_EVENT_REASON = "invalid_event"
+ERROR_HEADER = "hwarang-error"
+ORIGINAL_SUBJECT_HEADER = "hwarang-original-subject"
+STORE_RETRY_DELAY_S = 1.0
+MAX_ERROR_CHARS = 300
+
+
+@dataclass(slots=True)
+class IngestStats:
+    """Counters of the ingest loop since start."""
+
+    received: int = 0
+    ingested: int = 0
+    duplicates: int = 0
+    invalid: int = 0
+    failed: int = 0
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One short line naming the first problem and where it is."""
+    errors = exc.errors(include_url=False)
+    if not errors:
+        return str(exc)[:MAX_ERROR_CHARS]
+    first = errors[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "<root>"
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{first['type']} at {loc}: {first['msg']}{more}"[:MAX_ERROR_CHARS]
+
+
+class IngestWorker:
+    """Consumes events from ``subject`` through the durable consumer ``durable``."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        service: HubService,
+        *,
+        subject: str = EVENTS_ALL,
+        durable: str = "hub-ingest",
+        batch: int = 64,
+    ) -> None:
+        if batch < 1:
+            raise ValueError(f"batch must be at least 1, got {batch}")
+        self._bus = bus
+        self._service = service
+        self._subject = subject
+        self._durable = durable
+        self._batch = batch
+        self._subscription: Subscription | None = None
+        self.stats = IngestStats()
+
+    async def _subscribe(self) -> Subscription:
+        if self._subscription is None:
+            self._subscription = await self._bus.subscribe(self._subject, durable=self._durable)
+        return self._subscription
+
+    async def process_batch(self, timeout_s: float = 1.0) -> int:
+        """Fetch one batch (waiting up to ``timeout_s``) and handle it; returns how many arrived."""
+        subscription = await self._subscribe()
+        deliveries = await subscription.fetch(batch=self._batch, timeout_s=timeout_s)
+        for delivery in deliveries:
+            await self._handle(delivery)
+        return len(deliveries)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Ingest until ``stop`` is set; bus failures are logged and retried after a pause."""
+        logger.info("ingest worker started on %s (durable %s)", self._subject, self._durable)
+        try:
+            while not stop.is_set():
+                try:
+                    await self.process_batch(timeout_s=0.5)
+                except BusError as exc:
+                    logger.warning("ingest fetch on %s failed: %s; retrying", self._subject, exc)
+                    self._subscription = None
+                    await _sleep_or_stop(stop, STORE_RETRY_DELAY_S)
+        finally:
+            await self.close()
+            logger.info("ingest worker stopped: %s", self.stats)
+
+    async def close(self) -> None:
+        """Close the subscription (unacked deliveries return to the durable consumer)."""
+        subscription, self._subscription = self._subscription, None
+        if subscription is not None:
+            try:
+                await subscription.close()
+            except BusError as exc:
+                logger.debug("closing subscription on %s: %s", self._subject, exc)
+
+    async def _handle(self, delivery: Delivery) -> None:
+        self.stats.received += 1
+        try:
+            message = EventMessage.model_validate_json(delivery.data)
+        except ValidationError as exc:
+            await self._dead_letter(delivery, describe_validation_error(exc))
+            return
+        event_id = message.event.id
+        try:
+            result = await asyncio.to_thread(self._service.ingest, message)
+        except IngestError as exc:
+            await self._dead_letter(delivery, str(exc)[:MAX_ERROR_CHARS], event_id=str(event_id))
+            return
+        except StoreError as exc:
+            self.stats.failed += 1
+            logger.warning(
+                "event %s (subject %s) not stored, will retry: %s", event_id, delivery.subject, exc
+            )
+            await delivery.nak(delay_s=STORE_RETRY_DELAY_S)
+            return
+        except Exception:
+            self.stats.failed += 1
+            logger.exception("event %s (subject %s) failed unexpectedly; nak", event_id, delivery.subject)
+            await delivery.nak(delay_s=STORE_RETRY_DELAY_S)
+            return
+        if result.duplicate:
+            self.stats.duplicates += 1
+        else:
+            self.stats.ingested += 1
+        await delivery.ack()
+
+    async def _dead_letter(self, delivery: Delivery, error: str, *, event_id: str = "?") -> None:
+        self.stats.invalid += 1
+        headers = {ERROR_HEADER: error, ORIGINAL_SUBJECT_HEADER: delivery.subject}
+        logger.warning(
+            "invalid event %s on %s (msg_id %s) moved to dead letters: %s",
+            event_id,
+            delivery.subject,
+            delivery.msg_id,
+            error,
+        )
+        try:
+            await self._bus.publish(dead_letter_subject(INVALID_EVENT_REASON), delivery.data, headers=headers)
+        except BusError as exc:
+            logger.error("cannot dead-letter message from %s: %s; nak for retry", delivery.subject, exc)
+            await delivery.nak(delay_s=STORE_RETRY_DELAY_S)
+            return
+        await delivery.term()
+
+
+async def _sleep_or_stop(stop: asyncio.Event, delay_s: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=delay_s)

@@ -1,0 +1,168 @@
+"""ORM tables of the hub, portable between SQLite and PostgreSQL.
+
+Datetimes are stored in UTC and always come back timezone-aware, whatever the engine.
+The Alembic migrations in ``migrations/versions`` create exactly these tables.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+HUB_STATE_ID = 1
+
+# JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only auto-increments an INTEGER PRIMARY KEY.
+BigIntPk = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored in UTC; naive datetimes are refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored; give it a timezone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every hub table."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JsonType}
+
+
+class IncidentRow(Base):
+    """One incident; its events point at it through ``events.incident_id``."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger(), unique=True, index=True)
+    title: Mapped[str] = mapped_column(Text())
+    state: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    classification: Mapped[str] = mapped_column(String(16))
+    object_class: Mapped[str] = mapped_column(String(32))
+    rule: Mapped[str] = mapped_column(String(32))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    center_id: Mapped[str] = mapped_column(String(64))
+    sido_code: Mapped[str] = mapped_column(String(2))
+    sigungu_code: Mapped[str] = mapped_column(String(5))
+    zone_id: Mapped[int | None] = mapped_column(Integer())
+    lat: Mapped[float | None] = mapped_column(Float())
+    lon: Mapped[float | None] = mapped_column(Float())
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    snapshot_sha256: Mapped[str | None] = mapped_column(String(64))
+    exercise: Mapped[bool] = mapped_column(Boolean())
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class EventRow(Base):
+    """One event as received; ``payload`` holds the full Event JSON."""
+
+    __tablename__ = "events"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64), index=True)
+    center_id: Mapped[str] = mapped_column(String(64))
+    sido_code: Mapped[str] = mapped_column(String(2))
+    sigungu_code: Mapped[str] = mapped_column(String(5))
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    received_at: Mapped[datetime]
+    object_class: Mapped[str] = mapped_column(String(32))
+    confidence: Mapped[float] = mapped_column(Float())
+    rule: Mapped[str] = mapped_column(String(32))
+    rule_name: Mapped[str] = mapped_column(String(128))
+    track_id: Mapped[int] = mapped_column(BigInteger())
+    lat: Mapped[float | None] = mapped_column(Float())
+    lon: Mapped[float | None] = mapped_column(Float())
+    snapshot_sha256: Mapped[str | None] = mapped_column(String(64))
+    exercise: Mapped[bool] = mapped_column(Boolean())
+    payload: Mapped[dict[str, Any]]
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid(), ForeignKey("incidents.id", name="fk_events_incident_id"), index=True
+    )
+
+
+class CameraRow(Base):
+    """A camera known to the hub; ``payload`` holds the full Camera JSON."""
+
+    __tablename__ = "cameras"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    center_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(Text())
+    sido_code: Mapped[str] = mapped_column(String(2))
+    sigungu_code: Mapped[str] = mapped_column(String(5))
+    lat: Mapped[float] = mapped_column(Float())
+    lon: Mapped[float] = mapped_column(Float())
+    payload: Mapped[dict[str, Any]]
+
+
+class UserRow(Base):
+    """A user account with its argon2 password hash."""
+
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(Text())
+    agency_code: Mapped[str] = mapped_column(String(64))
+    jurisdiction_code: Mapped[str | None] = mapped_column(String(5))
+    roles: Mapped[list[str]] = mapped_column(JsonType)
+    password_hash: Mapped[str] = mapped_column(Text())
+    disabled: Mapped[bool] = mapped_column(Boolean())
+    created_at: Mapped[datetime]
+
+
+class AuditRow(Base):
+    """One audit record: who did what to which object, and when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigIntPk, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(256))
+    detail: Mapped[dict[str, Any]]
+
+
+class HubStateRow(Base):
+    """The single row (``id == 1``) holding the last allocated incident change sequence number."""
+
+    __tablename__ = "hub_state"
+
+    id: Mapped[int] = mapped_column(Integer(), primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(BigInteger())

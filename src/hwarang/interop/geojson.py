@@ -1,0 +1,160 @@
+"""GeoJSON (RFC 7946) for GIS tools and the map: incidents, regions, exercise zones, cameras.
+
+Positions are [longitude, latitude] in WGS84, rounded to 6 decimals (about 0.1 m); polygon
+exterior rings run counterclockwise. The functions return plain dicts ready for ``json.dumps``.
+"""
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from hwarang.domain import Camera, ExerciseZone, GeoPoint, Incident, Region, RegionLevel
+from hwarang.geo.calibration import fov_outline
+
+DECIMALS = 6
+
+JsonDict = dict[str, Any]
+
+
+class RegionSource(Protocol):
+    """What the region exporter needs from a region catalog (``hwarang.geo.RegionCatalog``)."""
+
+    def sidos(self) -> list[Region]: ...
+
+    def sigungus(self, sido_code: str | None = None) -> list[Region]: ...
+
+    def boundary(self, code: str, *, tolerance_deg: float = 0.0) -> BaseGeometry: ...
+
+    def local_government(self, code: str) -> Region: ...
+
+
+class ZoneSource(Protocol):
+    """What the zone exporter needs from a zone table (``hwarang.geo.ZoneTable``)."""
+
+    @property
+    def zones(self) -> Sequence[ExerciseZone]: ...
+
+
+def _position(point: GeoPoint) -> list[float]:
+    return [round(point.lon, DECIMALS), round(point.lat, DECIMALS)]
+
+
+def geometry_to_geojson(geom: BaseGeometry) -> JsonDict:
+    """A shapely geometry (lon/lat) as a GeoJSON geometry object: rounded, rings oriented."""
+    rounded = shapely.transform(geom, lambda coords: np.round(coords, DECIMALS))
+    oriented = shapely.orient_polygons(rounded, exterior_cw=False)
+    result: JsonDict = json.loads(shapely.to_geojson(oriented))
+    return result
+
+
+def _feature(feature_id: str | int, geometry: JsonDict, properties: JsonDict) -> JsonDict:
+    return {"type": "Feature", "id": feature_id, "geometry": geometry, "properties": properties}
+
+
+def _collection(features: list[JsonDict], **members: Any) -> JsonDict:
+    return {"type": "FeatureCollection", "features": features, **members}
+
+
+def incidents_to_feature_collection(incidents: Iterable[Incident]) -> JsonDict:
+    """Point features of incidents; those without a position are skipped and counted.
+
+    The count is the foreign member ``skipped_without_geo`` of the collection.
+    """
+    features: list[JsonDict] = []
+    skipped = 0
+    for incident in incidents:
+        if incident.geo is None:
+            skipped += 1
+            continue
+        properties: JsonDict = {
+            "id": str(incident.id),
+            "title": incident.title,
+            "state": incident.state.value,
+            "severity": incident.severity.value,
+            "classification": incident.classification.value,
+            "object_class": incident.object_class.value,
+            "rule": incident.rule.value,
+            "camera_id": incident.camera_id,
+            "sido_code": incident.sido_code,
+            "sigungu_code": incident.sigungu_code,
+            "zone_id": incident.zone_id,
+            "first_seen": incident.first_seen.isoformat(),
+            "last_seen": incident.last_seen.isoformat(),
+            "exercise": incident.exercise,
+        }
+        point = {"type": "Point", "coordinates": _position(incident.geo)}
+        features.append(_feature(str(incident.id), point, properties))
+    return _collection(features, skipped_without_geo=skipped)
+
+
+def regions_to_feature_collection(
+    catalog: RegionSource, level: RegionLevel, tolerance_deg: float, sido_code: str | None = None
+) -> JsonDict:
+    """Boundary features of every sido, or of the sigungu (of one sido when ``sido_code`` is given).
+
+    At ``level="sido"`` a ``sido_code`` keeps only that sido. Sigungu features carry the code of
+    the local government they belong to (a 일반구 its city); note that 천안시 and 창원시 appear both
+    whole and as their districts.
+    """
+    if level == "sido":
+        regions = [r for r in catalog.sidos() if sido_code is None or r.code == sido_code]
+    else:
+        regions = catalog.sigungus(sido_code)
+    features = []
+    for region in regions:
+        properties: JsonDict = {
+            "code": region.code,
+            "name": region.name,
+            "level": region.level,
+            "parent_code": region.parent_code,
+        }
+        if region.level == "sigungu":
+            properties["local_government_code"] = catalog.local_government(region.code).code
+        geometry = geometry_to_geojson(catalog.boundary(region.code, tolerance_deg=tolerance_deg))
+        features.append(_feature(region.code, geometry, properties))
+    return _collection(features)
+
+
+def zones_to_feature_collection(zones: ZoneSource, catalog: RegionSource, tolerance_deg: float) -> JsonDict:
+    """One feature per exercise zone: the union of its sido boundaries, simplified after the union."""
+    features = []
+    for zone in zones.zones:
+        merged = shapely.union_all([catalog.boundary(code) for code in zone.sido_codes])
+        if tolerance_deg > 0.0:
+            merged = shapely.simplify(merged, tolerance_deg, preserve_topology=True)
+        properties: JsonDict = {
+            "id": zone.id,
+            "name": zone.name,
+            "name_en": zone.name_en,
+            "sido_codes": list(zone.sido_codes),
+        }
+        features.append(_feature(zone.id, geometry_to_geojson(merged), properties))
+    return _collection(features)
+
+
+def cameras_to_feature_collection(cameras: Iterable[Camera]) -> JsonDict:
+    """Per camera, a Point feature (``kind: camera``) and its view sector (``kind: fov``)."""
+    features = []
+    for camera in cameras:
+        properties: JsonDict = {
+            "kind": "camera",
+            "id": camera.id,
+            "name": camera.name,
+            "center_id": camera.center_id,
+            "sido_code": camera.sido_code,
+            "sigungu_code": camera.sigungu_code,
+            "heading_deg": camera.heading_deg,
+            "fov_deg": camera.fov_deg,
+            "range_m": camera.range_m,
+            "calibrated": camera.calibration is not None,
+        }
+        point = {"type": "Point", "coordinates": _position(camera.position)}
+        features.append(_feature(camera.id, point, properties))
+        ring = [_position(p) for p in reversed(fov_outline(camera))]
+        sector = {"type": "Polygon", "coordinates": [ring]}
+        features.append(_feature(f"{camera.id}:fov", sector, {"kind": "fov", "camera_id": camera.id}))
+    return _collection(features)

@@ -1,0 +1,74 @@
+"""API fixtures: the real HubService on a temporary SQLite database, and a TestClient around it."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from api_support import ADMIN_PASSWORD, OPERATOR_PASSWORD, TEST_SECRET, VIEWER_PASSWORD, login
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from hwarang.api.app import create_app
+from hwarang.api.settings import ApiSettings
+from hwarang.domain import Role, User
+from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.service import HubService
+from hwarang.hub.store.db import Database
+
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[HubService]:
+    """A migrated hub with users admin (admin), op1 (operator) and viewer (evaluator)."""
+    database = Database(f"sqlite:///{tmp_path / 'hub.sqlite3'}")
+    database.migrate()
+    service = HubService(database, EvidenceStore(tmp_path / "evidence"), password_hasher=FAST_HASHER)
+    service.ensure_admin(ADMIN_PASSWORD)
+    for username, role, password in (
+        ("op1", Role.OPERATOR, OPERATOR_PASSWORD),
+        ("viewer", Role.EVALUATOR, VIEWER_PASSWORD),
+    ):
+        user = User(username=username, display_name=username, agency_code="seoul-jung", roles=(role,))
+        service.create_user(user, password)
+    yield service
+    database.close()
+
+
+@pytest.fixture
+def settings() -> ApiSettings:
+    """Settings with a fixed signing key."""
+    return ApiSettings(jwt_secret=SecretStr(TEST_SECRET), ws_queue_size=64)
+
+
+@pytest.fixture
+def app(hub: HubService, settings: ApiSettings) -> FastAPI:
+    """The API around the hub."""
+    return create_app(hub, settings, health_extra=lambda: {"edge": {"cameras_online": 1}})
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An in-process client with the app's lifespan running."""
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def admin_token(client: TestClient) -> str:
+    """A token of the admin."""
+    return login(client, "admin", ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def operator_token(client: TestClient) -> str:
+    """A token of an operator."""
+    return login(client, "op1", OPERATOR_PASSWORD)
+
+
+@pytest.fixture
+def viewer_token(client: TestClient) -> str:
+    """A token of a user who may read but not post events."""
+    return login(client, "viewer", VIEWER_PASSWORD)

@@ -1,0 +1,143 @@
+"""IngestWorker with a real MemoryBus: ack, dead letters, redelivery after a store outage."""
+
+import asyncio
+import json
+
+import pytest
+
+from hub_support import make_message
+from hwarang.bus import MemoryBus, event_subject
+from hwarang.bus.subjects import dead_letter_subject
+from hwarang.domain import EventMessage
+from hwarang.hub import ingest as ingest_module
+from hwarang.hub.errors import StoreError
+from hwarang.hub.ingest import IngestWorker
+from hwarang.hub.service import HubService, IngestResult
+
+SUBJECT = event_subject("11", "11140", "seoul-jung")
+DLQ = dead_letter_subject("invalid_event")
+
+
+class FlakyService(HubService):
+    """Fails the first ``failures`` ingests with ``error``, then behaves."""
+
+    def __init__(self, inner: HubService, error: Exception, failures: int = 1) -> None:
+        super().__init__(inner.database, inner.evidence)
+        self._error = error
+        self.failures = failures
+
+    def ingest(self, message: EventMessage) -> IngestResult:
+        if self.failures > 0:
+            self.failures -= 1
+            raise self._error
+        return super().ingest(message)
+
+
+@pytest.fixture(autouse=True)
+def _fast_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest_module, "STORE_RETRY_DELAY_S", 0.05)
+
+
+async def _publish(bus: MemoryBus, message: EventMessage) -> None:
+    await bus.publish(SUBJECT, message.model_dump_json().encode(), msg_id=str(message.event.id))
+
+
+async def test_valid_message_is_ingested_and_acked(service: HubService) -> None:
+    bus = MemoryBus()
+    worker = IngestWorker(bus, service)
+    message = make_message()
+    await _publish(bus, message)
+    assert await worker.process_batch(timeout_s=1.0) == 1
+    assert worker.stats.ingested == 1
+    assert bus.pending_count("hub-ingest") == 0
+    assert await worker.process_batch(timeout_s=0.1) == 0, "an acked message must not come back"
+    assert service.get_event(message.event.id) == message.event
+    assert service.health()["incidents"] == 1
+
+
+async def test_duplicate_on_the_bus_is_counted_and_acked(service: HubService) -> None:
+    bus = MemoryBus()
+    worker = IngestWorker(bus, service)
+    message = make_message()
+    payload = message.model_dump_json().encode()
+    await bus.publish(SUBJECT, payload)  # no msg_id: the bus cannot de-duplicate, the hub must
+    await bus.publish(SUBJECT, payload)
+    assert await worker.process_batch(timeout_s=1.0) == 2
+    assert (worker.stats.ingested, worker.stats.duplicates) == (1, 1)
+    assert service.health() == {"events": 1, "incidents": 1, "last_seq": 1}
+    assert bus.pending_count("hub-ingest") == 0
+
+
+async def test_invalid_messages_go_to_dead_letters_and_the_worker_goes_on(service: HubService) -> None:
+    bus = MemoryBus()
+    dead = await bus.subscribe(DLQ, durable="test-dlq")
+    worker = IngestWorker(bus, service)
+    bad_schema = json.loads(make_message().model_dump_json())
+    del bad_schema["event"]["camera_id"]
+    await bus.publish(SUBJECT, b"{this is not json")
+    await bus.publish(SUBJECT, json.dumps(bad_schema).encode())
+    good = make_message(track_id=9)
+    await _publish(bus, good)
+
+    assert await worker.process_batch(timeout_s=1.0) == 3
+    assert (worker.stats.invalid, worker.stats.ingested) == (2, 1)
+    letters = await dead.fetch(batch=10, timeout_s=1.0)
+    assert [d.data for d in letters] == [b"{this is not json", json.dumps(bad_schema).encode()]
+    for letter in letters:
+        assert letter.headers["hwarang-original-subject"] == SUBJECT
+        await letter.ack()
+    assert "json_invalid" in letters[0].headers["hwarang-error"]
+    assert "event.camera_id" in letters[1].headers["hwarang-error"]
+    assert "missing" in letters[1].headers["hwarang-error"]
+    assert bus.pending_count("hub-ingest") == 0, "invalid messages are terminated, not redelivered"
+    assert service.health()["events"] == 1
+    assert service.get_event(good.event.id) is not None
+
+
+async def test_store_outage_is_retried_then_stored(service: HubService) -> None:
+    bus = MemoryBus()
+    flaky = FlakyService(service, StoreError("database down"))
+    worker = IngestWorker(bus, flaky)
+    message = make_message()
+    await _publish(bus, message)
+    assert await worker.process_batch(timeout_s=1.0) == 1
+    assert worker.stats.failed == 1
+    assert service.get_event(message.event.id) is None
+    assert bus.pending_count("hub-ingest") == 1
+    assert await worker.process_batch(timeout_s=2.0) == 1
+    assert worker.stats.ingested == 1
+    assert service.get_event(message.event.id) == message.event
+    assert bus.pending_count("hub-ingest") == 0
+
+
+async def test_unexpected_error_is_nakked_not_fatal(service: HubService) -> None:
+    bus = MemoryBus()
+    worker = IngestWorker(bus, FlakyService(service, RuntimeError("bug"), failures=1))
+    await _publish(bus, make_message())
+    await worker.process_batch(timeout_s=1.0)
+    assert worker.stats.failed == 1
+    await worker.process_batch(timeout_s=2.0)
+    assert worker.stats.ingested == 1
+
+
+async def test_run_loop_ingests_until_stopped(service: HubService) -> None:
+    bus = MemoryBus()
+    worker = IngestWorker(bus, service, batch=2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    for i in range(5):
+        await _publish(bus, make_message(track_id=i))
+    await bus.publish(SUBJECT, b"garbage")
+    for _ in range(500):
+        if worker.stats.received >= 6:
+            break
+        await asyncio.sleep(0.02)
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert (worker.stats.ingested, worker.stats.invalid) == (5, 1)
+    assert service.health()["incidents"] == 5
+
+
+def test_batch_must_be_positive(service: HubService) -> None:
+    with pytest.raises(ValueError, match="batch must be at least 1"):
+        IngestWorker(MemoryBus(), service, batch=0)
