@@ -28,7 +28,7 @@ class HubConfig(_Strict):
     )
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL; SQLite in data_dir when omitted, PostgreSQL (postgresql+psycopg://) in production.",
+        description="SQLAlchemy URL; SQLite in data_dir if omitted, postgresql+psycopg://... in production.",
     )
 
 

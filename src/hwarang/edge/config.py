@@ -84,7 +84,7 @@ class EdgeConfig(_Strict):
         default=4,
         ge=1,
         le=256,
-        description="Frames buffered between capture and analytics; when full, new frames are dropped (counted).",
+        description="Frames queued between capture and analytics; new frames are dropped (counted) if full.",
     )
     retry_initial_s: float = Field(
         default=1.0, gt=0.0, description="First wait before reopening a failed camera."
