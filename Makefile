@@ -41,9 +41,9 @@ $(DEMO_VIDEO):
 
 ## browser: Debian's chromium for the end-to-end tests (nothing is downloaded by the test tools themselves)
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium is missing: run 'sudo apt-get install chromium' (the browser tests need /usr/bin/chromium)"; exit 1; fi; }
+	@{ command -v chromium && fc-list | grep -qi nanum; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum >/dev/null; \
+	  else echo "the browser tests need Debian's chromium and fonts-nanum: run 'sudo apt-get install chromium fonts-nanum'"; exit 1; fi; }
 
 lint: setup
 	$(BIN)/ruff check src tests bench
