@@ -20,3 +20,8 @@ def shared_data() -> Path:
 def vtest_path(shared_data: Path) -> Path:
     """The PETS 2009 S2L1 clip (768x576, 10 fps, 795 frames)."""
     return shared_data / "video" / "vtest_opencv_orig.avi"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last: they are the slowest and need everything else working."""
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.path))

@@ -70,13 +70,14 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory, vtest_path: Path) -> I
             proc.wait(timeout=5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_instance() -> Iterator[Playwright]:
+    """Module-scoped: sync Playwright keeps an event loop running, which must end before asyncio tests run."""
     with sync_playwright() as instance:
         yield instance
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     """Debian's Chromium; the tests never download a browser."""
     if not CHROMIUM.exists():
