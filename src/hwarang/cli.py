@@ -26,8 +26,9 @@ config_app = typer.Typer(help="Check and show configuration files.", no_args_is_
 app.add_typer(regions_app, name="regions")
 app.add_typer(config_app, name="config")
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+# Errors name files and key paths: never hard-wrap them (a folded path cannot be copied).
+err = Console(stderr=True, soft_wrap=True)
 
 ConfigOption = Annotated[
     Path | None,
@@ -156,6 +157,7 @@ def analyze(
         f"[bold]{result.fps:.1f} frames/s[/]; {result.events} events -> {out}"
         + (f"; {result.decode_errors} decode errors" if result.decode_errors else ""),
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -247,7 +249,11 @@ def config_check(path: Annotated[Path, typer.Argument(help="Configuration YAML t
     """Validate a configuration file and summarise it."""
     cfg = _load(path)
     cameras = [cam for center in cfg.edge.centers for cam in center.cameras]
-    console.print(f"{path}: valid; {len(cfg.edge.centers)} center(s), {len(cameras)} camera(s)")
+    console.print(
+        f"{path}: valid; {len(cfg.edge.centers)} center(s), {len(cameras)} camera(s)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @config_app.command("show-default")
