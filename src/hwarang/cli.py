@@ -4,17 +4,19 @@ import asyncio
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hwarang import __version__
 from hwarang.config import AppConfig, CameraConfig, ConfigError, load_config
-from hwarang.config.loader import default_config_text
+from hwarang.config.loader import BUILTIN_SOURCE, default_config_text
 from hwarang.domain import EventMessage
 from hwarang.edge.config import CenterConfig
 
@@ -48,8 +50,30 @@ def _load(path: Path | None) -> AppConfig:
     try:
         return load_config(path)
     except ConfigError as exc:
-        err.print(f"[bold red]configuration error[/]\n{exc}", highlight=False)
+        err.print(f"[bold red]configuration error[/]\n{escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from None
+
+
+def _check_edge(cfg: AppConfig, source: str) -> None:
+    """Resolve every center and camera as the edge will (region lookup); exit 2 naming the key path."""
+    from hwarang.edge.camera_setup import build_camera, build_center
+    from hwarang.edge.errors import EdgeError
+    from hwarang.geo.regions import default_catalog
+
+    lookup = default_catalog().lookup
+    for i, center_cfg in enumerate(cfg.edge.centers):
+        loc = f"edge.centers.{i}"
+        try:
+            center = build_center(center_cfg, lookup)
+            for j, camera_cfg in enumerate(center_cfg.cameras):
+                loc = f"edge.centers.{i}.cameras.{j}"
+                build_camera(camera_cfg, center, lookup)
+        except EdgeError as exc:
+            err.print(
+                f"[bold red]configuration error[/]\n{escape(source)}: {loc}: {escape(str(exc))}",
+                highlight=False,
+            )
+            raise typer.Exit(2) from None
 
 
 @app.command()
@@ -74,13 +98,14 @@ def demo(
 
     _setup_logging(verbose)
     cfg = _load(config)
+    _check_edge(cfg, str(config) if config is not None else BUILTIN_SOURCE)
     cfg, notes = prepare_demo_config(cfg, host=host, port=port, data_dir=data_dir)
     for note in notes:
-        err.print(f"[yellow]{note}[/]", highlight=False)
+        err.print(f"[yellow]{escape(note)}[/]", highlight=False)
 
     def announce(site: EmbeddedSite) -> None:
         url = f"http://{cfg.api.host}:{cfg.api.port}/"
-        running = [c.id for c in site.edge.cameras]
+        running = [health.camera_id for health in site.edge.health()]
         console.print(
             f"[bold green]Hwarang demo[/] on [link={url}]{url}[/link]  "
             f"cameras: {', '.join(running) or 'none'}"
@@ -114,6 +139,14 @@ def analyze(
     snapshots: Annotated[
         Path | None, typer.Option(help="Folder for snapshot JPEGs by SHA-256 (default: OUT with .snapshots).")
     ] = None,
+    start_time: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"],
+            help="Wall-clock time of the first frame (UTC if no offset); default: the file's modification "
+            "time, so that re-running gives the same event ids.",
+        ),
+    ] = None,
 ) -> None:
     """Run the edge pipeline over VIDEO as fast as possible and write its events."""
     from hwarang.edge.camera_setup import build_camera, build_center
@@ -126,14 +159,14 @@ def analyze(
     logging.getLogger().setLevel(logging.WARNING)
     cfg = _load(config)
     if not video.is_file():
-        err.print(f"[bold red]error[/]: video file not found: {video}", highlight=False)
+        err.print(f"[bold red]error[/]: video file not found: {escape(str(video))}", highlight=False)
         raise typer.Exit(2)
     center_cfg, cam_cfg = _pick_camera(cfg, camera)
     lookup = default_catalog().lookup
     try:
         cam = build_camera(cam_cfg, build_center(center_cfg, lookup), lookup)
     except EdgeError as exc:
-        err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from None
     store = EvidenceStore(snapshots or out.with_name(out.name + ".snapshots"))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -148,17 +181,28 @@ def analyze(
             sink.write(message.event.model_dump_json() + "\n")
 
         try:
-            result = analyze_file(cam, cam_cfg, video, on_event, lambda n: progress.update(task, completed=n))
+            result = analyze_file(
+                cam,
+                cam_cfg,
+                video,
+                on_event,
+                lambda n: progress.update(task, completed=n),
+                start_time=None if start_time is None else _aware(start_time),
+            )
         except EdgeError as exc:
-            err.print(f"[bold red]error[/]: {exc}", highlight=False)
+            err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
     console.print(
         f"{result.frames} frames ({result.width}x{result.height}) in {result.seconds:.2f} s = "
-        f"[bold]{result.fps:.1f} frames/s[/]; {result.events} events -> {out}"
+        f"[bold]{result.fps:.1f} frames/s[/]; {result.events} events -> {escape(str(out))}"
         + (f"; {result.decode_errors} decode errors" if result.decode_errors else ""),
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _pick_camera(cfg: AppConfig, camera_id: str | None) -> tuple[CenterConfig, CameraConfig]:
@@ -171,7 +215,11 @@ def _pick_camera(cfg: AppConfig, camera_id: str | None) -> tuple[CenterConfig, C
         chosen = [pair for pair in candidates if pair[1].id == camera_id]
         if not chosen:
             known = ", ".join(cam.id for _, cam in candidates) or "none"
-            err.print(f"[bold red]error[/]: no camera {camera_id!r} in the configuration (known: {known})")
+            err.print(
+                f"[bold red]error[/]: no camera {escape(repr(camera_id))} in the configuration "
+                f"(known: {escape(known)})",
+                highlight=False,
+            )
             raise typer.Exit(2)
         return chosen[0]
     files = [pair for pair in candidates if isinstance(pair[1].source, FileSourceConfig)]
@@ -194,7 +242,7 @@ def regions_lookup(
     try:
         found = default_catalog().lookup(lat, lon)
     except GeoError as exc:
-        err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from None
     if found is None:
         err.print(f"{lat}, {lon} is not inside a Korean administrative region (at sea or abroad)")
@@ -222,7 +270,7 @@ def regions_list(
     try:
         regions = catalog.sidos() if sido is None else catalog.sigungus(sido)
     except GeoError as exc:
-        err.print(f"[bold red]error[/]: {exc}", highlight=False)
+        err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from None
     table = Table("code", "name")
     for region in regions:
@@ -248,9 +296,10 @@ def regions_zones() -> None:
 def config_check(path: Annotated[Path, typer.Argument(help="Configuration YAML to validate.")]) -> None:
     """Validate a configuration file and summarise it."""
     cfg = _load(path)
+    _check_edge(cfg, str(path))
     cameras = [cam for center in cfg.edge.centers for cam in center.cameras]
     console.print(
-        f"{path}: valid; {len(cfg.edge.centers)} center(s), {len(cameras)} camera(s)",
+        f"{escape(str(path))}: valid; {len(cfg.edge.centers)} center(s), {len(cameras)} camera(s)",
         highlight=False,
         soft_wrap=True,
     )

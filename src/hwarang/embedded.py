@@ -71,16 +71,17 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
     stop_ingest = asyncio.Event()
     ingest_task = asyncio.create_task(ingest.run(stop_ingest), name="hub-ingest")
     publisher = BusPublisher(bus, asyncio.get_running_loop())
-    catalog = default_catalog()
-    edge = await asyncio.to_thread(EdgeNode, config.edge, publisher, catalog.lookup)
-    for camera in edge.cameras:
-        service.upsert_camera(camera)
-    edge.start()
+    edge: EdgeNode | None = None
     try:
+        edge = await asyncio.to_thread(EdgeNode, config.edge, publisher, default_catalog().lookup)
+        for camera in edge.cameras:
+            service.upsert_camera(camera)
+        edge.start()
         yield EmbeddedSite(config, service, bus, edge, ingest, publisher, generated)
     finally:
         publisher.stop()
-        await asyncio.to_thread(edge.stop)
+        if edge is not None:
+            await asyncio.to_thread(edge.stop)
         stop_ingest.set()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(ingest_task, timeout=10)

@@ -4,6 +4,7 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,35 @@ def test_geo_points_lie_in_incheon_junggu(run: AnalyzeRun) -> None:
         assert found is not None, f"event {event.id} at {event.geo} is outside Korea"
         assert (found.sido_name, found.sigungu_name) == ("인천광역시", "중구")
         assert (event.sido_code, event.sigungu_code) == (found.sido_code, found.sigungu_code)
+
+
+def test_a_second_run_gives_the_same_event_ids(run: AnalyzeRun, vtest_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "again.jsonl"
+    root = logging.getLogger()
+    level = root.level
+    try:
+        result = CliRunner().invoke(app, ["analyze", str(vtest_path), "--out", str(out)])
+    finally:
+        root.setLevel(level)
+    assert result.exit_code == 0, result.output
+    again = [Event.model_validate_json(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [e.id for e in again] == [e.id for e in run.events]
+    assert [e.occurred_at for e in again] == [e.occurred_at for e in run.events]
+
+
+def test_start_time_option_stamps_events_from_that_moment(vtest_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "stamped.jsonl"
+    root = logging.getLogger()
+    level = root.level
+    try:
+        result = CliRunner().invoke(
+            app, ["analyze", str(vtest_path), "--out", str(out), "--start-time", "2026-01-01T09:00:00+0900"]
+        )
+    finally:
+        root.setLevel(level)
+    assert result.exit_code == 0, result.output
+    events = [Event.model_validate_json(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for event in events:
+        offset_s = (event.occurred_at - start).total_seconds()
+        assert offset_s == pytest.approx(event.frame_index / 10.0, abs=0.11)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hwarang.config import AppConfig, CameraConfig, load_config
+from hwarang.config import AppConfig, CameraConfig, load_config, parse_config
 from hwarang.demo_setup import prepare_demo_config
 from hwarang.domain import Incident
+from hwarang.edge.errors import EdgeError
 from hwarang.edge.health import CameraHealth, CameraState
 from hwarang.edge.sources.file import FileSourceConfig
 from hwarang.edge.sources.synthetic import SyntheticSourceConfig
@@ -163,6 +164,34 @@ def test_missing_file_camera_is_retried_while_the_others_run(site_run: SiteRun) 
 
 def test_site_stops_promptly(site_run: SiteRun) -> None:
     assert site_run.shutdown_s < SHUTDOWN_LIMIT_S
+
+
+AT_SEA_SITE = """
+hub:
+  data_dir: {data_dir}
+edge:
+  centers:
+    - id: offshore-cc
+      name: offshore
+      sido_code: "28"
+      sigungu_code: "28110"
+      cameras:
+        - id: at-sea-01
+          name: buoy
+          position: {{lat: 36.0, lon: 124.0}}
+          source: {{type: synthetic}}
+"""
+
+
+async def test_run_site_releases_the_hub_when_the_edge_cannot_start(tmp_path: Path) -> None:
+    config = parse_config(AT_SEA_SITE.format(data_dir=tmp_path / "hub"), source="at-sea.yaml")
+
+    with pytest.raises(EdgeError, match=r"camera at-sea-01: position 36\.00000,124\.00000 is not inside"):
+        async with run_site(config):
+            pytest.fail("the site must not start")
+
+    left = [task for task in asyncio.all_tasks() if task.get_name() == "hub-ingest"]
+    assert left == [], "the ingest task is stopped when start-up fails"
 
 
 def _file_camera(config: AppConfig) -> CameraConfig:

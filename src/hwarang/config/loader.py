@@ -12,6 +12,9 @@ from pydantic import ValidationError
 
 from hwarang.config.models import AppConfig
 
+BUILTIN_SOURCE = "<built-in demo.yaml>"
+"""How errors in the built-in demo configuration name their source."""
+
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -27,7 +30,7 @@ def default_config_text() -> str:
 def load_config(path: Path | None) -> AppConfig:
     """Load ``path`` (or the built-in demo configuration when None)."""
     if path is None:
-        return parse_config(default_config_text(), source="<built-in demo.yaml>")
+        return parse_config(default_config_text(), source=BUILTIN_SOURCE)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -80,8 +83,9 @@ def _expand_env(value: Any, environ: Mapping[str, str], source: str, loc: tuple[
 
 def _env_value(match: re.Match[str], environ: Mapping[str, str], source: str, loc: tuple[str, ...]) -> str:
     name, default = match.group(1), match.group(2)
-    if name in environ:
-        return environ[name]
+    value = environ.get(name)
+    if value is not None and (value or default is None):
+        return value
     if default is not None:
         return default
     raise ConfigError(f"{source}: {'.'.join(loc)}: environment variable {name} is not set and has no default")

@@ -3,6 +3,7 @@
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from hwarang.domain import Camera, EventMessage
@@ -35,9 +36,18 @@ def analyze_file(
     path: Path,
     on_event: Callable[[EventMessage], None],
     on_frame: Callable[[int], None] | None = None,
+    *,
+    start_time: datetime | None = None,
 ) -> AnalyzeResult:
-    """Decode ``path`` without pacing, run the camera's analytics on every frame, report each event."""
-    source = build_source(FileSourceConfig(type="file", path=path, realtime=False), camera_id=camera.id)
+    """Decode ``path`` without pacing, run the camera's analytics on every frame, report each event.
+
+    Frames are stamped ``start_time + pts`` (default: the file's modification time), so analysing the
+    same file twice yields the same event ids.
+    """
+    if start_time is None:
+        start_time = file_start_time(path)
+    config_ = FileSourceConfig(type="file", path=path, realtime=False, start_time=start_time)
+    source = build_source(config_, camera_id=camera.id)
     frames = events = 0
     size = (0, 0)
     analytics = None
@@ -57,6 +67,11 @@ def analyze_file(
         source.close()
     seconds = time.perf_counter() - start
     return AnalyzeResult(frames, events, seconds, source.stats.decode_errors, size[0], size[1])
+
+
+def file_start_time(path: Path) -> datetime:
+    """The file's modification time (UTC), a stable stand-in for when a recording started."""
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
 
 
 def count_frames(path: Path) -> int | None:

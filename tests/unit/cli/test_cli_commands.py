@@ -124,6 +124,43 @@ def test_config_check_missing_file_names_the_path(runner: CliRunner, tmp_path: P
     assert f"{missing}: configuration file not found" in result.stderr
 
 
+def test_config_check_camera_outside_korea_names_key_path(
+    runner: CliRunner, default_yaml: str, tmp_path: Path
+) -> None:
+    site = _write_modified(
+        tmp_path / "sea.yaml",
+        default_yaml,
+        {"edge.centers.1.cameras.1.position": {"lat": 36.0, "lon": 124.0}},
+    )
+
+    result = runner.invoke(app, ["config", "check", str(site)])
+
+    assert result.exit_code == 2
+    assert f"{site}: edge.centers.1.cameras.1: camera gos-coast-fence-02: position 36.00000,124.00000" in (
+        result.stderr
+    )
+    assert "valid;" not in result.stdout
+
+
+@pytest.mark.parametrize("name", ["site[v2].yaml", "[bold]site.yaml"])
+def test_config_errors_keep_brackets_in_file_names(runner: CliRunner, tmp_path: Path, name: str) -> None:
+    missing = tmp_path / name
+
+    result = runner.invoke(app, ["config", "check", str(missing)])
+
+    assert result.exit_code == 2
+    assert f"{missing}: configuration file not found" in result.stderr
+
+
+def test_analyze_errors_keep_brackets_in_file_names(runner: CliRunner, tmp_path: Path) -> None:
+    video = tmp_path / "cam[old].avi"
+
+    result = runner.invoke(app, ["analyze", str(video), "--out", str(tmp_path / "ev.jsonl")])
+
+    assert result.exit_code == 2
+    assert f"video file not found: {video}" in result.stderr
+
+
 def test_config_schema_is_json_with_descriptions(runner: CliRunner) -> None:
     result = runner.invoke(app, ["config", "schema"])
 

@@ -68,8 +68,10 @@ def test_environment_references_are_expanded() -> None:
     text = MINIMAL_CAMERA.replace("/tmp/x.avi", "'${CLIP:-/default.avi}'")
     default = parse_config(text, source="s", environ={})
     chosen = parse_config(text, source="s", environ={"CLIP": "/chosen.avi"})
-    paths = [cfg.edge.centers[0].cameras[0].source for cfg in (default, chosen)]
-    assert [getattr(p, "path", None) for p in paths] == [Path("/default.avi"), Path("/chosen.avi")]
+    empty = parse_config(text, source="s", environ={"CLIP": ""})
+    paths = [cfg.edge.centers[0].cameras[0].source for cfg in (default, chosen, empty)]
+    expected = [Path("/default.avi"), Path("/chosen.avi"), Path("/default.avi")]
+    assert [getattr(p, "path", None) for p in paths] == expected, "set-but-empty falls back, as in the shell"
 
 
 def test_missing_environment_variable_without_default_is_an_error() -> None:

@@ -116,12 +116,22 @@ class Pacer:
     pacer sleeps only when ahead, and a stop event interrupts the sleep at once.
     """
 
-    def __init__(self, stop_event: threading.Event, *, speed: float = 1.0, realtime: bool = True) -> None:
+    def __init__(
+        self,
+        stop_event: threading.Event,
+        *,
+        speed: float = 1.0,
+        realtime: bool = True,
+        start_time: datetime | None = None,
+    ) -> None:
         if speed <= 0:
             raise ValueError(f"pacing speed must be > 0, got {speed}")
+        if start_time is not None and start_time.tzinfo is None:
+            raise ValueError("start_time must be timezone-aware")
         self._stop = stop_event
         self._speed = speed
         self._realtime = realtime
+        self._fixed_start = start_time
         self._start_mono: float | None = None
         self._start_wall = datetime.now(UTC)
         self._first_pts = 0.0
@@ -141,7 +151,9 @@ class Pacer:
         return not self._stop.is_set()
 
     def wall_time(self, pts_s: float) -> datetime:
-        """UTC time of a frame: start + scaled pts when paced, else now."""
+        """UTC time of a frame: fixed start + pts when given, start + scaled pts when paced, else now."""
+        if self._fixed_start is not None:
+            return self._fixed_start + timedelta(seconds=pts_s)
         if not self._realtime or self._start_mono is None:
             return datetime.now(UTC)
         return self._start_wall + timedelta(seconds=(pts_s - self._first_pts) / self._speed)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from hwarang.edge.errors import SourceError
 from hwarang.edge.frame import Frame
@@ -38,6 +38,11 @@ class FileSourceConfig(SourcePluginConfig):
     )
     speed: float = Field(default=1.0, gt=0.0, description="Pacing multiplier: 2.0 plays twice as fast.")
     loop: bool = Field(default=False, description="Restart at the end; frame index and pts keep increasing.")
+    start_time: AwareDatetime | None = Field(
+        default=None,
+        description="Wall-clock time of the file's first frame: frames are stamped start_time + pts, so "
+        "replays give the same event ids. Default: when playback starts (paced) or decode time (flat out).",
+    )
     drop_corrupt_frames: bool = Field(
         default=True, description="Skip frames FFmpeg flags as corrupt (they are counted as decode errors)."
     )
@@ -121,7 +126,12 @@ class FileSource(BaseSource):
     def frames(self) -> Iterator[Frame]:
         """Yield frames until the end of the file (or forever with ``loop``) or ``stop()``."""
         self.open()
-        pacer = Pacer(self._stop_event, speed=self._config.speed, realtime=self._config.realtime)
+        pacer = Pacer(
+            self._stop_event,
+            speed=self._config.speed,
+            realtime=self._config.realtime,
+            start_time=self._config.start_time,
+        )
         self._iterating = True
         try:
             while not self.stopped:
