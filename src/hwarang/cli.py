@@ -27,6 +27,14 @@ regions_app = typer.Typer(
 config_app = typer.Typer(help="Check and show configuration files.", no_args_is_help=True)
 app.add_typer(regions_app, name="regions")
 app.add_typer(config_app, name="config")
+nats_app = typer.Typer(help="NATS server configuration for leaf nodes and hubs.", no_args_is_help=True)
+app.add_typer(nats_app, name="nats")
+models_app = typer.Typer(
+    help="The model store: import and list detector models (no network).", no_args_is_help=True
+)
+app.add_typer(models_app, name="models")
+eval_app = typer.Typer(help="Measure analytics against ground truth.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
 
 console = Console(soft_wrap=True)
 # Errors name files and key paths: never hard-wrap them (a folded path cannot be copied).
@@ -91,10 +99,18 @@ def demo(
         Path | None, typer.Option(help="Hub data directory (database, evidence, keys).")
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+    bus: Annotated[
+        str | None,
+        typer.Option(help="'nats': start a local nats-server and use it instead of the config's bus."),
+    ] = None,
 ) -> None:
-    """Run hub, in-memory bus and edge cameras in one process, with the web page on HOST:PORT."""
+    """Run hub, bus (in-memory, or NATS) and edge cameras in one process, with the web page on HOST:PORT."""
     from hwarang.demo_setup import prepare_demo_config
-    from hwarang.embedded import EmbeddedSite, admin_password_from_env, serve_demo
+    from hwarang.embedded import EmbeddedSite, admin_password_from_env, serve_demo, serve_demo_on_local_nats
+
+    if bus not in (None, "memory", "nats"):
+        err.print(f"[bold red]error[/]: --bus must be 'memory' or 'nats', got {escape(repr(bus))}")
+        raise typer.Exit(2)
 
     _setup_logging(verbose)
     cfg = _load(config)
@@ -120,7 +136,8 @@ def demo(
         console.print("press Ctrl+C to stop")
 
     try:
-        asyncio.run(serve_demo(cfg, admin_password=admin_password_from_env(), announce=announce))
+        serve = serve_demo_on_local_nats if bus == "nats" else serve_demo
+        asyncio.run(serve(cfg, admin_password=admin_password_from_env(), announce=announce))
     except KeyboardInterrupt:
         console.print("stopped")
 
@@ -315,3 +332,217 @@ def config_show_default() -> None:
 def config_schema() -> None:
     """Print the configuration's JSON schema (every field is described)."""
     sys.stdout.write(json.dumps(AppConfig.model_json_schema(), indent=2, ensure_ascii=False) + "\n")
+
+
+@nats_app.command("config")
+def nats_config(
+    role: Annotated[str, typer.Option(help="leaf (a center), regional or national hub.")],
+    node_id: Annotated[str, typer.Option("--id", help="Center id (leaf), region id (regional) or hub id.")],
+    out: Annotated[Path, typer.Option(help="Directory for <name>.conf and <name>.secrets.conf.")] = Path(
+        "nats"
+    ),
+    store_dir: Annotated[Path | None, typer.Option(help="JetStream store directory.")] = None,
+    host: Annotated[str, typer.Option(help="Listen address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Client port.")] = 4222,
+    http_port: Annotated[int, typer.Option(help="Monitoring port (/healthz).")] = 8222,
+    leaf_port: Annotated[int, typer.Option(help="Hubs: port accepting leaf nodes.")] = 7422,
+    uplink: Annotated[
+        list[str] | None, typer.Option(help="nats-leaf://HOST:PORT of the upstream hub.")
+    ] = None,
+    leaf: Annotated[list[str] | None, typer.Option(help="Hubs: a downstream leaf id (repeat).")] = None,
+    direct_center: Annotated[
+        list[str] | None, typer.Option(help="Hubs: a center whose edge connects without a leaf.")
+    ] = None,
+    agency: Annotated[
+        list[str] | None, typer.Option(help="Agency liaison users (default: all four).")
+    ] = None,
+    secrets: Annotated[Path | None, typer.Option(help="Password store (default OUT/secrets.json).")] = None,
+) -> None:
+    """Write a nats-server config for one role, with generated passwords in 0600 secrets files."""
+    from hwarang.bus import BusError
+    from hwarang.bus.natsconfig import AGENCIES, Listen, generate
+
+    if role not in ("leaf", "regional", "national"):
+        err.print(f"[bold red]--role must be leaf, regional or national, not {escape(role)!r}[/]")
+        raise typer.Exit(2)
+    try:
+        result = generate(
+            role,  # type: ignore[arg-type]
+            node_id,
+            out,
+            store_dir=store_dir or Path("/var/lib/hwarang/nats") / f"{role}-{node_id}",
+            listen=Listen(host, port, http_port, None if role == "leaf" else leaf_port),
+            uplink_urls=uplink or (),
+            leaves=leaf or (),
+            direct_centers=direct_center or (),
+            agencies=agency or AGENCIES,
+            secrets_path=secrets,
+        )
+    except BusError as exc:
+        err.print(f"[bold red]error[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
+    console.print(f"wrote {result.config_path} (JetStream domain {result.domain})", highlight=False)
+    console.print(
+        f"secrets in {result.secrets_path} (mode 0600; users: {', '.join(sorted(result.users))})",
+        highlight=False,
+    )
+
+
+from hwarang import cli_procs  # noqa: E402  (hub, edge and simulate live there)
+
+cli_procs.register(app)
+
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option("--store", help="Model store folder (default: $HWARANG_MODEL_STORE or var/models)."),
+]
+
+
+@models_app.command("import")
+def models_import(
+    path: Annotated[
+        Path, typer.Argument(help="Model file: .onnx, or an OpenVINO .xml with its .bin beside it.")
+    ],
+    name: Annotated[
+        str | None, typer.Option(help="Name detectors use (`model: NAME`); default: file stem.")
+    ] = None,
+    runtime: Annotated[
+        str | None, typer.Option(help="onnx or openvino; default: from the extension.")
+    ] = None,
+    licence: Annotated[str | None, typer.Option(help="Licence of the weights, e.g. Apache-2.0.")] = None,
+    labels: Annotated[
+        str | None, typer.Option(help="Comma-separated class names by output id, if the file has none.")
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Check PATH is a model, copy it into the model store with its SHA-256 and a model card."""
+    from hwarang.edge.models import RUNTIMES, ModelStore, ModelStoreError
+
+    if runtime is not None and runtime not in RUNTIMES:
+        err.print(f"[bold red]error[/]: --runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+        raise typer.Exit(2)
+    label_list = [part.strip() for part in labels.split(",") if part.strip()] if labels else None
+    try:
+        card = ModelStore(store).import_model(
+            path,
+            name=name,
+            runtime=runtime,
+            licence=licence,
+            labels=label_list,
+        )
+    except ModelStoreError as exc:
+        err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
+    console.print(
+        f"imported [bold]{escape(card.name)}[/] ({card.runtime}, input {card.input_shape}, "
+        f"sha256 {card.sha256[:16]}...); use `model: {escape(card.name)}` in a detector config",
+        highlight=False,
+    )
+
+
+@models_app.command("list")
+def models_list(
+    store: StoreOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the model cards as JSON.")] = False,
+) -> None:
+    """List the models in the store."""
+    from hwarang.edge.models import ModelStore, ModelStoreError
+
+    model_store = ModelStore(store)
+    try:
+        cards = model_store.list()
+    except ModelStoreError as exc:
+        err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        sys.stdout.write(json.dumps([card.model_dump(mode="json") for card in cards], indent=2) + "\n")
+        return
+    if not cards:
+        console.print(
+            f"no models in {escape(str(model_store.root))}; add one with `hwarang models import PATH`"
+        )
+        return
+    table = Table("name", "runtime", "input", "labels", "licence", "sha256")
+    for card in cards:
+        labels_text = "-" if card.labels is None else f"{len(card.labels)}: {', '.join(card.labels[:4])}..."
+        table.add_row(
+            card.name, card.runtime, str(card.input_shape), labels_text, card.licence or "-", card.sha256[:16]
+        )
+    console.print(table)
+
+
+def _override(base: dict[str, object], text: str | None, what: str) -> dict[str, object]:
+    import yaml
+
+    if text is None:
+        return base
+    try:
+        extra = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        err.print(f"[bold red]error[/]: {what} is not YAML/JSON: {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
+    if not isinstance(extra, dict):
+        err.print(f"[bold red]error[/]: {what} must be a mapping, e.g. '{{min_confidence: 0.5}}'")
+        raise typer.Exit(2)
+    if "type" in extra and extra["type"] != base.get("type"):
+        return dict(extra)
+    return {**base, **extra}
+
+
+@eval_app.command("mot")
+def eval_mot(
+    video: Annotated[Path, typer.Argument(help="Video clip to run the camera's detector and tracker on.")],
+    ground_truth: Annotated[
+        Path, typer.Argument(help="MOTChallenge gt.txt (frame = video frame index + 1).")
+    ],
+    config: ConfigOption = None,
+    camera: Annotated[
+        str | None,
+        typer.Option(help="Camera whose detector and tracker to use (default: first file camera)."),
+    ] = None,
+    detector: Annotated[
+        str | None,
+        typer.Option(
+            "--detector",
+            "--detector-override",
+            help="YAML mapping merged over the camera's detector, e.g. "
+            "'{type: onnx-yolox, model: yolox_nano, gating: {mode: motion}}'.",
+        ),
+    ] = None,
+    tracker: Annotated[
+        str | None, typer.Option(help="YAML mapping merged over the camera's tracker settings.")
+    ] = None,
+    max_frames: Annotated[int | None, typer.Option(help="Stop after this many frames.")] = None,
+) -> None:
+    """Score person detection (AP50, precision/recall) and tracking (MOTA, IDF1) on VIDEO; print JSON."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from hwarang.edge.analytics.detectors import DetectorConfig
+    from hwarang.edge.analytics.tracking import TrackerConfig
+    from hwarang.edge.errors import EdgeError
+    from hwarang.edge.evaluation import evaluate_mot
+
+    logging.basicConfig(level=logging.WARNING)
+    cfg = _load(config)
+    for path in (video, ground_truth):
+        if not path.is_file():
+            err.print(f"[bold red]error[/]: file not found: {escape(str(path))}", highlight=False)
+            raise typer.Exit(2)
+    _, cam_cfg = _pick_camera(cfg, camera)
+    try:
+        detector_cfg: DetectorConfig = TypeAdapter(DetectorConfig).validate_python(
+            _override(cam_cfg.detector.model_dump(exclude_unset=True), detector, "--detector")
+        )
+        tracker_cfg = TrackerConfig.model_validate(
+            _override(cam_cfg.tracker.model_dump(exclude_unset=True), tracker, "--tracker")
+        )
+    except ValidationError as exc:
+        err.print(f"[bold red]error[/]: invalid override: {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
+    try:
+        report = evaluate_mot(video, ground_truth, detector_cfg, tracker_cfg, max_frames=max_frames)
+    except EdgeError as exc:
+        err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
+        raise typer.Exit(1) from None
+    sys.stdout.write(report.model_dump_json(indent=2) + "\n")

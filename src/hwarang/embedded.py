@@ -1,4 +1,8 @@
-"""The embedded deployment: hub, in-memory bus and edge in one process (``hwarang demo``)."""
+"""The embedded deployment: hub, bus and edge in one process (``hwarang demo``).
+
+The bus is the config's ``bus:`` section: in-memory by default, or NATS (``hwarang demo --bus nats``
+starts a local nats-server for it, see :mod:`hwarang.localnats`).
+"""
 
 import asyncio
 import contextlib
@@ -12,7 +16,8 @@ import uvicorn
 from hwarang.api.app import create_app
 from hwarang.api.live import IncidentBroadcaster
 from hwarang.api.settings import ApiSettings
-from hwarang.bus import MemoryBus
+from hwarang.bus import Bus
+from hwarang.bus.config import build_bus
 from hwarang.config import AppConfig
 from hwarang.edge.node import EdgeNode
 from hwarang.edge.publisher import BusPublisher
@@ -32,7 +37,7 @@ class EmbeddedSite:
 
     config: AppConfig
     service: HubService
-    bus: MemoryBus
+    bus: Bus
     edge: EdgeNode
     ingest: IngestWorker
     publisher: BusPublisher
@@ -66,8 +71,8 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
     """Start hub, bus, ingest and edge; stop them in reverse order on exit."""
     service = build_hub(config)
     generated = service.ensure_admin(admin_password)
-    bus = MemoryBus()
-    ingest = IngestWorker(bus, service)
+    bus = await build_bus(config.bus)
+    ingest = IngestWorker(bus, service, batch=config.hub.ingest_batch)
     stop_ingest = asyncio.Event()
     ingest_task = asyncio.create_task(ingest.run(stop_ingest), name="hub-ingest")
     publisher = BusPublisher(bus, asyncio.get_running_loop())
@@ -104,7 +109,11 @@ async def serve_demo(
             site.service,
             api_settings(config),
             broadcaster=broadcaster,
-            health_extra=lambda: {"cameras": [h.model_dump(mode="json") for h in site.edge.health()]},
+            health_extra=lambda: {
+                "cameras": [h.model_dump(mode="json") for h in site.edge.health()],
+                "ingest": site.ingest.stats.as_dict(),
+                "dead_letters": site.ingest.stats.invalid,
+            },
         )
         server = uvicorn.Server(
             uvicorn.Config(
@@ -112,6 +121,18 @@ async def serve_demo(
             )
         )
         await server.serve()
+
+
+async def serve_demo_on_local_nats(
+    config: AppConfig, *, admin_password: str | None, announce: Callable[[EmbeddedSite], None]
+) -> None:
+    """:func:`serve_demo` on a nats-server started for it (store in ``<data_dir>/nats``)."""
+    from hwarang.localnats import local_bus_config, local_nats_server
+
+    async with local_nats_server(config.hub.data_dir / "nats", name="demo-nats") as server:
+        logger.info("demo bus: local nats-server on %s", server.client_url)
+        site_config = config.model_copy(update={"bus": local_bus_config(server, name="demo")})
+        await serve_demo(site_config, admin_password=admin_password, announce=announce)
 
 
 def admin_password_from_env() -> str | None:

@@ -7,6 +7,12 @@ from hwarang.bus.base import BusError
 EVENTS_PREFIX = "hwarang.events"
 EVENTS_ALL = f"{EVENTS_PREFIX}.>"
 DEAD_LETTER_PREFIX = "hwarang.deadletter"
+DEAD_LETTER_ALL = f"{DEAD_LETTER_PREFIX}.>"
+INCIDENTS_PREFIX = "hwarang.incidents"
+INCIDENTS_ALL = f"{INCIDENTS_PREFIX}.>"
+COMMANDS_PREFIX = "hwarang.commands"
+COMMANDS_ALL = f"{COMMANDS_PREFIX}.>"
+SHARE_PREFIX = "hwarang.share"
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -30,6 +36,31 @@ def event_subject(sido_code: str, sigungu_code: str, center_id: str) -> str:
 def dead_letter_subject(reason: str) -> str:
     """Where messages that failed validation are kept: ``hwarang.deadletter.<reason>``."""
     return f"{DEAD_LETTER_PREFIX}.{_check_token('reason', reason)}"
+
+
+def incident_subject(sido_code: str, sigungu_code: str, incident_id: str) -> str:
+    """Incident updates from the hub: ``hwarang.incidents.<sido>.<local-gov>.<incident>``."""
+    parts = (
+        _check_token("sido", sido_code),
+        _check_token("sigungu", sigungu_code),
+        _check_token("incident", incident_id),
+    )
+    return ".".join((INCIDENTS_PREFIX, *parts))
+
+
+def command_subject(center_id: str, name: str) -> str:
+    """Commands from the hub back to one center's edge: ``hwarang.commands.<center>.<name>``."""
+    return f"{COMMANDS_PREFIX}.{_check_token('center', center_id)}.{_check_token('command', name)}"
+
+
+def center_commands(center_id: str) -> str:
+    """The filter for every command to one center: ``hwarang.commands.<center>.>``."""
+    return f"{COMMANDS_PREFIX}.{_check_token('center', center_id)}.>"
+
+
+def share_subject(agency: str, kind: str) -> str:
+    """What the hub shares with one agency: ``hwarang.share.<agency>.<kind>`` (need-to-know)."""
+    return f"{SHARE_PREFIX}.{_check_token('agency', agency)}.{_check_token('kind', kind)}"
 
 
 def subject_matches(subject_filter: str, subject: str) -> bool:

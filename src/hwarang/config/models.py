@@ -1,23 +1,27 @@
 """The configuration schema. Every field is described: the descriptions feed ``--help`` and the docs."""
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hwarang.bus.config import BusConfig, MemoryBusConfig, NatsBusConfig
 from hwarang.edge.config import CameraConfig, CenterConfig, EdgeConfig
 
-__all__ = ["ApiConfig", "AppConfig", "BusConfig", "CameraConfig", "CenterConfig", "EdgeConfig", "HubConfig"]
+__all__ = [
+    "ApiConfig",
+    "AppConfig",
+    "BusConfig",
+    "CameraConfig",
+    "CenterConfig",
+    "EdgeConfig",
+    "HubConfig",
+    "MemoryBusConfig",
+    "NatsBusConfig",
+]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class BusConfig(_Strict):
-    """The event bus between edge and hub."""
-
-    type: Literal["memory"] = Field(default="memory", description="'memory' for the embedded single process.")
 
 
 class HubConfig(_Strict):
@@ -29,6 +33,12 @@ class HubConfig(_Strict):
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL; SQLite in data_dir if omitted, postgresql+psycopg://... in production.",
+    )
+    ingest_batch: int = Field(
+        default=256,
+        ge=1,
+        le=10_000,
+        description="Events fetched from the bus and stored per transaction (acked after the commit).",
     )
 
 
@@ -43,7 +53,10 @@ class AppConfig(_Strict):
     """A whole Hwarang deployment described in one file."""
 
     site_name: str = Field(default="Hwarang", description="Shown in the page title.")
-    bus: BusConfig = Field(default_factory=BusConfig, description="Event bus.")
+    bus: BusConfig = Field(
+        default_factory=MemoryBusConfig,
+        description="Event bus: 'memory' (embedded, one process) or 'nats' (edge and hub apart).",
+    )
     hub: HubConfig = Field(default_factory=HubConfig, description="Hub settings.")
     api: ApiConfig = Field(default_factory=ApiConfig, description="API settings.")
     edge: EdgeConfig = Field(default_factory=EdgeConfig, description="Edge centers and cameras.")

@@ -1,29 +1,31 @@
-"""One camera's worker: capture and analytics threads, events handed to a publisher.
+"""One camera's worker: a capture thread feeding the node's shared analytics pool.
 
-Capture never blocks on analytics: frames go through a bounded queue and are dropped and counted
-when it is full (Frigate's back-pressure). A camera that fails to open is retried with backoff while
-the others keep running.
+Capture never blocks on analytics: frames go into the camera's bounded lane of the pool and are
+dropped and counted when it is full (Frigate's back-pressure). With ``analysis_fps`` set, frames
+beyond that rate are skipped before queueing (counted apart from drops). A camera that fails to open
+is retried with backoff while the others keep running.
 """
 
 import logging
-import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 
 from hwarang.domain import Camera, EventMessage
+from hwarang.edge.analytics.pipeline import CameraAnalytics
+from hwarang.edge.analytics_pool import AnalyticsPool, CameraLane
 from hwarang.edge.camera_setup import build_analytics
 from hwarang.edge.config import CameraConfig
 from hwarang.edge.errors import SourceError
 from hwarang.edge.frame import Frame
 from hwarang.edge.health import CameraHealth, CameraState
-from hwarang.edge.sources import build_source
+from hwarang.edge.sources import FrameSource, build_source
+from hwarang.edge.sources.link import LinkReporter
 
 logger = logging.getLogger(__name__)
 
 Publish = Callable[[EventMessage], None]
-_END = object()
 
 
 class _Rate:
@@ -46,7 +48,10 @@ class _Rate:
 
 
 class CameraWorker:
-    """Decodes one camera and runs its analytics; hands each event to ``publish``."""
+    """Decodes one camera and runs its analytics on ``pool``; hands each event to ``publish``.
+
+    Without a pool the worker makes a private one-thread pool (handy for a single camera).
+    """
 
     def __init__(
         self,
@@ -54,6 +59,7 @@ class CameraWorker:
         config: CameraConfig,
         publish: Publish,
         *,
+        pool: AnalyticsPool | None = None,
         queue_size: int = 4,
         retry_initial_s: float = 1.0,
         retry_max_s: float = 30.0,
@@ -61,64 +67,98 @@ class CameraWorker:
         self.camera = camera
         self._config = config
         self._publish = publish
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
+        self._own_pool = pool is None
+        self._pool = pool if pool is not None else AnalyticsPool(workers=1)
+        self._lane: CameraLane = self._pool.lane(camera.id, self._analyse, self._on_end, maxsize=queue_size)
         self._retry_initial_s = retry_initial_s
         self._retry_max_s = retry_max_s
+        self._period_s = 1.0 / config.analysis_fps if config.analysis_fps else 0.0
+        self._next_due_s = float("-inf")
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
-        self._source_stop: Callable[[], None] | None = None
+        self._capture: threading.Thread | None = None
+        self._source: FrameSource | None = None
         self._source_fps = 0.0
+        self._analytics: CameraAnalytics | None = None
         self._state = CameraState.STARTING
-        self._counts = {"in": 0, "processed": 0, "dropped": 0, "decode_errors": 0, "analytics_errors": 0}
-        self._counts |= {"events": 0, "reconnects": 0}
+        self._counts = dict.fromkeys(
+            (
+                "in",
+                "skipped",
+                "processed",
+                "dropped",
+                "decode_errors",
+                "analytics_errors",
+                "events",
+                "reconnects",
+            ),
+            0,
+        )
         self._last_error: str | None = None
         self._rate_in = _Rate()
         self._rate_out = _Rate()
 
     def start(self) -> None:
-        """Start the capture and analytics threads."""
-        for name, target in (("capture", self._capture_loop), ("analytics", self._analytics_loop)):
-            thread = threading.Thread(target=target, name=f"{name}-{self.camera.id}", daemon=True)
-            self._threads.append(thread)
-            thread.start()
+        """Start capturing (and the private pool, if this worker has one)."""
+        if self._own_pool:
+            self._pool.start()
+        self._capture = threading.Thread(
+            target=self._capture_loop, name=f"capture-{self.camera.id}", daemon=True
+        )
+        self._capture.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop both threads and wait for them."""
+        """Stop capturing, let queued frames finish, and wait for both."""
         self._stop.set()
-        if self._source_stop is not None:
-            self._source_stop()
-        for thread in self._threads:
-            thread.join(timeout_s)
+        source = self._source
+        if source is not None:
+            source.stop()
+        if self._capture is not None:
+            self._capture.join(timeout_s)
+        self._lane.wait_ended(timeout_s)
+        if self._own_pool:
+            self._pool.stop(timeout_s)
         with self._lock:
-            if self._state not in (CameraState.FINISHED,):
+            if self._state != CameraState.FINISHED:
                 self._state = CameraState.STOPPED
 
     def wait(self, timeout_s: float | None = None) -> bool:
-        """Wait until both threads have ended (a finite file played out); True when they have."""
+        """Wait until a finite source has played out and its frames are analysed; True when so."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        for thread in self._threads:
-            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
-        return not any(t.is_alive() for t in self._threads)
+        if self._capture is not None:
+            self._capture.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return self._lane.wait_ended(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
     def health(self) -> CameraHealth:
-        """Current counters."""
+        """Current counters, with the connection state and outages of a network camera."""
         with self._lock:
             c = dict(self._counts)
-            state, error = self._state, self._last_error
+            state, error, source, analytics = self._state, self._last_error, self._source, self._analytics
+        link = source.link if isinstance(source, LinkReporter) else None
+        if link is not None and not link.connected and state == CameraState.RUNNING:
+            state = CameraState.RETRYING if link.connect_attempts else CameraState.STARTING
+        outage = link.last_outage if link is not None else None
         return CameraHealth(
             camera_id=self.camera.id,
             state=state,
             fps_in=round(self._rate_in.value(), 2),
             fps_processed=round(self._rate_out.value(), 2),
             frames_in=c["in"],
+            frames_skipped=c["skipped"],
             frames_processed=c["processed"],
             frames_dropped=c["dropped"],
             decode_errors=c["decode_errors"],
             analytics_errors=c["analytics_errors"],
             events=c["events"],
-            reconnects=c["reconnects"],
-            last_error=error,
+            reconnects=c["reconnects"] + (link.reconnects if link is not None else 0),
+            last_error=error if link is None else link.last_error or error,
+            connected=state == CameraState.RUNNING if link is None else link.connected,
+            outages=0 if link is None else link.outages,
+            outage_total_s=0.0 if link is None else round(link.outage_total_s, 3),
+            last_outage_start=outage.start if outage is not None else None,
+            last_outage_end=outage.end if outage is not None else None,
+            last_outage_s=round(outage.duration_s, 3) if outage is not None else None,
+            detector=_detector_stats(analytics),
         )
 
     def _count(self, key: str, n: int = 1) -> None:
@@ -143,26 +183,24 @@ class CameraWorker:
             except SourceError as exc:
                 logger.warning("camera %s: source failed: %s; retrying in %.1f s", self.camera.id, exc, delay)
                 self._set_state(CameraState.RETRYING, str(exc))
-                if self._stop.wait(delay):
-                    break
-                delay = min(delay * 2.0, self._retry_max_s)
-                continue
             except Exception as exc:  # a stage's top loop: log with context and carry on
                 logger.exception("camera %s: unexpected capture failure", self.camera.id)
                 self._set_state(CameraState.RETRYING, f"{type(exc).__name__}: {exc}")
-                if self._stop.wait(delay):
+            else:
+                if finished:
                     break
-                delay = min(delay * 2.0, self._retry_max_s)
+                delay = self._retry_initial_s
                 continue
-            if finished:
+            if self._stop.wait(delay):
                 break
-            delay = self._retry_initial_s
-        self._queue.put(_END)
+            delay = min(delay * 2.0, self._retry_max_s)
+        self._lane.close()
 
     def _play_source(self) -> bool:
         """Play the source to its end; True when it ended normally (a finite file)."""
         source = build_source(self._config.source, camera_id=self.camera.id)
-        self._source_stop = source.stop
+        with self._lock:
+            self._source = source
         try:
             self._set_state(CameraState.RUNNING)
             errors_seen = 0
@@ -177,40 +215,56 @@ class CameraWorker:
                 if errors != errors_seen:
                     self._count("decode_errors", errors - errors_seen)
                     errors_seen = errors
-                try:
-                    self._queue.put_nowait(frame)
-                except queue.Full:
+                if not self._due(frame):
+                    self._count("skipped")
+                elif not self._lane.offer(frame):
                     self._count("dropped")
             return not self._stop.is_set()
         finally:
             source.close()
 
-    def _analytics_loop(self) -> None:
-        analytics = None
-        while True:
-            item = self._queue.get()
-            if item is _END:
-                break
-            if not isinstance(item, Frame):
-                continue
-            try:
-                if analytics is None or item.index == 0:
-                    analytics = build_analytics(
-                        self.camera, self._config, self._fps_hint(), (item.width, item.height)
-                    )
-                messages = analytics.process(item)
-            except Exception as exc:  # a stage's top loop: one bad frame must not stop the camera
-                logger.exception("camera %s: analytics failed on frame %d", self.camera.id, item.index)
-                self._count("analytics_errors")
-                self._set_state(CameraState.RUNNING, f"analytics: {type(exc).__name__}: {exc}")
-                continue
-            self._count("processed")
-            self._rate_out.tick()
-            for message in messages:
-                self._publish(message)
-                self._count("events")
+    def _due(self, frame: Frame) -> bool:
+        """Rate limiting to ``analysis_fps`` on stream time (half a source frame of tolerance)."""
+        if self._period_s <= 0.0:
+            return True
+        if frame.pts_s + 1e-9 < self._next_due_s:
+            return False
+        tolerance = 0.5 / self._source_fps if self._source_fps > 0 else 0.0
+        self._next_due_s = frame.pts_s + self._period_s - tolerance
+        return True
+
+    def _analyse(self, frame: Frame) -> None:
+        """Pool handler: one frame through detector, tracker and rules; publish its events."""
+        try:
+            if self._analytics is None:
+                analytics = build_analytics(
+                    self.camera, self._config, self._fps_hint(), (frame.width, frame.height)
+                )
+                with self._lock:
+                    self._analytics = analytics
+            messages = self._analytics.process(frame)
+        except Exception as exc:  # a stage's top loop: one bad frame must not stop the camera
+            logger.exception("camera %s: analytics failed on frame %d", self.camera.id, frame.index)
+            self._count("analytics_errors")
+            self._set_state(CameraState.RUNNING, f"analytics: {type(exc).__name__}: {exc}")
+            return
+        self._count("processed")
+        self._rate_out.tick()
+        for message in messages:
+            self._publish(message)
+            self._count("events")
+
+    def _on_end(self) -> None:
         if not self._stop.is_set():
             self._set_state(CameraState.FINISHED)
 
     def _fps_hint(self) -> float:
+        if self._period_s > 0.0:
+            return 1.0 / self._period_s
         return self._source_fps if self._source_fps > 0.0 else 10.0
+
+
+def _detector_stats(analytics: CameraAnalytics | None) -> dict[str, float]:
+    stats = getattr(analytics.detector, "stats", None) if analytics is not None else None
+    as_dict = getattr(stats, "as_dict", None)
+    return dict(as_dict()) if callable(as_dict) else {}

@@ -45,6 +45,12 @@ class CameraConfig(_Strict):
         default_factory=lambda: MotionDetectorConfig(type="motion"),
         description="Object detector plugin; motion-only by default.",
     )
+    analysis_fps: float | None = Field(
+        default=None,
+        gt=0.0,
+        description="Frames per second to analyse; frames above this rate are skipped (counted). "
+        "Default: every decoded frame.",
+    )
     tracker: TrackerConfig = Field(
         default_factory=TrackerConfig, description="Multi-object tracker settings."
     )
@@ -80,6 +86,12 @@ class EdgeConfig(_Strict):
     """Edge processing: the centers this process runs and how frames are buffered."""
 
     centers: list[CenterConfig] = Field(default_factory=list, description="Control centers run by this edge.")
+    analytics_workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="Analytics threads shared by all cameras; default: the number of CPU cores.",
+    )
     queue_size: int = Field(
         default=4,
         ge=1,

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from hwarang.domain import DomainModel
 
@@ -28,6 +28,10 @@ class CameraHealth(DomainModel):
     )
     frames_in: int
     frames_processed: int
+    frames_skipped: int = Field(
+        default=0,
+        description="Frames not analysed because the camera's analysis_fps is below its frame rate.",
+    )
     frames_dropped: int = Field(
         description="Frames dropped because analytics was behind (never blocks capture)."
     )
@@ -36,3 +40,25 @@ class CameraHealth(DomainModel):
     events: int
     reconnects: int
     last_error: str | None = None
+    connected: bool = Field(
+        default=False,
+        description="True while the camera delivers frames (a network camera is connected to its stream).",
+    )
+    outages: int = Field(
+        default=0, description="Times a network camera's stream was lost or could not be reached."
+    )
+    outage_total_s: float = Field(
+        default=0.0, description="Seconds without frames over all outages, including a current one."
+    )
+    last_outage_start: AwareDatetime | None = Field(
+        default=None, description="When the last outage began (UTC; the last frame before it)."
+    )
+    last_outage_end: AwareDatetime | None = Field(
+        default=None, description="When frames came back after the last outage (UTC); empty while it lasts."
+    )
+    detector: dict[str, float] = Field(
+        default_factory=dict, description="Detector counters (inferences, gated frames skipped, ms), if any."
+    )
+    last_outage_s: float | None = Field(
+        default=None, description="Length of the last outage in seconds (so far, while it lasts)."
+    )

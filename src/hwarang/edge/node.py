@@ -3,6 +3,7 @@
 import logging
 
 from hwarang.domain import Camera, Center
+from hwarang.edge.analytics_pool import AnalyticsPool
 from hwarang.edge.camera_setup import RegionLookup, build_camera, build_center
 from hwarang.edge.camera_worker import CameraWorker, Publish
 from hwarang.edge.config import EdgeConfig
@@ -18,6 +19,7 @@ class EdgeNode:
         self.centers: list[Center] = []
         self.cameras: list[Camera] = []
         self._workers: list[CameraWorker] = []
+        self.pool = AnalyticsPool(config.analytics_workers)
         for center_config in config.centers:
             center = build_center(center_config, lookup)
             self.centers.append(center)
@@ -31,6 +33,7 @@ class EdgeNode:
                         camera,
                         camera_config,
                         publish,
+                        pool=self.pool,
                         queue_size=config.queue_size,
                         retry_initial_s=config.retry_initial_s,
                         retry_max_s=config.retry_max_s,
@@ -38,15 +41,17 @@ class EdgeNode:
                 )
 
     def start(self) -> None:
-        """Start every camera."""
+        """Start the analytics pool and every camera."""
+        self.pool.start()
         for worker in self._workers:
             logger.info("camera %s: starting (%s)", worker.camera.id, worker.camera.name)
             worker.start()
 
     def stop(self) -> None:
-        """Stop every camera."""
+        """Stop every camera, then the analytics pool."""
         for worker in self._workers:
             worker.stop()
+        self.pool.stop()
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Wait for every camera to finish (finite sources); True when all have."""

@@ -1,13 +1,16 @@
-"""The ingest loop: bus deliveries -> validated EventMessages -> HubService.ingest.
+"""The ingest loop: bus deliveries -> validated EventMessages -> HubService.ingest_many.
 
-Invalid messages go to ``hwarang.deadletter.invalid_event`` and are terminated; storage outages
-are nak'ed for redelivery; nothing one message does stops the loop.
+Each fetched batch is stored in one transaction and acked only after the commit. When the batch
+fails, its messages are retried one by one, so one bad message does not block the rest. Invalid
+messages go to ``hwarang.deadletter.invalid_event`` (reason in a header) and are terminated;
+storage outages are nak'ed for redelivery (with the rest of the batch, to keep per-camera order);
+nothing one message does stops the loop.
 """
 
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from pydantic import ValidationError
 
@@ -15,7 +18,7 @@ from hwarang.bus import Bus, BusError, Delivery, Subscription
 from hwarang.bus.subjects import EVENTS_ALL, dead_letter_subject
 from hwarang.domain import EventMessage
 from hwarang.hub.errors import IngestError, StoreError
-from hwarang.hub.service import HubService
+from hwarang.hub.service import HubService, IngestResult
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,13 @@ class IngestStats:
     duplicates: int = 0
     invalid: int = 0
     failed: int = 0
+    batches: int = 0
+    fallbacks: int = 0
+    ack_failures: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The counters by name (``invalid`` is the dead-letter count), for health reports."""
+        return asdict(self)
 
 
 def describe_validation_error(exc: ValidationError) -> str:
@@ -79,8 +89,20 @@ class IngestWorker:
         """Fetch one batch (waiting up to ``timeout_s``) and handle it; returns how many arrived."""
         subscription = await self._subscribe()
         deliveries = await subscription.fetch(batch=self._batch, timeout_s=timeout_s)
+        valid: list[tuple[Delivery, EventMessage]] = []
         for delivery in deliveries:
-            await self._handle(delivery)
+            self.stats.received += 1
+            try:
+                valid.append((delivery, EventMessage.model_validate_json(delivery.data)))
+            except ValidationError as exc:
+                await self._dead_letter(delivery, describe_validation_error(exc))
+        if len(valid) > 1 and await self._ingest_batch(valid):
+            return len(deliveries)
+        for i, (delivery, message) in enumerate(valid):
+            if not await self._handle(delivery, message):
+                for rest, _ in valid[i + 1 :]:
+                    await _nak_quietly(rest)
+                break
         return len(deliveries)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -107,36 +129,58 @@ class IngestWorker:
             except BusError as exc:
                 logger.debug("closing subscription on %s: %s", self._subject, exc)
 
-    async def _handle(self, delivery: Delivery) -> None:
-        self.stats.received += 1
+    async def _ingest_batch(self, valid: list[tuple[Delivery, EventMessage]]) -> bool:
+        """Store the batch in one transaction and ack it; False (nothing acked) when it failed."""
+        self.stats.batches += 1
         try:
-            message = EventMessage.model_validate_json(delivery.data)
-        except ValidationError as exc:
-            await self._dead_letter(delivery, describe_validation_error(exc))
-            return
+            results = await asyncio.to_thread(self._service.ingest_many, [m for _, m in valid])
+        except Exception as exc:
+            self.stats.fallbacks += 1
+            logger.warning(
+                "batch of %s events (first %s) not stored, retrying one by one: %s",
+                len(valid),
+                valid[0][1].event.id,
+                exc,
+            )
+            return False
+        for (delivery, _), result in zip(valid, results, strict=True):
+            await self._count_and_ack(delivery, result)
+        return True
+
+    async def _handle(self, delivery: Delivery, message: EventMessage) -> bool:
+        """Ingest one message; False when the store failed (the caller naks the rest of the batch)."""
         event_id = message.event.id
         try:
             result = await asyncio.to_thread(self._service.ingest, message)
         except IngestError as exc:
             await self._dead_letter(delivery, str(exc)[:MAX_ERROR_CHARS], event_id=str(event_id))
-            return
+            return True
         except StoreError as exc:
             self.stats.failed += 1
             logger.warning(
                 "event %s (subject %s) not stored, will retry: %s", event_id, delivery.subject, exc
             )
-            await delivery.nak(delay_s=STORE_RETRY_DELAY_S)
-            return
+            await _nak_quietly(delivery)
+            return False
         except Exception:
             self.stats.failed += 1
             logger.exception("event %s (subject %s) failed unexpectedly; nak", event_id, delivery.subject)
-            await delivery.nak(delay_s=STORE_RETRY_DELAY_S)
-            return
+            await _nak_quietly(delivery)
+            return True
+        await self._count_and_ack(delivery, result)
+        return True
+
+    async def _count_and_ack(self, delivery: Delivery, result: IngestResult) -> None:
         if result.duplicate:
             self.stats.duplicates += 1
         else:
             self.stats.ingested += 1
-        await delivery.ack()
+        try:
+            await delivery.ack()
+        except BusError as exc:
+            # Stored but not acked: the bus redelivers it and the hub counts a duplicate.
+            self.stats.ack_failures += 1
+            logger.warning("event %s stored but ack failed (redelivery expected): %s", result.event_id, exc)
 
     async def _dead_letter(self, delivery: Delivery, error: str, *, event_id: str = "?") -> None:
         self.stats.invalid += 1
@@ -155,6 +199,18 @@ class IngestWorker:
             await delivery.nak(delay_s=STORE_RETRY_DELAY_S)
             return
         await delivery.term()
+
+
+async def _nak_quietly(delivery: Delivery) -> None:
+    try:
+        await delivery.nak(delay_s=STORE_RETRY_DELAY_S)
+    except BusError as exc:
+        logger.warning(
+            "nak of %s (msg id %s) failed; ack wait will redeliver: %s",
+            delivery.subject,
+            delivery.msg_id,
+            exc,
+        )
 
 
 async def _sleep_or_stop(stop: asyncio.Event, delay_s: float) -> None:

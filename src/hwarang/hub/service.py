@@ -7,7 +7,7 @@ Every database failure surfaces as :class:`~hwarang.hub.errors.StoreError`.
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,25 +20,23 @@ from sqlalchemy.orm import Session
 
 from hwarang.domain import (
     Camera,
-    Classification,
     Event,
     EventMessage,
     Incident,
-    IncidentState,
     ObjectClass,
     RuleKind,
     Severity,
     User,
 )
 from hwarang.hub.audit import AuditEntry, add_audit, audit_from_row
-from hwarang.hub.errors import IngestError, StoreError
+from hwarang.hub.bulk import INGEST_ACTOR, build_new_incidents
+from hwarang.hub.errors import ConflictError, IngestError, StoreError
 from hwarang.hub.evidence import EvidenceStore
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.mapping import (
     camera_from_row,
     camera_to_row,
     event_from_row,
-    event_to_row,
     incident_from_row,
 )
 from hwarang.hub.store.models import HUB_STATE_ID, AuditRow, CameraRow, EventRow, HubStateRow, IncidentRow
@@ -46,7 +44,7 @@ from hwarang.hub.users import UserStore
 
 logger = logging.getLogger(__name__)
 
-INGEST_ACTOR = "system:ingest"
+__all__ = ["INGEST_ACTOR", "HubService", "IngestResult", "incident_title", "severity_for"]
 _HIGH_CLASSES = frozenset({ObjectClass.PERSON, ObjectClass.VEHICLE})
 
 
@@ -110,27 +108,14 @@ class HubService:
 
         Raises IngestError when the snapshot is inconsistent, StoreError when storage fails.
         """
-        event = message.event
-        self._store_snapshot(message)
-        now = datetime.now(UTC)
         try:
-            with self.database.session(write=True) as session:
-                if session.get(EventRow, event.id) is not None:
-                    logger.debug("event %s already stored", event.id)
-                    return IngestResult(event.id, duplicate=True, incident=None)
-                incident = self._create_incident(session, event, now)
-        except IntegrityError:
-            logger.info("event %s stored concurrently by another writer; treated as duplicate", event.id)
-            return IngestResult(event.id, duplicate=True, incident=None)
-        logger.info(
-            "event %s ingested as incident %s (seq %s, camera %s)",
-            event.id,
-            incident.id,
-            incident.seq,
-            event.camera_id,
-        )
-        self._notify(incident)
-        return IngestResult(event.id, duplicate=False, incident=incident)
+            result = self.ingest_many([message])[0]
+        except ConflictError:
+            logger.info("event %s stored concurrently by another writer; duplicate", message.event.id)
+            return IngestResult(message.event.id, duplicate=True, incident=None)
+        if result.duplicate:
+            logger.debug("event %s already stored", message.event.id)
+        return result
 
     def _store_snapshot(self, message: EventMessage) -> None:
         if message.snapshot_jpeg is None:
@@ -146,47 +131,71 @@ class HubService:
                 f"under {self.evidence.root}: {exc}"
             ) from exc
 
-    def _create_incident(self, session: Session, event: Event, now: datetime) -> Incident:
-        seq = self._next_seq(session)
-        row = IncidentRow(
-            id=uuid.uuid4(),
-            seq=seq,
-            title=incident_title(
-                event.rule, event.object_class, self._camera_label(session, event.camera_id)
-            ),
-            state=IncidentState.NEW.value,
-            severity=severity_for(event.rule, event.object_class).value,
-            classification=Classification.RESTRICTED.value,
-            object_class=event.object_class.value,
-            rule=event.rule.value,
-            camera_id=event.camera_id,
-            center_id=event.center_id,
-            sido_code=event.sido_code,
-            sigungu_code=event.sigungu_code,
-            zone_id=None if self._zone_for_sido is None else self._zone_for_sido(event.sido_code),
-            lat=None if event.geo is None else event.geo.lat,
-            lon=None if event.geo is None else event.geo.lon,
-            first_seen=event.occurred_at,
-            last_seen=event.occurred_at,
-            snapshot_sha256=None if event.snapshot is None else event.snapshot.sha256,
-            exercise=event.exercise,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(row)
-        session.flush()
-        session.add(event_to_row(event, received_at=now, incident_id=row.id))
-        detail = {"seq": seq, "event_id": str(event.id), "severity": row.severity, "exercise": event.exercise}
-        add_audit(session, INGEST_ACTOR, "incident.create", str(row.id), detail, at=now)
-        session.flush()
-        return incident_from_row(row, (event.id,))
+    def ingest_many(self, messages: Sequence[EventMessage]) -> list[IngestResult]:
+        """Ingest a batch in one transaction; one result per message, in order.
 
-    def _next_seq(self, session: Session) -> int:
+        Idempotent like :meth:`ingest`: an event already stored, or repeated earlier in the batch,
+        is a duplicate. Incident sequence numbers follow the batch order. All or nothing: raises
+        IngestError (a bad snapshot), StoreError, or ConflictError when another writer stored one of
+        the events meanwhile (retry one by one with :meth:`ingest`).
+        """
+        if not messages:
+            return []
+        for message in messages:
+            self._store_snapshot(message)
+        now = datetime.now(UTC)
+        first: dict[uuid.UUID, Event] = {}
+        for message in messages:
+            first.setdefault(message.event.id, message.event)
+        try:
+            with self.database.session(write=True) as session:
+                stored = set(session.scalars(select(EventRow.id).where(EventRow.id.in_(list(first)))))
+                fresh = [event for event_id, event in first.items() if event_id not in stored]
+                created = self._create_incidents(session, fresh, now)
+        except IntegrityError as exc:
+            raise ConflictError(f"batch of {len(messages)} events: stored concurrently ({exc.orig})") from exc
+        by_event = {incident.event_ids[0]: incident for incident in created}
+        results: list[IngestResult] = []
+        for message in messages:
+            incident = by_event.pop(message.event.id, None)
+            results.append(IngestResult(message.event.id, duplicate=incident is None, incident=incident))
+        if created:
+            logger.info(
+                "%s of %s events ingested as incidents seq %s..%s (first event %s, camera %s)",
+                len(created),
+                len(messages),
+                created[0].seq,
+                created[-1].seq,
+                created[0].event_ids[0],
+                created[0].camera_id,
+            )
+        for incident in created:
+            self._notify(incident)
+        return results
+
+    def _create_incidents(self, session: Session, events: list[Event], now: datetime) -> list[Incident]:
+        if not events:
+            return []
+        last = self._next_seq(session, len(events))
+        batch = build_new_incidents(
+            events,
+            first_seq=last - len(events) + 1,
+            labels=self._camera_labels(session, {event.camera_id for event in events}),
+            zone_for_sido=self._zone_for_sido,
+            title=incident_title,
+            severity=severity_for,
+            now=now,
+        )
+        batch.insert(session)
+        return batch.created
+
+    def _next_seq(self, session: Session, count: int = 1) -> int:
+        """Allocate ``count`` sequence numbers; returns the last one."""
         # UPDATE ... RETURNING row-locks hub_state until commit, so concurrent writers queue up.
         stmt = (
             update(HubStateRow)
             .where(HubStateRow.id == HUB_STATE_ID)
-            .values(last_seq=HubStateRow.last_seq + 1)
+            .values(last_seq=HubStateRow.last_seq + count)
             .returning(HubStateRow.last_seq)
             .execution_options(synchronize_session=False)
         )
@@ -195,12 +204,13 @@ class HubService:
             raise StoreError(f"hub_state row missing in {self.database.masked_url!r}: run migrations first")
         return int(seq)
 
-    def _camera_label(self, session: Session, camera_id: str) -> str:
+    def _camera_labels(self, session: Session, camera_ids: set[str]) -> dict[str, str]:
         if self._camera_names is not None:
-            name = self._camera_names(camera_id)
+            names = {camera_id: self._camera_names(camera_id) for camera_id in camera_ids}
         else:
-            name = session.scalar(select(CameraRow.name).where(CameraRow.id == camera_id))
-        return name or camera_id
+            stmt = select(CameraRow.id, CameraRow.name).where(CameraRow.id.in_(sorted(camera_ids)))
+            names = {camera_id: name for camera_id, name in session.execute(stmt)}
+        return {camera_id: names.get(camera_id) or camera_id for camera_id in camera_ids}
 
     # -- listeners --------------------------------------------------------------------------
 

@@ -106,6 +106,11 @@ class CameraAnalytics:
         self._last_pts_s: float | None = None
 
     @property
+    def detector(self) -> Detector:
+        """The detector this pipeline runs (its counters feed camera health)."""
+        return self._detector
+
+    @property
     def stats(self) -> AnalyticsStats:
         """A copy of the counters, safe to keep."""
         return replace(self._stats, stage_ms=dict(self._stats.stage_ms))

@@ -1,5 +1,6 @@
-"""Edge media: event snapshots (clips and privacy masking come later)."""
+"""Edge media: event snapshots and privacy masking of faces (clips come later)."""
 
+from hwarang.edge.media.privacy import FaceMasker, PrivacyConfig, masked_snapshot_renderer
 from hwarang.edge.media.snapshots import render_snapshot
 
-__all__ = ["render_snapshot"]
+__all__ = ["FaceMasker", "PrivacyConfig", "masked_snapshot_renderer", "render_snapshot"]

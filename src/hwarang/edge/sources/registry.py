@@ -12,10 +12,11 @@ from pydantic import Field, TypeAdapter, ValidationError
 from hwarang.edge.errors import SourceError
 from hwarang.edge.sources.base import FrameSource, SourcePluginConfig
 from hwarang.edge.sources.file import FileSourceConfig
+from hwarang.edge.sources.rtsp import RtspSourceConfig
 from hwarang.edge.sources.synthetic import SyntheticSourceConfig
 
 SourceConfig: TypeAlias = Annotated[
-    FileSourceConfig | SyntheticSourceConfig,
+    FileSourceConfig | SyntheticSourceConfig | RtspSourceConfig,
     Field(discriminator="type"),
 ]
 """Any source's config, told apart by its ``type`` field."""

@@ -16,10 +16,12 @@ from hwarang.edge.sources import (
     build_source,
     parse_source_config,
 )
+from hwarang.edge.sources.rtsp import RtspSourceConfig
 
 
 def test_registry_lists_every_plugin() -> None:
-    assert {"file": FileSourceConfig, "synthetic": SyntheticSourceConfig} == SOURCE_TYPES
+    expected = {"file": FileSourceConfig, "synthetic": SyntheticSourceConfig, "rtsp": RtspSourceConfig}
+    assert expected == SOURCE_TYPES
 
 
 def test_build_from_a_dict_validated_by_type_adapter(tmp_path: Path) -> None:
@@ -40,9 +42,9 @@ def test_build_from_a_plain_mapping() -> None:
 
 def test_unknown_type_names_the_known_ones() -> None:
     with pytest.raises(SourceError) as info:
-        build_source({"type": "rtsp", "url": "rtsp://x"}, camera_id="cam-3")
+        build_source({"type": "onvif", "url": "http://x"}, camera_id="cam-3")
     message = str(info.value)
-    assert "'rtsp'" in message and "file, synthetic" in message and "cam-3" in message
+    assert "'onvif'" in message and "file, rtsp, synthetic" in message and "cam-3" in message
 
 
 def test_missing_type_is_reported() -> None:

@@ -63,13 +63,19 @@ class Rule(Protocol):
 
 
 def eligible(
-    detections: sv.Detections, classes: Sequence[ObjectClass] | None, rule_name: str
+    detections: sv.Detections,
+    classes: Sequence[ObjectClass] | None,
+    rule_name: str,
+    *,
+    min_confidence: float = 0.0,
+    min_box_px: float = 0.0,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int_]]:
     """Which detections a rule considers, and every detection's tracker id.
 
-    A rule considers confirmed tracks (``tracker_id >= 0``) of the wanted classes; detections without
-    ``class_id`` count as unknown. Raises ``AnalyticsError`` naming the rule when non-empty detections
-    carry no ``tracker_id``.
+    A rule considers confirmed tracks (``tracker_id >= 0``) of the wanted classes, at least
+    ``min_confidence`` (detections without confidence pass) and with width and height at least
+    ``min_box_px``; detections without ``class_id`` count as unknown. Raises ``AnalyticsError``
+    naming the rule when non-empty detections carry no ``tracker_id``.
     """
     if len(detections) == 0:
         return np.zeros(0, dtype=bool), np.zeros(0, dtype=int)
@@ -84,6 +90,11 @@ def eligible(
             else np.asarray(detections.class_id)
         )
         mask &= np.isin(class_id, [CLASS_INDEX[c] for c in classes])
+    if min_confidence > 0 and detections.confidence is not None:
+        mask &= np.asarray(detections.confidence) >= min_confidence
+    if min_box_px > 0:
+        xyxy = np.asarray(detections.xyxy)
+        mask &= np.minimum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]) >= min_box_px
     return mask, tracker_ids
 
 

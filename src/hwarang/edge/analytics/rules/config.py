@@ -28,6 +28,14 @@ class _RuleConfigBase(BaseModel):
     classes: list[ObjectClass] | None = Field(
         default=None, description="Object classes the rule applies to; None means all classes."
     )
+    min_confidence: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="Tracked detections below this confidence are ignored."
+    )
+    min_box_px: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="Tracked boxes whose width or height is below this (pixels) are ignored.",
+    )
 
 
 class _PolygonRuleConfig(_RuleConfigBase):

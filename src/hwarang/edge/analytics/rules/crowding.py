@@ -27,7 +27,11 @@ class CrowdingRule:
         min_duration_s: float,
         exit_grace_s: float,
         classes: Sequence[ObjectClass] | None,
+        min_confidence: float = 0.0,
+        min_box_px: float = 0.0,
     ) -> None:
+        self._min_confidence = min_confidence
+        self._min_box_px = min_box_px
         self._name = name
         self._zone = polygon_zone(polygon)
         self._min_count = min_count
@@ -61,7 +65,13 @@ class CrowdingRule:
         if self._last_now_s is not None and now_s < self._last_now_s:
             self.reset()
         self._last_now_s = now_s
-        wanted, tracker_ids = eligible(detections, self._classes, self._name)
+        wanted, tracker_ids = eligible(
+            detections,
+            self._classes,
+            self._name,
+            min_confidence=self._min_confidence,
+            min_box_px=self._min_box_px,
+        )
         inside = self._zone.trigger(detections) & wanted if len(detections) > 0 else wanted
         count = int(np.count_nonzero(inside))
         if count < self._min_count:
@@ -111,4 +121,6 @@ def crowding_rule(config: CrowdingConfig) -> CrowdingRule:
         min_duration_s=config.min_duration_s,
         exit_grace_s=config.exit_grace_s,
         classes=config.classes,
+        min_confidence=config.min_confidence,
+        min_box_px=config.min_box_px,
     )

@@ -67,7 +67,11 @@ class LineCrossingRule:
         direction: Literal["in", "out", "both"],
         classes: Sequence[ObjectClass] | None,
         max_gap_s: float,
+        min_confidence: float = 0.0,
+        min_box_px: float = 0.0,
     ) -> None:
+        self._min_confidence = min_confidence
+        self._min_box_px = min_box_px
         self._name = name
         self._start = start
         self._end = end
@@ -109,7 +113,13 @@ class LineCrossingRule:
             for tid, last in self._positions.items()
             if now_s - last.seen_s <= self._max_gap_s + TIME_EPSILON_S
         }
-        wanted, tracker_ids = eligible(detections, self._classes, self._name)
+        wanted, tracker_ids = eligible(
+            detections,
+            self._classes,
+            self._name,
+            min_confidence=self._min_confidence,
+            min_box_px=self._min_box_px,
+        )
         if not wanted.any():
             return []
         points = anchors(detections)
@@ -150,5 +160,7 @@ def line_crossing_rule(config: LineCrossingConfig) -> LineCrossingRule:
         end=(config.end[0], config.end[1]),
         direction=config.direction,
         classes=config.classes,
+        min_confidence=config.min_confidence,
+        min_box_px=config.min_box_px,
         max_gap_s=config.max_gap_s,
     )

@@ -34,7 +34,11 @@ class DwellRule:
         dwell_s: float,
         exit_grace_s: float,
         classes: Sequence[ObjectClass] | None,
+        min_confidence: float = 0.0,
+        min_box_px: float = 0.0,
     ) -> None:
+        self._min_confidence = min_confidence
+        self._min_box_px = min_box_px
         self._name = name
         self._kind = kind
         self._zone = polygon_zone(polygon)
@@ -69,7 +73,13 @@ class DwellRule:
         if self._last_now_s is not None and now_s < self._last_now_s:
             self.reset()
         self._last_now_s = now_s
-        wanted, tracker_ids = eligible(detections, self._classes, self._name)
+        wanted, tracker_ids = eligible(
+            detections,
+            self._classes,
+            self._name,
+            min_confidence=self._min_confidence,
+            min_box_px=self._min_box_px,
+        )
         hits: list[RuleHit] = []
         if len(detections) > 0:
             inside = self._zone.trigger(detections) & wanted
@@ -114,6 +124,8 @@ def zone_intrusion_rule(config: ZoneIntrusionConfig) -> DwellRule:
         dwell_s=config.min_dwell_s,
         exit_grace_s=config.exit_grace_s,
         classes=config.classes,
+        min_confidence=config.min_confidence,
+        min_box_px=config.min_box_px,
     )
 
 
@@ -126,4 +138,6 @@ def loitering_rule(config: LoiteringConfig) -> DwellRule:
         dwell_s=config.dwell_s,
         exit_grace_s=config.exit_grace_s,
         classes=config.classes,
+        min_confidence=config.min_confidence,
+        min_box_px=config.min_box_px,
     )

@@ -1,0 +1,126 @@
+"""Settings shared by every model-based detector plugin (ONNX Runtime, OpenVINO)."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hwarang.domain import ObjectClass
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MotionGateSettings(_Frozen):
+    """Background-subtraction settings of the motion gate in front of a model."""
+
+    history: int = Field(default=500, ge=1, description="Frames the MOG2 background model remembers.")
+    var_threshold: float = Field(
+        default=16.0, gt=0.0, description="MOG2 squared Mahalanobis distance above which a pixel moves."
+    )
+    downscale: int = Field(default=2, ge=1, le=16, description="Background subtraction runs at size / this.")
+    min_area_px: float = Field(
+        default=150.0, ge=0.0, description="Smallest moving blob kept, in full-resolution pixels."
+    )
+    merge_gap_px: float = Field(default=8.0, ge=0.0, description="Blobs this close (pixels) are merged.")
+    warmup_frames: int = Field(
+        default=25,
+        ge=0,
+        description="Frames that only teach the background (full-frame detection meanwhile).",
+    )
+
+
+class GatingConfig(_Frozen):
+    """When and where a model runs: on every full frame, or only around motion.
+
+    With ``mode: motion`` a frame without motion runs no inference and returns the previous frame's
+    detections (objects that did not move are still there); a frame with motion runs the model on
+    padded crops around the moving regions and keeps the previous detections that lie outside them;
+    every ``full_frame_interval_s`` the whole frame is detected again, so stationary objects are
+    refreshed and stale ones disappear.
+    """
+
+    mode: Literal["none", "motion"] = Field(
+        default="none", description="'none': detect every full frame; 'motion': only around motion."
+    )
+    full_frame_interval_s: float = Field(
+        default=2.0, gt=0.0, description="Seconds of stream time between full-frame detections."
+    )
+    roi_padding: float = Field(
+        default=0.5,
+        ge=0.0,
+        description="Crop padding around a moving blob, as a fraction of its larger side.",
+    )
+    roi_min_padding_px: float = Field(default=32.0, ge=0.0, description="Smallest crop padding, in pixels.")
+    max_rois: int = Field(
+        default=1,
+        ge=1,
+        description="More crops than this run one full-frame detection instead (each crop costs a full "
+        "inference on a fixed-size model).",
+    )
+    max_roi_area_fraction: float = Field(
+        default=0.5,
+        gt=0.0,
+        le=1.0,
+        description="Crops covering more than this fraction of the frame run one full-frame detection.",
+    )
+    max_roi_upscale: float = Field(
+        default=1.0,
+        gt=0.0,
+        description="Largest enlargement of a crop to the model input (1 = never enlarge).",
+    )
+    motion: MotionGateSettings = Field(
+        default_factory=MotionGateSettings, description="Background-subtraction settings of the gate."
+    )
+
+
+class ModelDetectorConfigBase(_Frozen):
+    """Fields every model-based detector has: which model, class mapping, filters, runtime, gating."""
+
+    model: str | None = Field(
+        default=None, description="Name of a model in the model store (see `hwarang models list`)."
+    )
+    model_path: Path | None = Field(
+        default=None, description="Explicit model file (instead of `model`); relative to the working dir."
+    )
+    model_store: Path | None = Field(
+        default=None,
+        description="Model store folder for `model`; default $HWARANG_MODEL_STORE or var/models.",
+    )
+    labels: list[str] | None = Field(
+        default=None,
+        description="Model class names by output index; default: the model card's, else COCO's 80.",
+    )
+    class_map: dict[str, ObjectClass] | None = Field(
+        default=None,
+        description="Model label -> Hwarang class; default maps COCO / Open Model Zoo names sensibly.",
+    )
+    unmapped: Literal["drop", "unknown"] = Field(
+        default="drop", description="What labels missing from the class map become: dropped, or 'unknown'."
+    )
+    min_confidence: float = Field(
+        default=0.3, ge=0.0, le=1.0, description="Detections below this confidence are dropped."
+    )
+    min_box_px: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="Detections whose width or height is below this (pixels) are dropped.",
+    )
+    nms_iou: float = Field(
+        default=0.45,
+        gt=0.0,
+        le=1.0,
+        description="IoU above which a lower-scored box of a class is suppressed.",
+    )
+    max_detections: int = Field(default=300, ge=1, description="Most detections kept per inference.")
+    intra_op_threads: int | None = Field(
+        default=None, ge=1, description="Threads one inference may use; default: all CPU cores."
+    )
+    gating: GatingConfig = Field(default_factory=GatingConfig, description="Motion gating of inference.")
+
+    @model_validator(mode="after")
+    def _one_model(self) -> "ModelDetectorConfigBase":
+        if (self.model is None) == (self.model_path is None):
+            raise ValueError("give exactly one of `model` (a model store name) or `model_path` (a file)")
+        return self

@@ -1,0 +1,78 @@
+"""The edge as its own process (``hwarang edge``): a center's cameras publishing to the bus, no hub.
+
+Events go to the bus of the config's ``bus:`` section, normally the center's NATS leaf node,
+which stores them while the uplink to the hub is down. SIGTERM or SIGINT stops the cameras.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from hwarang.bus import Bus
+from hwarang.bus.config import build_bus
+from hwarang.config import AppConfig
+from hwarang.edge.node import EdgeNode
+from hwarang.edge.publisher import BusPublisher
+from hwarang.geo.regions import default_catalog
+from hwarang.processes import install_stop_signals, shared_bus_config
+
+logger = logging.getLogger(__name__)
+
+HEALTH_LOG_INTERVAL_S = 60.0
+
+
+@dataclass
+class EdgeRuntime:
+    """A running edge: its cameras, publisher and bus."""
+
+    config: AppConfig
+    bus: Bus
+    edge: EdgeNode
+    publisher: BusPublisher
+
+    def summary(self) -> str:
+        """One line: cameras, frames and events so far."""
+        health = self.edge.health()
+        frames = sum(h.frames_processed for h in health)
+        dropped = sum(h.frames_dropped for h in health)
+        return (
+            f"{len(health)} camera(s), {frames} frames analysed, {dropped} dropped, "
+            f"{self.publisher.published} events published ({self.publisher.failures} publish failures)"
+        )
+
+
+@contextlib.asynccontextmanager
+async def run_edge(config: AppConfig) -> AsyncIterator[EdgeRuntime]:
+    """Connect the bus and start every enabled camera; stop them on exit."""
+    bus = await build_bus(shared_bus_config(config, "edge"))
+    publisher = BusPublisher(bus, asyncio.get_running_loop())
+    edge: EdgeNode | None = None
+    try:
+        edge = await asyncio.to_thread(EdgeNode, config.edge, publisher, default_catalog().lookup)
+        edge.start()
+        yield EdgeRuntime(config, bus, edge, publisher)
+    finally:
+        publisher.stop()
+        if edge is not None:
+            await asyncio.to_thread(edge.stop)
+        await bus.close()
+
+
+async def serve_edge(
+    config: AppConfig,
+    *,
+    announce: Callable[[EdgeRuntime], None],
+    stop: asyncio.Event | None = None,
+    health_interval_s: float = HEALTH_LOG_INTERVAL_S,
+) -> None:
+    """Run the edge until SIGTERM/SIGINT (or ``stop``), logging a health line every interval."""
+    stop = stop or asyncio.Event()
+    install_stop_signals(stop)
+    async with run_edge(config) as runtime:
+        announce(runtime)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=health_interval_s)
+            logger.info("edge: %s", runtime.summary())
