@@ -22,15 +22,14 @@ import argparse
 import asyncio
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,7 +136,9 @@ def database(engine: str, pg_url: str, folder: Path) -> Iterator[Database]:
 
 async def _wait_stored(recorder: Recorder, expected: int, limit_s: float) -> None:
     deadline = time.monotonic() + limit_s
-    while len(recorder.latencies) < expected and time.monotonic() < deadline:
+    for _ in range(int(limit_s / 0.05) + 1):
+        if len(recorder.latencies) >= expected or time.monotonic() >= deadline:
+            return
         await asyncio.sleep(0.05)
 
 
@@ -170,7 +171,7 @@ async def run_one(
         service = TimedService(db, EvidenceStore(folder / "evidence"))
         recorder = Recorder()
         service.add_listener(recorder)
-        async with _bus(bus_name, folder) as (bus, url):
+        async with bus_scope(bus_name, folder) as (bus, url):
             worker = IngestWorker(bus, service, batch=args.batch)
             stop = asyncio.Event()
             started = time.time()
@@ -199,29 +200,22 @@ async def run_one(
         )  # fmt: skip
 
 
-class _bus:
-    """Async context: (bus, nats url or None) — a MemoryBus, or a NatsBus on its own nats-server."""
-
-    def __init__(self, name: str, folder: Path) -> None:
-        self._name = name
-        self._folder = folder / f"nats-{uuid.uuid4().hex[:6]}"
-        self._server_cm = None
-        self._bus: Bus | None = None
-
-    async def __aenter__(self) -> tuple[Bus, str | None]:
-        if self._name == "memory":
-            self._bus = MemoryBus(max_msgs=1_000_000)
-            return self._bus, None
-        self._server_cm = local_nats_server(self._folder, name="bench")
-        server = await self._server_cm.__aenter__()
-        self._bus = await build_bus(local_bus_config(server, name="bench-hub"))
-        return self._bus, server.client_url
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._bus is not None:
-            await self._bus.close()
-        if self._server_cm is not None:
-            await self._server_cm.__aexit__(None, None, None)
+@asynccontextmanager
+async def bus_scope(name: str, folder: Path) -> AsyncIterator[tuple[Bus, str | None]]:
+    """(bus, nats url or None): a MemoryBus, or a NatsBus on a nats-server of its own."""
+    if name == "memory":
+        memory = MemoryBus(max_msgs=1_000_000)
+        try:
+            yield memory, None
+        finally:
+            await memory.close()
+        return
+    async with local_nats_server(folder / f"nats-{uuid.uuid4().hex[:6]}", name="bench") as server:
+        bus = await build_bus(local_bus_config(server, name="bench-hub"))
+        try:
+            yield bus, server.client_url
+        finally:
+            await bus.close()
 
 
 def print_table(results: list[Result]) -> None:
@@ -248,7 +242,8 @@ async def main_async(args: argparse.Namespace) -> list[Result]:
             for engine in args.engines.split(","):
                 for mode in ("sustained", "backlog"):
                     result = await run_one(bus_name, engine, mode, args, Path(tmp), factory)
-                    print(f"  {bus_name}/{engine}/{mode}: {result.stored} in {result.seconds:.1f} s", flush=True)
+                    done = f"{result.stored} in {result.seconds:.1f} s"
+                    print(f"  {bus_name}/{engine}/{mode}: {done}", flush=True)
                     results.append(result)
     return results
 

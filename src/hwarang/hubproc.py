@@ -17,7 +17,7 @@ import uvicorn
 
 from hwarang.api.app import create_app
 from hwarang.api.live import IncidentBroadcaster
-from hwarang.bus import Bus
+from hwarang.bus import Bus, BusError
 from hwarang.bus.config import EVENTS_STREAM, build_bus
 from hwarang.bus.healer import SourceHealer
 from hwarang.bus.nats import NatsBus
@@ -33,6 +33,7 @@ from hwarang.processes import install_stop_signals, shared_bus_config
 logger = logging.getLogger(__name__)
 
 INGEST_STOP_TIMEOUT_S = 30.0
+HEAL_INTERVAL_S = 2.0
 
 
 @dataclass
@@ -126,9 +127,22 @@ def _start_source_healer(
     """
     if not leaf_domains or not isinstance(runtime.bus, NatsBus):
         return None
-    healer = SourceHealer(runtime.bus, EVENTS_STREAM)
-    runtime.extra_health["source_restarts"] = lambda: healer.restarts
-    return asyncio.create_task(healer.run(stop), name="source-healer")
+    restarts = [0]
+    runtime.extra_health["source_restarts"] = lambda: restarts[0]
+    return asyncio.create_task(_heal_sources(runtime.bus, restarts, stop), name="source-healer")
+
+
+async def _heal_sources(bus: NatsBus, restarts: list[int], stop: asyncio.Event) -> None:
+    """Run SourceHealer passes (it restarts every source after the hub's own server came back)."""
+    healer = SourceHealer(bus, EVENTS_STREAM)
+    while not stop.is_set():
+        try:
+            await healer.check_once()
+        except BusError as exc:
+            logger.warning("stream %s: source check failed: %s", EVENTS_STREAM, exc)
+        restarts[0] = healer.restarts
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=HEAL_INTERVAL_S)
 
 
 class _Server(uvicorn.Server):

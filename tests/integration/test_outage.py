@@ -120,4 +120,5 @@ async def test_link_cut_and_hub_restart_lose_and_duplicate_nothing(tmp_path: Pat
     assert health is not None and health["extra"]["dead_letters"] == 0
     assert health["extra"]["bus"]["connected"] is True
     assert health["extra"]["bus"]["reconnects"] >= 1, "the second hub process lived through the cut"
+    assert health["extra"]["source_restarts"] >= 1, "the leaf source was restarted when the link came back"
     assert time.monotonic() - started < 90.0

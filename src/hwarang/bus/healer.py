@@ -6,6 +6,8 @@ the copy can lag for minutes although the link is back. :class:`SourceHealer` pr
 domain (``$JS.<domain>.API.INFO``) and, when a domain that was unreachable (or not yet seen since
 start) answers, removes that source and adds it back. The server then resumes from the last
 sequence it holds from that source, so nothing is copied twice (msg ids de-duplicate as well).
+After the hub's own server was unreachable (its connection reconnected, or the stream could not
+be read) every domain counts as not yet seen, so each source is restarted once it answers.
 Run it in the hub process next to the ingest worker (and on an edge for its commands stream).
 """
 
@@ -50,7 +52,12 @@ class SourceHealer:
         self._probe_timeout_s = probe_timeout_s
         self._reachable: dict[str, bool] = {}
         self._desired: dict[tuple[str, str, str], api.StreamSource] = {}
+        self._seen_reconnects = bus.reconnects
         self.restarts = 0
+
+    def _forget_reachability(self) -> None:
+        """Treat every domain as not yet seen, so each is restarted once it answers."""
+        self._reachable = dict.fromkeys(self._reachable, False)
 
     async def check_once(self) -> list[str]:
         """One pass: probe every source domain; restart the sources of domains that came back.
@@ -58,10 +65,15 @@ class SourceHealer:
         Sources seen once are remembered: one that is missing from the stream (a restart that
         failed half-way) is added back on the next pass.
         """
+        if self._bus.reconnects != self._seen_reconnects:
+            # our own server came back (a hub restart): its sources back off like any other
+            self._seen_reconnects = self._bus.reconnects
+            self._forget_reachability()
         js = self._bus.client.jetstream()
         try:
             info = await js.stream_info(self._stream)
         except (nats.errors.Error, nats.js.errors.Error, OSError) as exc:
+            self._forget_reachability()
             raise BusError(f"stream info {self._stream} failed: {exc or type(exc).__name__}") from exc
         current = list(info.config.sources or ())
         for source in current:

@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from hwarang.config.models import AppConfig
+from hwarang.edge.sources.rtsp import mask_credentials
 
 BUILTIN_SOURCE = "<built-in demo.yaml>"
 """How errors in the built-in demo configuration name their source."""
@@ -66,8 +67,8 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
     for err in exc.errors(include_url=False):
         loc = ".".join(str(part) for part in err["loc"]) or "(top level)"
         got = err.get("input")
-        shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
-        lines.append(f"  {loc}: {err['msg']}{shown}")
+        shown = "" if isinstance(got, dict | list) or got is None else f" (got {mask_credentials(repr(got))})"
+        lines.append(f"  {loc}: {mask_credentials(err['msg'])}{shown}")
     return "\n".join(lines)
 
 

@@ -91,3 +91,14 @@ def test_duplicate_camera_ids_are_refused() -> None:
 def test_top_level_must_be_a_mapping() -> None:
     with pytest.raises(ConfigError, match="expected a mapping at the top level, got list"):
         parse_config("- a\n- b\n", source="s")
+
+
+def test_passwords_in_urls_are_masked_in_errors() -> None:
+    text = MINIMAL_CAMERA.replace(
+        "source: {type: file, path: /tmp/x.avi}",
+        "source: {type: rtsp, url: 'rtsp://op:s3cret@127.0.0.1:1/x', bogus: 1}",
+    )
+    with pytest.raises(ConfigError) as info:
+        parse_config(text.replace("lat: 37.5663", "lat: 'rtsp://op:s3cret@h/x'"), source="s")
+    assert "s3cret" not in str(info.value)
+    assert "bogus" in str(info.value)

@@ -38,7 +38,9 @@ class GatingConfig(_Frozen):
     detections (objects that did not move are still there); a frame with motion runs the model on
     padded crops around the moving regions and keeps the previous detections that lie outside them;
     every ``full_frame_interval_s`` the whole frame is detected again, so stationary objects are
-    refreshed and stale ones disappear.
+    refreshed and stale ones disappear. A frame whose motion lies entirely inside the previous
+    detections (objects moving within their own boxes) runs no model either while the last inference
+    is younger than ``max_skip_s``: the previous detections are carried, moved by optical flow.
     """
 
     mode: Literal["none", "motion"] = Field(
@@ -69,6 +71,40 @@ class GatingConfig(_Frozen):
         default=1.0,
         gt=0.0,
         description="Largest enlargement of a crop to the model input (1 = never enlarge).",
+    )
+    max_skip_s: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="Keyframe + propagate: a frame whose every moving region lies inside the previous "
+        "detections runs no model and carries them (moved by optical flow), while the last inference is "
+        "younger than this (seconds of stream time, e.g. 0.6); 0 (the default) disables it.",
+    )
+    explain_min_coverage: float = Field(
+        default=0.95,
+        gt=0.0,
+        le=1.0,
+        description="A moving region is explained when at least this fraction of its moving pixels lies "
+        "inside the (enlarged) previous detections.",
+    )
+    explain_margin: float = Field(
+        default=0.1,
+        ge=0.0,
+        description="Previous detections are enlarged by this fraction of their larger side before they "
+        "explain motion.",
+    )
+    explain_min_margin_px: float = Field(
+        default=8.0, ge=0.0, description="Smallest enlargement of a previous detection, in pixels."
+    )
+    explain_min_confidence: float = Field(
+        default=0.3,
+        ge=0.0,
+        le=1.0,
+        description="Only previous detections at least this confident explain motion.",
+    )
+    flow: bool = Field(
+        default=True,
+        description="Move carried detections by the median optical flow (Lucas-Kanade) of points "
+        "inside them; else carry them unchanged.",
     )
     motion: MotionGateSettings = Field(
         default_factory=MotionGateSettings, description="Background-subtraction settings of the gate."

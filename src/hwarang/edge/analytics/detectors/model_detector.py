@@ -10,11 +10,17 @@ import numpy as np
 import numpy.typing as npt
 import supervision as sv
 
-from hwarang.edge.analytics.detectors.gating import DetectorStats, outside_all, plan_rois
+from hwarang.edge.analytics.detectors.gating import (
+    DetectorStats,
+    FlowPropagator,
+    motion_explained,
+    outside_all,
+    plan_rois,
+)
 from hwarang.edge.analytics.detectors.inference import InferenceBackend, RawDetections, class_aware_nms
 from hwarang.edge.analytics.detectors.labels import DEFAULT_CLASS_MAP, DROPPED, label_lookup
 from hwarang.edge.analytics.detectors.model_config import ModelDetectorConfigBase
-from hwarang.edge.analytics.motion import MotionGate
+from hwarang.edge.analytics.motion import MotionGate, MotionResult
 from hwarang.edge.errors import AnalyticsError
 from hwarang.edge.frame import Frame
 
@@ -91,9 +97,12 @@ class ModelDetector:
             if gating.mode == "motion"
             else None
         )
+        propagate = gating.mode == "motion" and gating.max_skip_s > 0 and gating.flow
+        self._flow = FlowPropagator(gating.motion.downscale) if propagate else None
         self._stats = DetectorStats()
         self._last = empty_detections()
         self._last_full_s: float | None = None
+        self._last_inference_s: float | None = None
 
     @property
     def stats(self) -> DetectorStats:
@@ -107,6 +116,8 @@ class ModelDetector:
         if self._gate is None:
             return self._full(image, frame.pts_s)
         motion = self._gate.apply(image)
+        if self._flow is not None:
+            self._flow.step(image)
         last = self._last_full_s
         due = (
             last is None
@@ -119,10 +130,12 @@ class ModelDetector:
             self._stats.skipped_frames += 1
             self._stats.carried += len(self._last)
             return self._last
+        if self._propagate(frame, motion):
+            return self._last
         rois = plan_rois(motion.boxes, frame.width, frame.height, self.config.gating)
         if rois is None:
             return self._full(image, frame.pts_s)
-        fresh = self._in_rois(image, rois)
+        fresh = self._in_rois(image, rois, frame.pts_s)
         kept = self._last[outside_all(self._last.xyxy.astype(np.float32), rois)]
         if not isinstance(kept, sv.Detections):
             raise AnalyticsError(f"{self.plugin} detector: unexpected {type(kept)} from a boolean index")
@@ -130,14 +143,45 @@ class ModelDetector:
         self._last = sv.Detections.merge([kept, fresh]) if len(kept) else fresh
         return self._last
 
+    def _propagate(self, frame: Frame, motion: MotionResult) -> bool:
+        """Carry the previous detections (moved by optical flow) when they explain all motion.
+
+        Only while the last inference is younger than ``max_skip_s``; True when the frame was carried.
+        """
+        gating = self.config.gating
+        last = self._last_inference_s
+        if gating.max_skip_s <= 0 or last is None or frame.pts_s < last:
+            return False
+        if frame.pts_s - last + 1e-6 >= gating.max_skip_s or len(self._last) == 0:
+            return False
+        previous = self._last.xyxy.astype(np.float32)
+        moved = previous if self._flow is None else self._flow.move(previous)
+        np.clip(moved[:, 0::2], 0, frame.width, out=moved[:, 0::2])
+        np.clip(moved[:, 1::2], 0, frame.height, out=moved[:, 1::2])
+        confidence = (
+            np.ones(len(moved), dtype=np.float32)
+            if self._last.confidence is None
+            else self._last.confidence.astype(np.float32)
+        )
+        if not motion_explained(motion, moved[confidence >= gating.explain_min_confidence], gating):
+            return False
+        self._last = sv.Detections(xyxy=moved, confidence=confidence, class_id=self._last.class_id)
+        self._stats.propagated_frames += 1
+        self._stats.carried += len(moved)
+        return True
+
     def _full(self, image: npt.NDArray[np.uint8], pts_s: float) -> sv.Detections:
         self._stats.full_frame_inferences += 1
         self._last_full_s = pts_s
+        self._last_inference_s = pts_s
         (raw,) = self._infer([image], [None])
         self._last = self._to_detections([raw], [(0, 0)])
         return self._last
 
-    def _in_rois(self, image: npt.NDArray[np.uint8], rois: npt.NDArray[np.int_]) -> sv.Detections:
+    def _in_rois(
+        self, image: npt.NDArray[np.uint8], rois: npt.NDArray[np.int_], pts_s: float
+    ) -> sv.Detections:
+        self._last_inference_s = pts_s
         crops = [image[y1:y2, x1:x2] for x1, y1, x2, y2 in rois]
         self._stats.rois += len(crops)
         self._stats.roi_inferences += len(crops)
