@@ -84,10 +84,13 @@ def detector_config(mode: str, model: Path, threads: int | None, max_skip_s: flo
     return config
 
 
-def edge_config(cameras: int, video: Path, detector: dict[str, Any], analysis_fps: float) -> EdgeConfig:
+def edge_config(
+    cameras: int, video: Path, detector: dict[str, Any], analysis_fps: float, workers: int | None
+) -> EdgeConfig:
     """One center with ``cameras`` looping real-time replays of ``video``."""
     return EdgeConfig.model_validate(
         {
+            "analytics_workers": workers,
             "centers": [
                 {
                     "id": "bench-center",
@@ -105,7 +108,7 @@ def edge_config(cameras: int, video: Path, detector: dict[str, Any], analysis_fp
                         for i in range(cameras)
                     ],
                 }
-            ]
+            ],
         }
     )
 
@@ -131,7 +134,9 @@ def _totals(health: Sequence[CameraHealth]) -> dict[str, float]:
 def run_trial(mode: str, cameras: int, args: argparse.Namespace) -> Trial:
     """Run ``cameras`` cameras of ``mode`` on one node and measure them after the warm-up."""
     detector = detector_config(mode, args.model, args.threads, args.max_skip_s)
-    node = EdgeNode(edge_config(cameras, args.video, detector, args.analysis_fps), _discard, _no_lookup)
+    node = EdgeNode(
+        edge_config(cameras, args.video, detector, args.analysis_fps, args.workers), _discard, _no_lookup
+    )
     load_avg = os.getloadavg()[0]
     try:
         start_staggered(node, min(args.stagger_s, args.max_spread_s / max(cameras - 1, 1)))
@@ -216,6 +221,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--retries", type=int, default=1, help="re-runs of a failing trial")
     parser.add_argument("--budget-s", type=float, default=1500.0, help="stop starting trials after this")
     parser.add_argument("--threads", type=int, default=1, help="ONNX intra-op threads (0: all cores)")
+    parser.add_argument("--workers", type=int, default=None, help="analytics pool threads (default: cores)")
     parser.add_argument("--max-skip-s", type=float, default=0.6, help="gated: gating.max_skip_s")
     args = parser.parse_args(argv)
     unknown = set(args.modes) - set(MODES)

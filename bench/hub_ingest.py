@@ -45,7 +45,7 @@ from hwarang.hub.evidence import EvidenceStore
 from hwarang.hub.ingest import IngestWorker
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
-from hwarang.localnats import local_bus_config, local_nats_server
+from hwarang.runtime.local_nats import local_bus_config, local_nats_server
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DRAIN_LIMIT_S = 60.0

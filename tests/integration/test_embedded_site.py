@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from hwarang.config import AppConfig, CameraConfig, load_config, parse_config
-from hwarang.demo_setup import prepare_demo_config
 from hwarang.domain import Incident
 from hwarang.edge.errors import EdgeError
 from hwarang.edge.health import CameraHealth, CameraState
 from hwarang.edge.sources.file import FileSourceConfig
 from hwarang.edge.sources.synthetic import SyntheticSourceConfig
-from hwarang.embedded import run_site
 from hwarang.hub.ingest import IngestStats
+from hwarang.runtime.demo_setup import prepare_demo_config
+from hwarang.runtime.embedded import run_site
 
 pytestmark = pytest.mark.integration
 

@@ -18,9 +18,9 @@ from hwarang.bus.server import NatsServerProcess
 from hwarang.bus.subjects import dead_letter_subject, event_subject
 from hwarang.config import load_config
 from hwarang.config.loader import default_config_text
-from hwarang.embedded import run_site
-from hwarang.hubproc import HubRuntime, serve_hub
-from hwarang.localnats import local_bus_config, local_nats_server
+from hwarang.runtime.embedded import run_site
+from hwarang.runtime.hub import HubRuntime, serve_hub
+from hwarang.runtime.local_nats import local_bus_config, local_nats_server
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ from hwarang.config import AppConfig
 from hwarang.edge.node import EdgeNode
 from hwarang.edge.publisher import BusPublisher
 from hwarang.geo.regions import default_catalog
-from hwarang.processes import install_stop_signals, shared_bus_config
+from hwarang.runtime.process import install_stop_signals, shared_bus_config
 
 logger = logging.getLogger(__name__)
 

@@ -24,11 +24,11 @@ from hwarang.bus.nats import NatsBus
 from hwarang.config import AppConfig
 from hwarang.edge.camera_setup import build_camera, build_center
 from hwarang.edge.errors import EdgeError
-from hwarang.embedded import api_settings, build_hub
 from hwarang.geo.regions import default_catalog
 from hwarang.hub.ingest import IngestWorker
 from hwarang.hub.service import HubService
-from hwarang.processes import install_stop_signals, shared_bus_config
+from hwarang.runtime.embedded import api_settings, build_hub
+from hwarang.runtime.process import install_stop_signals, shared_bus_config
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,4 @@
-"""Commands of the separately run processes: ``hwarang hub``, ``hwarang edge``, ``hwarang simulate``.
-
-Registered on the main Typer app by :func:`register` (kept apart so ``cli.py`` stays small).
-"""
+"""``hwarang hub``, ``hwarang edge`` and ``hwarang simulate``: the separate processes."""
 
 import asyncio
 import logging
@@ -9,46 +6,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hwarang.bus.base import BusError
-from hwarang.config import AppConfig, ConfigError, load_config
+from hwarang.commands.common import (
+    console,
+    err,
+    fail,
+    load_config_or_exit,
+    setup_logging,
+)
 
 if TYPE_CHECKING:
     from hwarang.bus.config import MemoryBusConfig, NatsBusConfig
     from hwarang.edge.simulate import SimulationLimits, SimulationSummary
 
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 ConfigFile = Annotated[
     Path, typer.Option("--config", "-c", help="Site configuration YAML (with a nats bus).")
 ]
+
+
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")]
-
-
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-    )
-
-
-def _load(path: Path | None) -> AppConfig:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        err.print(f"[bold red]configuration error[/]\n{escape(str(exc))}", highlight=False)
-        raise typer.Exit(2) from None
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error[/]: {escape(message)}", highlight=False)
-    return typer.Exit(code)
 
 
 def hub(
@@ -59,13 +40,13 @@ def hub(
     verbose: Verbose = False,
 ) -> None:
     """Run the hub alone: ingest from the bus, store, API and page; no cameras. Stops on SIGTERM."""
-    from hwarang.embedded import admin_password_from_env
     from hwarang.hub.errors import StoreError
-    from hwarang.hubproc import HubRuntime, serve_hub
-    from hwarang.processes import ProcessConfigError
+    from hwarang.runtime.embedded import admin_password_from_env
+    from hwarang.runtime.hub import HubRuntime, serve_hub
+    from hwarang.runtime.process import ProcessConfigError
 
-    _setup_logging(verbose)
-    cfg = _load(config)
+    setup_logging(verbose)
+    cfg = load_config_or_exit(config)
     api = cfg.api.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v is not None})
     hub_cfg = cfg.hub if data_dir is None else cfg.hub.model_copy(update={"data_dir": data_dir})
     cfg = cfg.model_copy(update={"api": api, "hub": hub_cfg})
@@ -83,18 +64,18 @@ def hub(
     try:
         asyncio.run(serve_hub(cfg, admin_password=admin_password_from_env(), announce=announce))
     except (ProcessConfigError, BusError, StoreError) as exc:
-        raise _fail(str(exc), 2 if isinstance(exc, ProcessConfigError) else 1) from None
+        raise fail(str(exc), 2 if isinstance(exc, ProcessConfigError) else 1) from None
     console.print("hub stopped")
 
 
 def edge(config: ConfigFile, verbose: Verbose = False) -> None:
     """Run the edge alone: the config's cameras publish events to the bus. Stops on SIGTERM."""
     from hwarang.edge.errors import EdgeError
-    from hwarang.edgeproc import EdgeRuntime, serve_edge
-    from hwarang.processes import ProcessConfigError
+    from hwarang.runtime.edge import EdgeRuntime, serve_edge
+    from hwarang.runtime.process import ProcessConfigError
 
-    _setup_logging(verbose)
-    cfg = _load(config)
+    setup_logging(verbose)
+    cfg = load_config_or_exit(config)
 
     def announce(runtime: EdgeRuntime) -> None:
         cameras = ", ".join(h.camera_id for h in runtime.edge.health()) or "none"
@@ -103,7 +84,7 @@ def edge(config: ConfigFile, verbose: Verbose = False) -> None:
     try:
         asyncio.run(serve_edge(cfg, announce=announce))
     except (ProcessConfigError, BusError, EdgeError) as exc:
-        raise _fail(str(exc), 2 if isinstance(exc, ProcessConfigError) else 1) from None
+        raise fail(str(exc), 2 if isinstance(exc, ProcessConfigError) else 1) from None
     console.print("edge stopped")
 
 
@@ -138,12 +119,14 @@ def simulate(
     from hwarang.bus.config import MemoryBusConfig, NatsBusConfig
     from hwarang.edge.simulate import SimulationError, SimulationLimits
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     logging.getLogger().setLevel(logging.DEBUG if verbose else logging.WARNING)
     if count is None and duration is None:
-        raise _fail("give --count or --duration (or both): the simulation must be bounded", 2)
+        raise fail("give --count or --duration (or both): the simulation must be bounded", 2)
     default_cfg = NatsBusConfig(type="nats", name="simulate")
-    bus_cfg: MemoryBusConfig | NatsBusConfig = _load(config).bus if config is not None else default_cfg
+    bus_cfg: MemoryBusConfig | NatsBusConfig = (
+        load_config_or_exit(config).bus if config is not None else default_cfg
+    )
     if bus == "memory":
         bus_cfg = MemoryBusConfig()
     elif isinstance(bus_cfg, NatsBusConfig):
@@ -161,7 +144,7 @@ def simulate(
             _run_simulation(bus_cfg, limits, centers, cameras_per_center, seed=seed, exercise=not live)
         )
     except (SimulationError, BusError) as exc:
-        raise _fail(str(exc), 2 if isinstance(exc, SimulationError) else 1) from None
+        raise fail(str(exc), 2 if isinstance(exc, SimulationError) else 1) from None
     table = Table("published", "bus duplicates", "sent twice", "failed", "retries", "seconds", "events/s")
     table.add_row(
         str(summary.published),
@@ -209,10 +192,3 @@ async def _run_simulation(
             )
     finally:
         await bus.close()
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``hub``, ``edge`` and ``simulate`` to ``app``."""
-    app.command()(hub)
-    app.command()(edge)
-    app.command()(simulate)

@@ -1,7 +1,7 @@
 """The embedded deployment: hub, bus and edge in one process (``hwarang demo``).
 
 The bus is the config's ``bus:`` section: in-memory by default, or NATS (``hwarang demo --bus nats``
-starts a local nats-server for it, see :mod:`hwarang.localnats`).
+starts a local nats-server for it, see :mod:`hwarang.runtime.local_nats`).
 """
 
 import asyncio
@@ -127,7 +127,7 @@ async def serve_demo_on_local_nats(
     config: AppConfig, *, admin_password: str | None, announce: Callable[[EmbeddedSite], None]
 ) -> None:
     """:func:`serve_demo` on a nats-server started for it (store in ``<data_dir>/nats``)."""
-    from hwarang.localnats import local_bus_config, local_nats_server
+    from hwarang.runtime.local_nats import local_bus_config, local_nats_server
 
     async with local_nats_server(config.hub.data_dir / "nats", name="demo-nats") as server:
         logger.info("demo bus: local nats-server on %s", server.client_url)

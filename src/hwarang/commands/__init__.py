@@ -1,0 +1,1 @@
+"""The ``hwarang`` sub-commands, one module per concept; ``hwarang.cli`` assembles them."""

@@ -1,0 +1,68 @@
+"""``hwarang nats``: NATS server configuration for leaf nodes and hubs."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from hwarang.commands.common import (
+    console,
+    err,
+)
+
+app = typer.Typer(help="NATS server configuration for leaf nodes and hubs.", no_args_is_help=True)
+
+
+@app.command("config")
+def nats_config(
+    role: Annotated[str, typer.Option(help="leaf (a center), regional or national hub.")],
+    node_id: Annotated[str, typer.Option("--id", help="Center id (leaf), region id (regional) or hub id.")],
+    out: Annotated[Path, typer.Option(help="Directory for <name>.conf and <name>.secrets.conf.")] = Path(
+        "nats"
+    ),
+    store_dir: Annotated[Path | None, typer.Option(help="JetStream store directory.")] = None,
+    host: Annotated[str, typer.Option(help="Listen address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Client port.")] = 4222,
+    http_port: Annotated[int, typer.Option(help="Monitoring port (/healthz).")] = 8222,
+    leaf_port: Annotated[int, typer.Option(help="Hubs: port accepting leaf nodes.")] = 7422,
+    uplink: Annotated[
+        list[str] | None, typer.Option(help="nats-leaf://HOST:PORT of the upstream hub.")
+    ] = None,
+    leaf: Annotated[list[str] | None, typer.Option(help="Hubs: a downstream leaf id (repeat).")] = None,
+    direct_center: Annotated[
+        list[str] | None, typer.Option(help="Hubs: a center whose edge connects without a leaf.")
+    ] = None,
+    agency: Annotated[
+        list[str] | None, typer.Option(help="Agency liaison users (default: all four).")
+    ] = None,
+    secrets: Annotated[Path | None, typer.Option(help="Password store (default OUT/secrets.json).")] = None,
+) -> None:
+    """Write a nats-server config for one role, with generated passwords in 0600 secrets files."""
+    from hwarang.bus import BusError
+    from hwarang.bus.natsconfig import AGENCIES, Listen, generate
+
+    if role not in ("leaf", "regional", "national"):
+        err.print(f"[bold red]--role must be leaf, regional or national, not {escape(role)!r}[/]")
+        raise typer.Exit(2)
+    try:
+        result = generate(
+            role,  # type: ignore[arg-type]
+            node_id,
+            out,
+            store_dir=store_dir or Path("/var/lib/hwarang/nats") / f"{role}-{node_id}",
+            listen=Listen(host, port, http_port, None if role == "leaf" else leaf_port),
+            uplink_urls=uplink or (),
+            leaves=leaf or (),
+            direct_centers=direct_center or (),
+            agencies=agency or AGENCIES,
+            secrets_path=secrets,
+        )
+    except BusError as exc:
+        err.print(f"[bold red]error[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
+    console.print(f"wrote {result.config_path} (JetStream domain {result.domain})", highlight=False)
+    console.print(
+        f"secrets in {result.secrets_path} (mode 0600; users: {', '.join(sorted(result.users))})",
+        highlight=False,
+    )
