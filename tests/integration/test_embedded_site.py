@@ -227,10 +227,11 @@ def test_prepare_demo_config_disables_a_file_camera_whose_video_is_missing(tmp_p
     others = [cam for c in prepared.edge.centers for cam in c.cameras if cam.id != file_camera.id]
     assert len(others) == 2
     assert all(cam.enabled for cam in others)
-    assert len(notes) == 1
+    assert len(notes) == 2
     assert str(missing) in notes[0]
     assert "make media" in notes[0]
     assert file_camera.id in notes[0]
+    assert "motion-only detector" in notes[1] and "hwarang models import" in notes[1]
     assert (prepared.api.host, prepared.api.port) == (config.api.host, 9123)
     assert prepared.hub.data_dir == tmp_path / "hub"
     assert _file_camera(config).enabled is True, "the caller's config is not changed"
@@ -241,7 +242,7 @@ def test_prepare_demo_config_keeps_a_file_camera_whose_video_exists(vtest_path: 
 
     prepared, notes = prepare_demo_config(config, host=None, port=None, data_dir=None)
 
-    assert notes == []
+    assert len(notes) == 1 and "docs/models.md" in notes[0], "only the how-to-import-a-model note"
     assert _file_camera(prepared).enabled is True
     assert prepared.hub.data_dir == config.hub.data_dir
     assert prepared.api == config.api

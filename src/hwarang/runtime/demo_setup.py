@@ -33,6 +33,12 @@ def prepare_demo_config(
     api = config.api.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v is not None})
     hub = config.hub if data_dir is None else config.hub.model_copy(update={"data_dir": data_dir})
     edge = config.edge.model_copy(update={"centers": centers})
-    if not any(cam.enabled for center in centers for cam in center.cameras):
+    enabled = [cam for center in centers for cam in center.cameras if cam.enabled]
+    if not enabled:
         notes.append("no camera can run: the demo serves the hub only")
+    elif all(cam.detector.type == "motion" for cam in enabled):
+        notes.append(
+            "cameras run the motion-only detector (no model ships with Hwarang): to name what they see, "
+            "import a model ('hwarang models import yolox_nano.onnx --name yolox_nano') and set 'detector: {type: onnx-yolox, model: yolox_nano}' on a camera; see docs/models.md"
+        )
     return config.model_copy(update={"api": api, "hub": hub, "edge": edge}), notes
