@@ -38,7 +38,8 @@ def prepare_demo_config(
         notes.append("no camera can run: the demo serves the hub only")
     elif all(cam.detector.type == "motion" for cam in enabled):
         notes.append(
-            "cameras run the motion-only detector (no model ships with Hwarang): to name what they see, "
-            "import a model ('hwarang models import yolox_nano.onnx --name yolox_nano') and set 'detector: {type: onnx-yolox, model: yolox_nano}' on a camera; see docs/models.md"
+            "cameras run the motion-only detector (no model ships with Hwarang): to name what they "
+            "see, import a model ('hwarang models import yolox_nano.onnx --name yolox_nano') and set "
+            "'detector: {type: onnx-yolox, model: yolox_nano}' on a camera; see docs/models.md"
         )
     return config.model_copy(update={"api": api, "hub": hub, "edge": edge}), notes
