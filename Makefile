@@ -52,9 +52,11 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-## bench: throughput of the offline analyzer on the real clip (figures go to docs/benchmarks.md)
+## bench: throughput figures (they go to docs/benchmarks.md); each script prints its own table
 bench: setup
 	$(BIN)/python bench/analyze_fps.py
+	$(BIN)/python bench/hub_ingest.py
+	$(BIN)/python bench/edge_capacity.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts
