@@ -176,6 +176,8 @@ class BaseSource(ABC):
         self._camera_id = camera_id
         self._stop_event = threading.Event()
         self._stats = StatsRecorder()
+        self._fps = 0.0
+        self._size = (0, 0)
 
     @property
     def camera_id(self) -> str:
@@ -186,6 +188,16 @@ class BaseSource(ABC):
     def stats(self) -> SourceStats:
         """A snapshot of the counters."""
         return self._stats.snapshot()
+
+    @property
+    def fps(self) -> float:
+        """Frames per second of the stream (0.0 until it is open)."""
+        return self._fps
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the stream ((0, 0) until it is open)."""
+        return self._size
 
     @property
     def stopped(self) -> bool:

@@ -67,8 +67,6 @@ class FileSource(BaseSource):
         self._lock = threading.Lock()
         self._container: InputContainer | None = None
         self._stream: VideoStream | None = None
-        self._fps = 0.0
-        self._size = (0, 0)
         self._iterating = False
         self._next_index = 0
         self._last_pts = -1.0
@@ -77,16 +75,6 @@ class FileSource(BaseSource):
     def config(self) -> FileSourceConfig:
         """The config this source was built from."""
         return self._config
-
-    @property
-    def fps(self) -> float:
-        """The file's frame rate (0.0 before ``open()``)."""
-        return self._fps
-
-    @property
-    def size(self) -> tuple[int, int]:
-        """(width, height) of the video ((0, 0) before ``open()``)."""
-        return self._size
 
     def open(self) -> None:
         """Open the file and its first video stream; raises ``SourceError`` naming the path."""

@@ -159,8 +159,6 @@ class RtspSource(BaseSource):
         self._lock = threading.Lock()
         self._container: InputContainer | None = None
         self._stream: VideoStream | None = None
-        self._fps = 0.0
-        self._size = (0, 0)
         self._iterating = False
         self._sessions = 0
         self._next_index = 0
@@ -174,16 +172,6 @@ class RtspSource(BaseSource):
     def config(self) -> RtspSourceConfig:
         """The config this source was built from."""
         return self._config
-
-    @property
-    def fps(self) -> float:
-        """The stream's frame rate (0.0 before the first connection)."""
-        return self._fps
-
-    @property
-    def size(self) -> tuple[int, int]:
-        """(width, height) of the stream ((0, 0) before the first connection)."""
-        return self._size
 
     @property
     def link(self) -> LinkStats:
