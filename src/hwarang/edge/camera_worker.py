@@ -17,7 +17,7 @@ from hwarang.edge.analytics.pipeline import CameraAnalytics
 from hwarang.edge.analytics_pool import AnalyticsPool, CameraLane
 from hwarang.edge.camera_setup import build_analytics
 from hwarang.edge.config import CameraConfig
-from hwarang.edge.errors import SourceError
+from hwarang.edge.errors import EdgeError, SourceError
 from hwarang.edge.frame import Frame
 from hwarang.edge.health import CameraHealth, CameraState
 from hwarang.edge.sources import FrameSource, build_source
@@ -78,6 +78,7 @@ class CameraWorker:
         self._lock = threading.Lock()
         self._capture: threading.Thread | None = None
         self._source: FrameSource | None = None
+        self._live_source: FrameSource | None = None
         self._source_fps = 0.0
         self._analytics: CameraAnalytics | None = None
         self._state = CameraState.STARTING
@@ -119,7 +120,7 @@ class CameraWorker:
         if self._own_pool:
             self._pool.stop(timeout_s)
         with self._lock:
-            if self._state != CameraState.FINISHED:
+            if self._state not in (CameraState.FINISHED, CameraState.FAILED):
                 self._state = CameraState.STOPPED
 
     def wait(self, timeout_s: float | None = None) -> bool:
@@ -134,6 +135,7 @@ class CameraWorker:
         with self._lock:
             c = dict(self._counts)
             state, error, source, analytics = self._state, self._last_error, self._source, self._analytics
+            live = self._live_source
         link = source.link if isinstance(source, LinkReporter) else None
         if link is not None and not link.connected and state == CameraState.RUNNING:
             state = CameraState.RETRYING if link.connect_attempts else CameraState.STARTING
@@ -147,7 +149,7 @@ class CameraWorker:
             frames_skipped=c["skipped"],
             frames_processed=c["processed"],
             frames_dropped=c["dropped"],
-            decode_errors=c["decode_errors"],
+            decode_errors=c["decode_errors"] + (live.stats.decode_errors if live is not None else 0),
             analytics_errors=c["analytics_errors"],
             events=c["events"],
             reconnects=c["reconnects"] + (link.reconnects if link is not None else 0),
@@ -200,10 +202,9 @@ class CameraWorker:
         """Play the source to its end; True when it ended normally (a finite file)."""
         source = build_source(self._config.source, camera_id=self.camera.id)
         with self._lock:
-            self._source = source
+            self._source = self._live_source = source
         try:
             self._set_state(CameraState.RUNNING)
-            errors_seen = 0
             for frame in source.frames():
                 if self._stop.is_set():
                     return False
@@ -211,10 +212,6 @@ class CameraWorker:
                     self._source_fps = float(source.fps)
                 self._count("in")
                 self._rate_in.tick()
-                errors = source.stats.decode_errors
-                if errors != errors_seen:
-                    self._count("decode_errors", errors - errors_seen)
-                    errors_seen = errors
                 if not self._due(frame):
                     self._count("skipped")
                 elif not self._lane.offer(frame):
@@ -222,6 +219,9 @@ class CameraWorker:
             return not self._stop.is_set()
         finally:
             source.close()
+            with self._lock:  # from now on its decode errors are part of the camera's total
+                self._counts["decode_errors"] += source.stats.decode_errors
+                self._live_source = None
 
     def _due(self, frame: Frame) -> bool:
         """Rate limiting to ``analysis_fps`` on stream time (half a source frame of tolerance)."""
@@ -235,14 +235,11 @@ class CameraWorker:
 
     def _analyse(self, frame: Frame) -> None:
         """Pool handler: one frame through detector, tracker and rules; publish its events."""
+        analytics = self._analytics or self._build_analytics(frame)
+        if analytics is None:
+            return
         try:
-            if self._analytics is None:
-                analytics = build_analytics(
-                    self.camera, self._config, self._fps_hint(), (frame.width, frame.height)
-                )
-                with self._lock:
-                    self._analytics = analytics
-            messages = self._analytics.process(frame)
+            messages = analytics.process(frame)
         except Exception as exc:  # a stage's top loop: one bad frame must not stop the camera
             logger.exception("camera %s: analytics failed on frame %d", self.camera.id, frame.index)
             self._count("analytics_errors")
@@ -253,6 +250,28 @@ class CameraWorker:
         for message in messages:
             self._publish(message)
             self._count("events")
+
+    def _build_analytics(self, frame: Frame) -> CameraAnalytics | None:
+        """Build the pipeline on the first frame; a configuration error fails the camera once, clearly."""
+        try:
+            analytics = build_analytics(
+                self.camera, self._config, self._fps_hint(), (frame.width, frame.height)
+            )
+        except EdgeError as exc:
+            logger.error(
+                "camera %s: cannot start analytics: %s; camera stopped until its config is fixed",
+                self.camera.id,
+                exc,
+            )
+            self._set_state(CameraState.FAILED, f"analytics: {exc}")
+            self._stop.set()
+            source = self._source
+            if source is not None:
+                source.stop()
+            return None
+        with self._lock:
+            self._analytics = analytics
+        return analytics
 
     def _on_end(self) -> None:
         if not self._stop.is_set():

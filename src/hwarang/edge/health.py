@@ -15,6 +15,8 @@ class CameraState(StrEnum):
     RETRYING = "retrying"
     FINISHED = "finished"
     STOPPED = "stopped"
+    FAILED = "failed"
+    """The camera's analytics cannot be built (bad model file, bad rule): it waits for a config fix."""
 
 
 class CameraHealth(DomainModel):
