@@ -7,15 +7,16 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_VIDEO := var/media/vtest.avi
 HOST ?= 127.0.0.1
 PORT ?= 8080
+PG_VERSION ?= $(or $(shell ls /etc/postgresql 2>/dev/null | head -n1),15)
 
-.PHONY: demo test setup media browser lint typecheck bench clean
+.PHONY: demo test setup media browser services lint typecheck bench clean
 
 ## demo: create the environment, fetch the demo clip, start the embedded demo on http://$(HOST):$(PORT)
 demo: setup media
 	HWARANG_DEMO_VIDEO=$(DEMO_VIDEO) $(BIN)/hwarang demo --host $(HOST) --port $(PORT)
 
-## test: create the environment, install the test browser, run lint, types and every test
-test: setup browser
+## test: create the environment, install the test browser and PostGIS, run lint, types and every test
+test: setup browser services
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q -ra
@@ -44,6 +45,12 @@ browser:
 	@{ command -v chromium && fc-list | grep -qi nanum; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum >/dev/null; \
 	  else echo "the browser tests need Debian's chromium and fonts-nanum: run 'sudo apt-get install chromium fonts-nanum'"; exit 1; fi; }
+
+## services: Debian's PostGIS for the local PostgreSQL (the store tests run on SQLite and PostgreSQL+PostGIS)
+services:
+	@test -f /usr/share/postgresql/$(PG_VERSION)/extension/postgis.control || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-$(PG_VERSION)-postgis-3 >/dev/null; \
+	  else echo "the store tests need PostGIS: run 'sudo apt-get install postgresql-$(PG_VERSION)-postgis-3'"; exit 1; fi; }
 
 lint: setup
 	$(BIN)/ruff check src tests bench

@@ -123,7 +123,8 @@ def database(engine: str, pg_url: str, folder: Path) -> Iterator[Database]:
     with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as admin:
         admin.execute(f'CREATE SCHEMA "{schema}"')
         try:
-            url = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
+            # public on the path: PostGIS lives there, so the bench measures the production schema (geom)
+            url = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema},public"})
             db = Database(url.render_as_string(hide_password=False))
             db.migrate()
             try:

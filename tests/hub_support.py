@@ -121,8 +121,25 @@ def _psycopg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _ensure_postgis(admin: psycopg.Connection[Any]) -> None:
+    """Enable PostGIS in ``public`` of the test database (the tests connect as a superuser)."""
+    try:
+        admin.execute("CREATE EXTENSION IF NOT EXISTS postgis SCHEMA public")
+    except psycopg.errors.UniqueViolation:
+        pass  # created by a concurrent test process meanwhile
+    except psycopg.Error as exc:
+        pytest.fail(
+            f"cannot enable PostGIS in the test database ({str(exc).strip()}): "
+            "install Debian's postgresql-15-postgis-3 ('make services' does it as root)",
+            pytrace=False,
+        )
+
+
 def pg_schema_url() -> Iterator[str]:
-    """Create a fresh schema, yield a URL whose search_path is that schema, drop it afterwards."""
+    """Create a fresh schema, yield a URL whose search_path is that schema then public, drop it afterwards.
+
+    PostGIS lives in ``public`` so dropping a test schema never drops the extension.
+    """
     base = pg_base_url()
     schema = f"hwarang_test_{uuid.uuid4().hex[:12]}"
     problem = ""
@@ -138,9 +155,10 @@ def pg_schema_url() -> Iterator[str]:
             pytrace=False,
         )
     with admin:
+        _ensure_postgis(admin)
         admin.execute(f'CREATE SCHEMA "{schema}"')
         try:
-            url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+            url = make_url(base).update_query_dict({"options": f"-csearch_path={schema},public"})
             yield url.render_as_string(hide_password=False)
         finally:
             admin.execute(f'DROP SCHEMA "{schema}" CASCADE')

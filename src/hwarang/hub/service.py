@@ -22,6 +22,7 @@ from hwarang.domain import (
     Camera,
     Event,
     EventMessage,
+    GeoPoint,
     Incident,
     ObjectClass,
     RuleKind,
@@ -32,12 +33,13 @@ from hwarang.hub.audit import AuditEntry, add_audit, audit_from_row
 from hwarang.hub.bulk import INGEST_ACTOR, build_new_incidents
 from hwarang.hub.errors import ConflictError, IngestError, StoreError
 from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.spatial import lonlat_polygon, near_rows, within_rows
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.mapping import (
     camera_from_row,
     camera_to_row,
     event_from_row,
-    incident_from_row,
+    incidents_from_rows,
 )
 from hwarang.hub.store.models import HUB_STATE_ID, AuditRow, CameraRow, EventRow, HubStateRow, IncidentRow
 from hwarang.hub.users import UserStore
@@ -242,9 +244,57 @@ class HubService:
             stmt = stmt.where(IncidentRow.exercise.is_(False))
         stmt = stmt.order_by(IncidentRow.seq.desc()).limit(limit)
         with self.database.session() as session:
-            rows = list(session.scalars(stmt))
-            event_ids = _event_ids_by_incident(session, [r.id for r in rows])
-        return [incident_from_row(r, event_ids.get(r.id, ())) for r in rows]
+            return incidents_from_rows(session, list(session.scalars(stmt)))
+
+    def incidents_near(
+        self,
+        lat: float,
+        lon: float,
+        radius_m: float,
+        *,
+        limit: int = 200,
+        after_seq: int = 0,
+        include_exercise: bool = False,
+    ) -> list[Incident]:
+        """Incidents within ``radius_m`` metres (great circle) of ``lat``/``lon``, newest first.
+
+        Filters as :meth:`list_incidents`; in PostGIS when :attr:`Database.postgis`, else portably.
+        """
+        _check_limit(limit)
+        center, postgis = GeoPoint(lat=lat, lon=lon), self.database.postgis
+        with self.database.session() as session:
+            rows = near_rows(
+                session,
+                center,
+                radius_m,
+                postgis=postgis,
+                limit=limit,
+                after_seq=after_seq,
+                include_exercise=include_exercise,
+            )
+            return incidents_from_rows(session, rows)
+
+    def incidents_within(
+        self,
+        polygon_lonlat: list[tuple[float, float]],
+        *,
+        limit: int = 200,
+        after_seq: int = 0,
+        include_exercise: bool = False,
+    ) -> list[Incident]:
+        """Incidents strictly inside the polygon of ``(lon, lat)`` vertices, newest first (as above)."""
+        _check_limit(limit)
+        polygon, postgis = lonlat_polygon(polygon_lonlat), self.database.postgis
+        with self.database.session() as session:
+            rows = within_rows(
+                session,
+                polygon,
+                postgis=postgis,
+                limit=limit,
+                after_seq=after_seq,
+                include_exercise=include_exercise,
+            )
+            return incidents_from_rows(session, rows)
 
     def get_incident(self, incident_id: uuid.UUID) -> Incident | None:
         """The incident, or None when it does not exist."""
@@ -252,8 +302,7 @@ class HubService:
             row = session.get(IncidentRow, incident_id)
             if row is None:
                 return None
-            event_ids = _event_ids_by_incident(session, [row.id])
-        return incident_from_row(row, event_ids.get(row.id, ()))
+            return incidents_from_rows(session, [row])[0]
 
     def list_events(self, *, limit: int = 200, camera_id: str | None = None) -> list[Event]:
         """Events, most recent ``occurred_at`` first, optionally of one camera."""
@@ -346,20 +395,3 @@ class HubService:
 def _check_limit(limit: int) -> None:
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
-
-
-def _event_ids_by_incident(
-    session: Session, incident_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, tuple[uuid.UUID, ...]]:
-    if not incident_ids:
-        return {}
-    stmt = (
-        select(EventRow.incident_id, EventRow.id)
-        .where(EventRow.incident_id.in_(incident_ids))
-        .order_by(EventRow.occurred_at, EventRow.id)
-    )
-    grouped: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for incident_id, event_id in session.execute(stmt):
-        if incident_id is not None:
-            grouped.setdefault(incident_id, []).append(event_id)
-    return {k: tuple(v) for k, v in grouped.items()}

@@ -15,6 +15,7 @@ from hwarang.hub.evidence import EvidenceStore
 from hwarang.hub.service import HubService, IngestResult
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.models import Base
+from hwarang.hub.store.postgis import include_object, register_geometry_reflection
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +56,7 @@ def test_migrate_creates_tables_and_twice_is_a_no_op(engine_url: str) -> None:
         db.migrate()
         with db.session() as session:
             assert session.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
-                "0001_initial"
+                "0002_postgis"
             ]
             assert session.execute(text("SELECT id, last_seq FROM hub_state")).all() == [(1, 41)]
     finally:
@@ -63,8 +64,10 @@ def test_migrate_creates_tables_and_twice_is_a_no_op(engine_url: str) -> None:
 
 
 def test_migration_matches_the_orm_models(engine_db: Database) -> None:
+    register_geometry_reflection()
     with engine_db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        opts = {"compare_type": True, "include_object": include_object}
+        diff = compare_metadata(MigrationContext.configure(conn, opts=opts), Base.metadata)
     assert diff == []
 
 

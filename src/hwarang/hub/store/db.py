@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hwarang.hub.errors import StoreError
+from hwarang.hub.store.postgis import geom_present
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +98,26 @@ class Database:
             raise StoreError(f"cannot open database {self.masked_url!r}: {exc}") from exc
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(self.engine.execution_options(hwarang_write=True), expire_on_commit=False)
+        self._postgis: bool | None = None
 
     @property
     def dialect(self) -> str:
         """``"sqlite"`` or ``"postgresql"``."""
         return self._url.get_backend_name()
+
+    @property
+    def postgis(self) -> bool:
+        """True when spatial queries run in PostGIS: PostgreSQL whose tables have ``geom`` (0002_postgis).
+
+        Checked once per migration (first use), so a failure to reach the database raises StoreError.
+        """
+        if self._postgis is None:
+            if self.dialect != "postgresql":
+                self._postgis = False
+            else:
+                with self.session() as session:
+                    self._postgis = geom_present(session.connection())
+        return self._postgis
 
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
@@ -133,6 +149,7 @@ class Database:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
                 connection.commit()
+            self._postgis = None
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot migrate database {self.masked_url!r}: {_short(exc)}") from exc
         logger.info("database %s migrated to head", self.masked_url)

@@ -3,6 +3,9 @@
 import uuid
 from datetime import datetime
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from hwarang.domain import (
     Camera,
     Classification,
@@ -72,6 +75,29 @@ def incident_from_row(row: IncidentRow, event_ids: tuple[uuid.UUID, ...]) -> Inc
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+def incidents_from_rows(session: Session, rows: list[IncidentRow]) -> list[Incident]:
+    """The domain incidents of ``rows`` (same order), with their event ids read in one query."""
+    event_ids = _event_ids_by_incident(session, [row.id for row in rows])
+    return [incident_from_row(row, event_ids.get(row.id, ())) for row in rows]
+
+
+def _event_ids_by_incident(
+    session: Session, incident_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[uuid.UUID, ...]]:
+    if not incident_ids:
+        return {}
+    stmt = (
+        select(EventRow.incident_id, EventRow.id)
+        .where(EventRow.incident_id.in_(incident_ids))
+        .order_by(EventRow.occurred_at, EventRow.id)
+    )
+    grouped: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for incident_id, event_id in session.execute(stmt):
+        if incident_id is not None:
+            grouped.setdefault(incident_id, []).append(event_id)
+    return {k: tuple(v) for k, v in grouped.items()}
 
 
 def camera_to_row(camera: Camera) -> CameraRow:

@@ -7,17 +7,20 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 
 from hwarang.hub.store.models import Base
+from hwarang.hub.store.postgis import include_object, register_geometry_reflection
 
 config = context.config
 target_metadata = Base.metadata
 
 
 def _run(connection: Connection) -> None:
+    register_geometry_reflection()
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
