@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
+
 from hwarang.domain import AdminLocation, EventMessage
 from hwarang.edge.config import EdgeConfig
 from hwarang.edge.health import CameraHealth
@@ -222,6 +224,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--budget-s", type=float, default=1500.0, help="stop starting trials after this")
     parser.add_argument("--threads", type=int, default=1, help="ONNX intra-op threads (0: all cores)")
     parser.add_argument("--workers", type=int, default=None, help="analytics pool threads (default: cores)")
+    parser.add_argument("--cv-threads", type=int, default=0, help="cv2.setNumThreads (0: OpenCV default)")
     parser.add_argument("--max-skip-s", type=float, default=0.6, help="gated: gating.max_skip_s")
     args = parser.parse_args(argv)
     unknown = set(args.modes) - set(MODES)
@@ -234,13 +237,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the capacity search and print the table and the capacities."""
     args = parse_args(argv)
+    if args.cv_threads:
+        cv2.setNumThreads(args.cv_threads)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
         f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
     )
     print(
         f"video {args.video.name}, {args.analysis_fps:g} fps analysed per camera, window {args.trial_s:g} s, "
-        f"ONNX threads {args.threads or 'all cores'}, gated max_skip_s {args.max_skip_s:g}"
+        f"ONNX threads {args.threads or 'all cores'}, OpenCV threads {cv2.getNumThreads()}, "
+        f"gated max_skip_s {args.max_skip_s:g}"
     )
     started = time.monotonic()
     capacity = find_capacities(args)

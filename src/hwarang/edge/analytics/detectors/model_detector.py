@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 import supervision as sv
@@ -115,9 +116,12 @@ class ModelDetector:
         image = frame.image
         if self._gate is None:
             return self._full(image, frame.pts_s)
-        motion = self._gate.apply(image)
-        if self._flow is not None:
-            self._flow.step(image)
+        if self._flow is not None:  # one grey conversion serves the gate and the optical flow
+            grey = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
+            motion = self._gate.apply(grey)
+            self._flow.step(grey)
+        else:
+            motion = self._gate.apply(image)
         last = self._last_full_s
         due = (
             last is None
