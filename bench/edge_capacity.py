@@ -68,13 +68,15 @@ def _discard(message: EventMessage) -> None:
     return None
 
 
-def detector_config(mode: str, model: Path, threads: int | None, max_skip_s: float) -> dict[str, Any]:
+def detector_config(
+    mode: str, model: Path, threads: int | None, max_skip_s: float, gate_downscale: int = 2
+) -> dict[str, Any]:
     """The camera detector of ``mode``: YOLOX-nano gated / ungated, or motion-only."""
     if mode == "motion":
         return {"type": "motion"}
     gating: dict[str, Any] = {"mode": "none"}
     if mode == "gated":
-        gating = {"mode": "motion", "max_skip_s": max_skip_s}
+        gating = {"mode": "motion", "max_skip_s": max_skip_s, "motion": {"downscale": gate_downscale}}
     config: dict[str, Any] = {
         "type": "onnx-yolox",
         "model_path": str(model),
@@ -135,7 +137,7 @@ def _totals(health: Sequence[CameraHealth]) -> dict[str, float]:
 
 def run_trial(mode: str, cameras: int, args: argparse.Namespace) -> Trial:
     """Run ``cameras`` cameras of ``mode`` on one node and measure them after the warm-up."""
-    detector = detector_config(mode, args.model, args.threads, args.max_skip_s)
+    detector = detector_config(mode, args.model, args.threads, args.max_skip_s, args.gate_downscale)
     node = EdgeNode(
         edge_config(cameras, args.video, detector, args.analysis_fps, args.workers), _discard, _no_lookup
     )
@@ -226,6 +228,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=None, help="analytics pool threads (default: cores)")
     parser.add_argument("--cv-threads", type=int, default=0, help="cv2.setNumThreads (0: OpenCV default)")
     parser.add_argument("--max-skip-s", type=float, default=0.6, help="gated: gating.max_skip_s")
+    parser.add_argument(
+        "--gate-downscale", type=int, default=2, help="gated: gating.motion.downscale (MOG2 at size / this)"
+    )
     args = parser.parse_args(argv)
     unknown = set(args.modes) - set(MODES)
     if unknown:
@@ -246,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(
         f"video {args.video.name}, {args.analysis_fps:g} fps analysed per camera, window {args.trial_s:g} s, "
         f"ONNX threads {args.threads or 'all cores'}, OpenCV threads {cv2.getNumThreads()}, "
-        f"gated max_skip_s {args.max_skip_s:g}"
+        f"gated max_skip_s {args.max_skip_s:g}, gate downscale {args.gate_downscale}"
     )
     started = time.monotonic()
     capacity = find_capacities(args)

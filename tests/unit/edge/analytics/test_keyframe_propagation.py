@@ -189,3 +189,27 @@ def test_flow_propagator_follows_a_textured_patch() -> None:
     flow.step(scene(1, [(106, 76)]).image)
     moved = flow.move(box)[0]
     assert np.allclose(moved, [106, 76, 136, 136], atol=1.5)
+
+
+def test_flow_propagator_follows_a_textured_patch_at_other_downscales() -> None:
+    box = np.array([[100, 80, 130, 140]], dtype=np.float32)
+    for downscale in (1, 4):
+        flow = FlowPropagator(downscale=downscale)
+        flow.step(scene(0, [(100, 80)]).image)
+        flow.step(scene(1, [(106, 76)]).image)
+        assert np.allclose(flow.move(box)[0], [106, 76, 136, 136], atol=1.5 * downscale)
+
+
+def test_the_flow_runs_at_the_configured_downscale() -> None:
+    assert GatingConfig().flow_downscale == 2
+    config = YoloxDetectorConfig.model_validate(
+        {
+            "type": "onnx-yolox",
+            "model_path": "unused.onnx",
+            "gating": {"mode": "motion", "max_skip_s": 0.6, "flow_downscale": 3},
+        }
+    )
+    gated = ModelDetector(config, BrightBackend(), ["person"], "test")
+    gated.detect(scene(0, []))
+    assert gated._flow is not None and gated._flow._current is not None
+    assert gated._flow._current.shape == (HEIGHT // 3, WIDTH // 3)

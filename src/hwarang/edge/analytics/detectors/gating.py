@@ -10,10 +10,12 @@ from hwarang.edge.analytics.detectors.model_config import GatingConfig
 from hwarang.edge.analytics.motion import MotionResult, merge_nearby_boxes
 
 _FLOW_GRID = np.array([0.2, 0.35, 0.5, 0.65, 0.8], dtype=np.float32)
-"""Where, as fractions of a box's width and height, the flow points of a carried box sit."""
+"""Where, as fractions of a box's width and height, the flow points of a carried box sit (5 x 5)."""
 _FLOW_MIN_POINTS = 3
-_FLOW_WINDOW = (15, 15)
+_FLOW_WINDOW = (9, 9)
+"""Lucas-Kanade window at the flow's (downscaled) resolution."""
 _FLOW_LEVELS = 2
+_FLOW_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 10, 0.03)
 
 
 @dataclass(slots=True)
@@ -131,7 +133,8 @@ class FlowPropagator:
 
     Call ``step`` with every frame (it keeps that frame and the one before, grey and downscaled);
     ``move`` shifts each box by the median flow of a 5 x 5 grid of points inside it, and leaves a box
-    where it is when fewer than three of its points were tracked.
+    where it is when fewer than three of its points were tracked. The flow runs at size / ``downscale``
+    with a small (9 x 9) window and at most 10 iterations per point, so it costs well under a millisecond.
     """
 
     def __init__(self, downscale: int) -> None:
@@ -163,16 +166,21 @@ class FlowPropagator:
         ys = small[:, 1, None] + heights[:, None] * fy.ravel()[None, :]
         points = np.stack([xs, ys], axis=-1).reshape(-1, 1, 2).astype(np.float32)
         found, found_status, _ = cv2.calcOpticalFlowPyrLK(
-            self._previous, self._current, points, points.copy(), winSize=_FLOW_WINDOW, maxLevel=_FLOW_LEVELS
+            self._previous,
+            self._current,
+            points,
+            points.copy(),
+            winSize=_FLOW_WINDOW,
+            maxLevel=_FLOW_LEVELS,
+            criteria=_FLOW_CRITERIA,
         )
         moved, status = np.asarray(found, dtype=np.float32), np.asarray(found_status)
-        per_box = len(fx.ravel())
+        per_box = fx.size
         ok = status.reshape(-1, per_box).astype(bool)
         delta = (moved - points).reshape(-1, per_box, 2)
         shift = np.zeros((len(boxes), 2), dtype=np.float32)
         enough = ok.sum(axis=1) >= _FLOW_MIN_POINTS
-        if np.any(enough):
-            tracked = np.where(ok[enough][:, :, None], delta[enough], np.nan)
-            shift[enough] = np.nanmedian(tracked, axis=1) * scale
+        for index in np.flatnonzero(enough):  # a few boxes of a few points: cheaper than nanmedian
+            shift[index] = np.median(delta[index][ok[index]], axis=0) * scale
         result: npt.NDArray[np.float32] = (boxes + np.tile(shift, 2)).astype(np.float32)
         return result

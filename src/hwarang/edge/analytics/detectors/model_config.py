@@ -106,6 +106,13 @@ class GatingConfig(_Frozen):
         description="Move carried detections by the median optical flow (Lucas-Kanade) of points "
         "inside them; else carry them unchanged.",
     )
+    flow_downscale: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="The optical flow of carried detections runs at size / this (4 is cheaper but loses "
+        "identities on PETS 2009: IDF1 0.55 instead of 0.65).",
+    )
     motion: MotionGateSettings = Field(
         default_factory=MotionGateSettings, description="Background-subtraction settings of the gate."
     )

@@ -99,7 +99,7 @@ class ModelDetector:
             else None
         )
         propagate = gating.mode == "motion" and gating.max_skip_s > 0 and gating.flow
-        self._flow = FlowPropagator(gating.motion.downscale) if propagate else None
+        self._flow = FlowPropagator(gating.flow_downscale) if propagate else None
         self._stats = DetectorStats()
         self._last = empty_detections()
         self._last_full_s: float | None = None
