@@ -117,15 +117,6 @@ def edge_config(
     )
 
 
-def start_staggered(node: EdgeNode, step_s: float) -> None:
-    """Start the pool, then each camera ``step_s`` after the previous (EdgeNode.start starts all at once)."""
-    node.pool.start()
-    for i, worker in enumerate(node._workers):  # EdgeNode has no staggered start
-        if i:
-            time.sleep(step_s)
-        worker.start()
-
-
 def _totals(health: Sequence[CameraHealth]) -> dict[str, float]:
     return {
         "dropped": sum(h.frames_dropped for h in health),
@@ -143,7 +134,7 @@ def run_trial(mode: str, cameras: int, args: argparse.Namespace) -> Trial:
     )
     load_avg = os.getloadavg()[0]
     try:
-        start_staggered(node, min(args.stagger_s, args.max_spread_s / max(cameras - 1, 1)))
+        node.start(stagger_s=min(args.stagger_s, args.max_spread_s / max(cameras - 1, 1)))
         time.sleep(args.warmup_s)
         before = node.health()
         cpu_before, wall_before = time.process_time(), time.monotonic()

@@ -1,6 +1,7 @@
 """An edge process: all configured centers and cameras, publishing to one bus."""
 
 import logging
+import time
 
 from hwarang.domain import Camera, Center
 from hwarang.edge.analytics_pool import AnalyticsPool
@@ -40,10 +41,12 @@ class EdgeNode:
                     )
                 )
 
-    def start(self) -> None:
-        """Start the analytics pool and every camera."""
+    def start(self, *, stagger_s: float = 0.0) -> None:
+        """Start the analytics pool and every camera, ``stagger_s`` apart (spreads decoder start-up)."""
         self.pool.start()
-        for worker in self._workers:
+        for i, worker in enumerate(self._workers):
+            if i and stagger_s > 0:
+                time.sleep(stagger_s)
             logger.info("camera %s: starting (%s)", worker.camera.id, worker.camera.name)
             worker.start()
 
