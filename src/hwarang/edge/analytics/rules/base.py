@@ -19,6 +19,19 @@ NO_TRACK = -1
 """``RuleHit.tracker_id`` of a hit that belongs to no single track (crowding)."""
 
 
+class StreamClock:
+    """The stream time a rule last saw; tells when time went backwards (a restarted or looped stream)."""
+
+    def __init__(self) -> None:
+        self._last_s: float | None = None
+
+    def went_back(self, now_s: float) -> bool:
+        """Record ``now_s``; True when it is earlier than the previous time (the rule should reset)."""
+        back = self._last_s is not None and now_s < self._last_s
+        self._last_s = now_s
+        return back
+
+
 @dataclass(frozen=True, slots=True)
 class RuleHit:
     """A rule fired on one detection of the frame just processed.

@@ -6,7 +6,14 @@ import numpy as np
 import supervision as sv
 
 from hwarang.domain import ObjectClass, RuleKind
-from hwarang.edge.analytics.rules.base import NO_TRACK, TIME_EPSILON_S, RuleHit, eligible, polygon_zone
+from hwarang.edge.analytics.rules.base import (
+    NO_TRACK,
+    TIME_EPSILON_S,
+    RuleHit,
+    StreamClock,
+    eligible,
+    polygon_zone,
+)
 from hwarang.edge.analytics.rules.config import CrowdingConfig
 
 
@@ -41,7 +48,7 @@ class CrowdingRule:
         self._since_s: float | None = None
         self._last_crowded_s: float | None = None
         self._fired = False
-        self._last_now_s: float | None = None
+        self._clock = StreamClock()
 
     @property
     def name(self) -> str:
@@ -58,13 +65,11 @@ class CrowdingRule:
         self._since_s = None
         self._last_crowded_s = None
         self._fired = False
-        self._last_now_s = None
 
     def update(self, detections: sv.Detections, now_s: float) -> list[RuleHit]:
         """Count this frame's tracked detections in the zone; return a hit when a crowd has persisted."""
-        if self._last_now_s is not None and now_s < self._last_now_s:
+        if self._clock.went_back(now_s):
             self.reset()
-        self._last_now_s = now_s
         wanted, tracker_ids = eligible(
             detections,
             self._classes,

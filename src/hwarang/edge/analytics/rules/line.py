@@ -14,7 +14,7 @@ import numpy as np
 import supervision as sv
 
 from hwarang.domain import ObjectClass, RuleKind
-from hwarang.edge.analytics.rules.base import TIME_EPSILON_S, RuleHit, anchors, eligible
+from hwarang.edge.analytics.rules.base import TIME_EPSILON_S, RuleHit, StreamClock, anchors, eligible
 from hwarang.edge.analytics.rules.config import LineCrossingConfig
 
 Direction = Literal["in", "out"]
@@ -81,7 +81,7 @@ class LineCrossingRule:
         self._classes = None if classes is None else tuple(classes)
         self._max_gap_s = max_gap_s
         self._positions: dict[int, _LastPosition] = {}
-        self._last_now_s: float | None = None
+        self._clock = StreamClock()
 
     @property
     def name(self) -> str:
@@ -101,13 +101,11 @@ class LineCrossingRule:
     def reset(self) -> None:
         """Forget every track's last position."""
         self._positions.clear()
-        self._last_now_s = None
 
     def update(self, detections: sv.Detections, now_s: float) -> list[RuleHit]:
         """Compare each track's anchor with its last position; return a hit per wanted crossing."""
-        if self._last_now_s is not None and now_s < self._last_now_s:
+        if self._clock.went_back(now_s):
             self.reset()
-        self._last_now_s = now_s
         self._positions = {
             tid: last
             for tid, last in self._positions.items()

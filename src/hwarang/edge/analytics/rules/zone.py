@@ -7,7 +7,7 @@ import numpy as np
 import supervision as sv
 
 from hwarang.domain import ObjectClass, RuleKind
-from hwarang.edge.analytics.rules.base import TIME_EPSILON_S, RuleHit, eligible, polygon_zone
+from hwarang.edge.analytics.rules.base import TIME_EPSILON_S, RuleHit, StreamClock, eligible, polygon_zone
 from hwarang.edge.analytics.rules.config import LoiteringConfig, ZoneIntrusionConfig
 
 
@@ -46,7 +46,7 @@ class DwellRule:
         self._exit_grace_s = exit_grace_s
         self._classes = None if classes is None else tuple(classes)
         self._stays: dict[int, _Stay] = {}
-        self._last_now_s: float | None = None
+        self._clock = StreamClock()
 
     @property
     def name(self) -> str:
@@ -66,13 +66,11 @@ class DwellRule:
     def reset(self) -> None:
         """Forget every stay."""
         self._stays.clear()
-        self._last_now_s = None
 
     def update(self, detections: sv.Detections, now_s: float) -> list[RuleHit]:
         """Advance stays with this frame's tracked detections; return hits for stays reaching the dwell."""
-        if self._last_now_s is not None and now_s < self._last_now_s:
+        if self._clock.went_back(now_s):
             self.reset()
-        self._last_now_s = now_s
         wanted, tracker_ids = eligible(
             detections,
             self._classes,
