@@ -122,3 +122,12 @@ def test_crossing_direction_convention() -> None:
     assert crossing_direction((10.5, -1.0), (10.5, 1.0), (0.0, 0.0), (10.0, 0.0)) is None
     # Ending exactly on the line is not yet a crossing.
     assert crossing_direction((5.0, -1.0), (5.0, 0.0), (0.0, 0.0), (10.0, 0.0)) is None
+
+
+def test_time_going_backwards_forgets_positions(at: TrackedAt) -> None:
+    rule = line_rule("both")
+    assert rule.update(at({4: (100.0, 60.0)}), 5.0) == []
+    # the stream restarted: an earlier time on the other side is a new start, not a crossing
+    assert rule.update(at({4: (100.0, 140.0)}), 1.0) == []
+    hits = rule.update(at({4: (100.0, 60.0)}), 1.1)
+    assert [hit.direction for hit in hits] == ["out"], "after the restart, crossings count again"
