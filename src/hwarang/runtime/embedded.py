@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import uvicorn
 
 from hwarang.api.app import create_app
-from hwarang.api.live import IncidentBroadcaster
 from hwarang.api.settings import ApiSettings
 from hwarang.bus import Bus
 from hwarang.bus.config import build_bus
@@ -94,8 +93,11 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
 
 
 def api_settings(config: AppConfig) -> ApiSettings:
-    """API settings with the JWT secret kept in the hub's data directory."""
-    return ApiSettings(secret_file=config.hub.data_dir / "jwt.secret")
+    """API settings from ``HWARANG_API_*``; with no key configured, the JWT secret lives in the data dir."""
+    settings = ApiSettings()
+    if settings.jwt_secret is None and settings.secret_file is None:
+        settings = settings.model_copy(update={"secret_file": config.hub.data_dir / "jwt.secret"})
+    return settings
 
 
 async def serve_demo(
@@ -104,11 +106,9 @@ async def serve_demo(
     """Run the embedded site and its web server until interrupted."""
     async with run_site(config, admin_password=admin_password) as site:
         announce(site)
-        broadcaster = IncidentBroadcaster()
         app = create_app(
             site.service,
             api_settings(config),
-            broadcaster=broadcaster,
             health_extra=lambda: {
                 "cameras": [h.model_dump(mode="json") for h in site.edge.health()],
                 "ingest": site.ingest.stats.as_dict(),

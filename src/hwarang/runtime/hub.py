@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import uvicorn
 
 from hwarang.api.app import create_app
-from hwarang.api.live import IncidentBroadcaster
 from hwarang.bus import Bus, BusError
 from hwarang.bus.config import EVENTS_STREAM, build_bus
 from hwarang.bus.healer import SourceHealer
@@ -179,7 +178,6 @@ async def serve_hub(
         app = create_app(
             hub.service,
             api_settings(config),
-            broadcaster=IncidentBroadcaster(),
             health_extra=hub.health_extra,
         )
         server = _Server(
