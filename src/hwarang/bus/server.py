@@ -149,8 +149,15 @@ class NatsServerProcess:
         logger.info(
             "nats-server %s: starting on %s (config %s)", self.name, self.client_url, self.config_path
         )
+        # own session: a Ctrl+C at the terminal reaches Hwarang, which closes its clients first and
+        # then stops this server, instead of the server dying under connected clients
         self._proc = await asyncio.to_thread(
-            subprocess.Popen, cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            subprocess.Popen,
+            cmd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             await self._wait_ready()
