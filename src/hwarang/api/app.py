@@ -26,8 +26,9 @@ from hwarang.api.middleware import SecurityHeadersMiddleware
 from hwarang.api.routers import cameras, events, health, incidents, live, snapshots
 from hwarang.api.settings import ApiSettings
 from hwarang.api.tokens import TokenCodec
-from hwarang.hub.errors import HubError, IngestError, StoreError
+from hwarang.hub.errors import ConflictError, HubError, IngestError, NotFoundError, StoreError
 from hwarang.hub.service import HubService
+from hwarang.hub.sharing import AccessDeniedError
 from hwarang.web import STATIC_DIR
 
 logger = logging.getLogger(__name__)
@@ -108,6 +109,15 @@ def _add_page(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
+_CLIENT_ERRORS: tuple[tuple[type[HubError], int], ...] = (
+    (IngestError, 422),
+    (AccessDeniedError, 403),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+)
+"""Hub errors that are the client's to fix, with their HTTP status; the message says what is wrong."""
+
+
 def _field_path(loc: Iterable[object]) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -128,8 +138,9 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HubError)
     async def hub_error(request: Request, exc: HubError) -> JSONResponse:
-        if isinstance(exc, IngestError):
-            return JSONResponse(status_code=422, content={"detail": str(exc), "message": str(exc)})
+        for kind, code in _CLIENT_ERRORS:
+            if isinstance(exc, kind):
+                return JSONResponse(status_code=code, content={"detail": str(exc), "message": str(exc)})
         logger.error("hub failure on %s %s: %s", request.method, request.url.path, exc)
         code = 503 if isinstance(exc, StoreError) else 500
         return JSONResponse(

@@ -7,35 +7,44 @@ from hwarang.domain.detection import BoundingBox, Detection, Track
 from hwarang.domain.enums import (
     AgencyKind,
     Classification,
+    ConditionKind,
     IncidentState,
     ObjectClass,
     Role,
     RuleKind,
     Severity,
+    TaskState,
 )
 from hwarang.domain.event import Event, EventMessage, SnapshotRef, stable_event_id
 from hwarang.domain.geopoint import GeoPoint
 from hwarang.domain.incident import Incident
 from hwarang.domain.region import AdminLocation, ExerciseZone, Region, RegionLevel
+from hwarang.domain.sharing import DeclaredCondition, Grant
+from hwarang.domain.workflow import Attachment, Note, Task, TimelineEntry
 
 __all__ = [
     "SCHEMA_VERSION",
     "AdminLocation",
     "Agency",
     "AgencyKind",
+    "Attachment",
     "BoundingBox",
     "Calibration",
     "Camera",
     "Center",
     "Classification",
+    "ConditionKind",
+    "DeclaredCondition",
     "Detection",
     "DomainModel",
     "Event",
     "EventMessage",
     "ExerciseZone",
     "GeoPoint",
+    "Grant",
     "Incident",
     "IncidentState",
+    "Note",
     "ObjectClass",
     "Region",
     "RegionLevel",
@@ -43,6 +52,9 @@ __all__ = [
     "RuleKind",
     "Severity",
     "SnapshotRef",
+    "Task",
+    "TaskState",
+    "TimelineEntry",
     "Track",
     "User",
     "stable_event_id",

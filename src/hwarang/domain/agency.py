@@ -3,7 +3,7 @@
 from pydantic import Field
 
 from hwarang.domain.base import DomainModel
-from hwarang.domain.enums import AgencyKind, Role
+from hwarang.domain.enums import AgencyKind, Classification, Role
 
 
 class Agency(DomainModel):
@@ -12,6 +12,9 @@ class Agency(DomainModel):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
     name: str
     kind: AgencyKind
+    jurisdiction_code: str | None = Field(
+        default=None, pattern=r"^(\d{2}|\d{5})$", description="Sido or sigungu code; None: nationwide."
+    )
 
 
 class User(DomainModel):
@@ -24,3 +27,6 @@ class User(DomainModel):
         default=None, description="Sido or sigungu code; None means the whole nation."
     )
     roles: tuple[Role, ...] = Field(min_length=1)
+    clearance: Classification = Field(
+        default=Classification.RESTRICTED, description="Highest classification the user may read."
+    )

@@ -76,3 +76,22 @@ class Role(StrEnum):
     AGENCY_LIAISON = "agency_liaison"
     EVALUATOR = "evaluator"
     ADMIN = "admin"
+
+
+class TaskState(StrEnum):
+    """States of a task given to an agency or unit."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class ConditionKind(StrEnum):
+    """Declared conditions under which the law lets the military view municipal CCTV."""
+
+    INTEGRATED_DEFENSE_SITUATION = "integrated_defense_situation"
+    ALERT_LEVEL = "alert_level"
+    EXERCISE = "exercise"
+    TERROR = "terror"
+    DISASTER = "disaster"

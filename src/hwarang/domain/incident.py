@@ -28,8 +28,22 @@ class Incident(DomainModel):
     geo: GeoPoint | None = None
     first_seen: AwareDatetime
     last_seen: AwareDatetime
-    event_ids: tuple[uuid.UUID, ...] = Field(min_length=1)
+    event_ids: tuple[uuid.UUID, ...] = Field(
+        description="Ids of its events, oldest first; empty once the incident was merged into another."
+    )
     snapshot_sha256: str | None = None
     exercise: bool = False
     created_at: AwareDatetime
     updated_at: AwareDatetime
+    shared_with: tuple[str, ...] = Field(
+        default=(),
+        description="Agency kinds or agency codes this incident is shared with, beyond its owners.",
+    )
+    merged_into: uuid.UUID | None = Field(
+        default=None, description="Set when this incident was merged into another one."
+    )
+    assignee: str | None = Field(default=None, description="Username of the operator handling it.")
+    acknowledged_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = Field(
+        default=None, description="When it reached resolved or false_alarm."
+    )

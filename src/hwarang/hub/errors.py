@@ -15,3 +15,7 @@ class IngestError(HubError):
 
 class ConflictError(HubError):
     """The change conflicts with what is stored (e.g. a user name that already exists)."""
+
+
+class NotFoundError(HubError):
+    """The object asked for does not exist (HTTP 404)."""

@@ -29,10 +29,12 @@ from hwarang.domain import (
     Severity,
     User,
 )
+from hwarang.hub.agencies import AgencyStore
 from hwarang.hub.audit import AuditEntry, add_audit, audit_from_row
 from hwarang.hub.bulk import INGEST_ACTOR, build_new_incidents
 from hwarang.hub.errors import ConflictError, IngestError, StoreError
 from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.sharing import SharingPolicy
 from hwarang.hub.spatial import lonlat_polygon, near_rows, within_rows
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.mapping import (
@@ -98,6 +100,8 @@ class HubService:
         self.database = database
         self.evidence = evidence
         self.users = UserStore(database, password_hasher)
+        self.agencies = AgencyStore(database)
+        self.sharing = SharingPolicy(self.agencies.kind_of, self.agencies.active_grants)
         self._zone_for_sido = zone_for_sido
         self._camera_names = camera_names
         self._listeners: list[IncidentListener] = []
@@ -340,7 +344,11 @@ class HubService:
     # -- users ------------------------------------------------------------------------------
 
     def ensure_admin(self, password: str | None) -> str | None:
-        """Create the ``admin`` user at first start; return the generated password if one was made."""
+        """Create the ``admin`` user (and the default agencies) at first start.
+
+        Returns the generated password if one was made.
+        """
+        self.agencies.ensure_defaults()
         return self.users.ensure_admin(password)
 
     def create_user(self, user: User, password: str, *, actor: str = "system") -> None:

@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from hwarang.domain import Role, User
+from hwarang.domain import Classification, Role, User
 from hwarang.hub.audit import add_audit
 from hwarang.hub.errors import ConflictError
 from hwarang.hub.store.db import Database
@@ -29,6 +29,7 @@ def user_from_row(row: UserRow) -> User:
         agency_code=row.agency_code,
         jurisdiction_code=row.jurisdiction_code,
         roles=tuple(Role(r) for r in row.roles),
+        clearance=Classification(row.clearance),
     )
 
 
@@ -53,6 +54,7 @@ class UserStore:
             agency_code=user.agency_code,
             jurisdiction_code=user.jurisdiction_code,
             roles=[r.value for r in user.roles],
+            clearance=user.clearance.value,
             password_hash=self._hasher.hash(password),
             disabled=disabled,
             created_at=datetime.now(UTC),

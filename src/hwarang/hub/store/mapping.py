@@ -74,6 +74,11 @@ def incident_from_row(row: IncidentRow, event_ids: tuple[uuid.UUID, ...]) -> Inc
         exercise=row.exercise,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        shared_with=tuple(row.shared_with or ()),
+        merged_into=row.merged_into,
+        assignee=row.assignee,
+        acknowledged_at=row.acknowledged_at,
+        resolved_at=row.resolved_at,
     )
 
 

@@ -82,11 +82,16 @@ class IncidentRow(Base):
     lat: Mapped[float | None] = mapped_column(Float())
     lon: Mapped[float | None] = mapped_column(Float())
     first_seen: Mapped[datetime]
-    last_seen: Mapped[datetime]
+    last_seen: Mapped[datetime] = mapped_column(index=True)
     snapshot_sha256: Mapped[str | None] = mapped_column(String(64))
     exercise: Mapped[bool] = mapped_column(Boolean())
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    shared_with: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(Uuid(), default=None)
+    assignee: Mapped[str | None] = mapped_column(String(64), default=None)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class EventRow(Base):
@@ -144,6 +149,36 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(Text())
     disabled: Mapped[bool] = mapped_column(Boolean())
     created_at: Mapped[datetime]
+    clearance: Mapped[str] = mapped_column(String(16), default="restricted")
+    failed_logins: Mapped[int] = mapped_column(Integer(), default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class RefreshTokenRow(Base):
+    """A refresh token: only the SHA-256 of the secret is stored; rotated on every use."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(
+        String(64), ForeignKey("users.username", name="fk_refresh_tokens_username"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    replaced_by: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class AgencyRow(Base):
+    """An organisation taking part in integrated defense."""
+
+    __tablename__ = "agencies"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(Text())
+    kind: Mapped[str] = mapped_column(String(32))
+    jurisdiction_code: Mapped[str | None] = mapped_column(String(5))
 
 
 class AuditRow(Base):
@@ -157,6 +192,8 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(256))
     detail: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class HubStateRow(Base):
@@ -166,3 +203,111 @@ class HubStateRow(Base):
 
     id: Mapped[int] = mapped_column(Integer(), primary_key=True, autoincrement=False)
     last_seq: Mapped[int] = mapped_column(BigInteger())
+    audit_last_id: Mapped[int] = mapped_column(BigInteger(), default=0)
+    audit_head: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class IncidentHistoryRow(Base):
+    """One step of an incident's timeline (created, event added, state change, merge, split, task...)."""
+
+    __tablename__ = "incident_history"
+
+    id: Mapped[int] = mapped_column(BigIntPk, primary_key=True, autoincrement=True)
+    incident_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid(), ForeignKey("incidents.id", name="fk_incident_history_incident_id"), index=True
+    )
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]]
+
+
+class NoteRow(Base):
+    """A free-text note on an incident."""
+
+    __tablename__ = "incident_notes"
+
+    id: Mapped[int] = mapped_column(BigIntPk, primary_key=True, autoincrement=True)
+    incident_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid(), ForeignKey("incidents.id", name="fk_incident_notes_incident_id"), index=True
+    )
+    author: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text())
+
+
+class AttachmentRow(Base):
+    """A file attached to an incident; the bytes live in the evidence store under ``sha256``."""
+
+    __tablename__ = "incident_attachments"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    incident_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid(), ForeignKey("incidents.id", name="fk_incident_attachments_incident_id"), index=True
+    )
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(256))
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger())
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+
+
+class TaskRow(Base):
+    """A task given to an agency (or one of its units) about an incident."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    incident_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid(), ForeignKey("incidents.id", name="fk_tasks_incident_id"), index=True
+    )
+    agency_code: Mapped[str] = mapped_column(String(64), index=True)
+    unit: Mapped[str | None] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(String(256))
+    instructions: Mapped[str] = mapped_column(Text())
+    state: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    escalation_level: Mapped[int] = mapped_column(Integer(), default=0)
+    escalated_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ConditionRow(Base):
+    """A declared condition (integrated-defense situation, alert level, exercise, terror, disaster)."""
+
+    __tablename__ = "conditions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subtype: Mapped[str | None] = mapped_column(String(64))
+    alert_level: Mapped[int | None] = mapped_column(Integer())
+    area_codes: Mapped[list[str]] = mapped_column(JsonType)
+    reason: Mapped[str] = mapped_column(Text())
+    declared_by: Mapped[str] = mapped_column(String(64))
+    declared_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    lifted_at: Mapped[datetime | None] = mapped_column(default=None)
+    lifted_by: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class GrantRow(Base):
+    """Access opened by a condition for an agency (by kind or code) in an area, until it expires."""
+
+    __tablename__ = "grants"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    condition_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid(), ForeignKey("conditions.id", name="fk_grants_condition_id"), index=True
+    )
+    agency_kind: Mapped[str | None] = mapped_column(String(32))
+    agency_code: Mapped[str | None] = mapped_column(String(64))
+    area_codes: Mapped[list[str]] = mapped_column(JsonType)
+    permissions: Mapped[list[str]] = mapped_column(JsonType)
+    starts_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,0 +1,50 @@
+"""Route-level access: each route declares the :class:`Action` it performs; objects are checked too.
+
+``permit(action)`` is the dependency a route declares (it includes authentication, so the app's
+deny-by-default check accepts it); :func:`load_incident` fetches an incident the user may act on,
+audits refusals, and audits the use of any grant that allowed it.
+"""
+
+import uuid
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, status
+
+from hwarang.api.auth import require_user
+from hwarang.api.context import ApiContext
+from hwarang.domain import Incident, User
+from hwarang.hub.sharing import Action, role_allows
+
+__all__ = ["Action", "load_incident", "permit"]
+
+
+def permit(action: Action) -> Callable[..., User]:
+    """A dependency admitting users whose roles allow ``action`` (401 without a token, 403 otherwise)."""
+
+    def _check(user: Annotated[User, Depends(require_user)]) -> User:
+        decision = role_allows(user, action)
+        if not decision.allowed:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=decision.reason)
+        return user
+
+    _check.__name__ = f"permit_{action.value.replace('.', '_')}"
+    setattr(_check, "hwarang_action", action)  # noqa: B010 - read by the authorisation matrix test
+    return _check
+
+
+def load_incident(context: ApiContext, user: User, incident_id: uuid.UUID, action: Action) -> Incident:
+    """The incident when ``user`` may perform ``action`` on it; 404 when missing, 403 with the reason."""
+    incident = context.service.get_incident(incident_id)
+    if incident is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"incident {incident_id} not found")
+    decision = context.service.sharing.decide(user, action, incident)
+    target = f"incident:{incident_id}"
+    if not decision.allowed:
+        detail = {"action": action.value, "reason": decision.reason}
+        context.service.audit(user.username, "access.denied", target, detail)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=decision.reason)
+    if decision.grant_id is not None:
+        detail = {"action": action.value, "incident_id": str(incident_id)}
+        context.service.audit(user.username, "grant.use", f"grant:{decision.grant_id}", detail)
+    return incident
