@@ -1,4 +1,5 @@
-"""Interoperability with partner systems: GeoJSON (RFC 7946) out, and later CAP 1.2, CoT, importers.
+"""Interoperability with partner systems: CAP 1.2, Cursor-on-Target (XML and TAK protobuf), GeoJSON
+(RFC 7946) out, a TAK-compatible streaming server, and external detections in.
 
-Each module turns domain objects into a partner's own format and back; none holds state.
+Each format module turns domain objects into a partner's own format and back; none holds state.
 """

@@ -59,6 +59,40 @@ def _collection(features: list[JsonDict], **members: Any) -> JsonDict:
     return {"type": "FeatureCollection", "features": features, **members}
 
 
+def _incident_properties(incident: Incident) -> JsonDict:
+    return {
+        "id": str(incident.id),
+        "seq": incident.seq,
+        "title": incident.title,
+        "state": incident.state.value,
+        "severity": incident.severity.value,
+        "classification": incident.classification.value,
+        "object_class": incident.object_class.value,
+        "rule": incident.rule.value,
+        "camera_id": incident.camera_id,
+        "center_id": incident.center_id,
+        "sido_code": incident.sido_code,
+        "sigungu_code": incident.sigungu_code,
+        "zone_id": incident.zone_id,
+        "first_seen": incident.first_seen.isoformat(),
+        "last_seen": incident.last_seen.isoformat(),
+        "updated_at": incident.updated_at.isoformat(),
+        "event_count": len(incident.event_ids),
+        "exercise": incident.exercise,
+    }
+
+
+def incident_to_feature(incident: Incident) -> JsonDict:
+    """One incident as a Feature: a Point, or a null geometry while its position is unknown."""
+    geometry = None if incident.geo is None else {"type": "Point", "coordinates": _position(incident.geo)}
+    return {
+        "type": "Feature",
+        "id": str(incident.id),
+        "geometry": geometry,
+        "properties": _incident_properties(incident),
+    }
+
+
 def incidents_to_feature_collection(incidents: Iterable[Incident]) -> JsonDict:
     """Point features of incidents; those without a position are skipped and counted.
 
@@ -70,24 +104,7 @@ def incidents_to_feature_collection(incidents: Iterable[Incident]) -> JsonDict:
         if incident.geo is None:
             skipped += 1
             continue
-        properties: JsonDict = {
-            "id": str(incident.id),
-            "title": incident.title,
-            "state": incident.state.value,
-            "severity": incident.severity.value,
-            "classification": incident.classification.value,
-            "object_class": incident.object_class.value,
-            "rule": incident.rule.value,
-            "camera_id": incident.camera_id,
-            "sido_code": incident.sido_code,
-            "sigungu_code": incident.sigungu_code,
-            "zone_id": incident.zone_id,
-            "first_seen": incident.first_seen.isoformat(),
-            "last_seen": incident.last_seen.isoformat(),
-            "exercise": incident.exercise,
-        }
-        point = {"type": "Point", "coordinates": _position(incident.geo)}
-        features.append(_feature(str(incident.id), point, properties))
+        features.append(incident_to_feature(incident))
     return _collection(features, skipped_without_geo=skipped)
 
 

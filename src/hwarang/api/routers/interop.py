@@ -1,0 +1,207 @@
+"""Partner formats: incidents as CAP 1.2, Cursor-on-Target and GeoJSON; external detections in."""
+
+import json
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from pydantic import ValidationError
+
+from hwarang.api.access import Action, load_incident, permit
+from hwarang.api.auth import require_user
+from hwarang.api.context import ApiContext, get_context
+from hwarang.api.routers.events import IngestResponse
+from hwarang.domain import Incident, User
+from hwarang.interop.cap import DEFAULT_SENDER, catalog_region_name, incident_to_cap
+from hwarang.interop.cap_validate import validate_cap
+from hwarang.interop.cot import DEFAULT_STALE_S, incident_to_cot_xml, incident_to_tak_protobuf
+from hwarang.interop.errors import CotError
+from hwarang.interop.external import ExternalDetection, detection_to_event_message
+from hwarang.interop.geojson import incident_to_feature, incidents_to_feature_collection
+
+logger = logging.getLogger(__name__)
+
+CAP_MEDIA_TYPE = "application/cap+xml"
+COT_MEDIA_TYPE = "application/xml"
+GEOJSON_MEDIA_TYPE = "application/geo+json"
+CAP_SENDER = DEFAULT_SENDER
+
+router = APIRouter(prefix="/api/v1", tags=["interop"], dependencies=[Depends(require_user)])
+
+
+def _load(context: ApiContext, user: User, incident_id: uuid.UUID) -> Incident:
+    """The incident ``user`` may export: 404 when missing, 403 with the reason when not entitled."""
+    return load_incident(context, user, incident_id, Action.INCIDENT_EXPORT)
+
+
+def _load_many(
+    context: ApiContext, user: User, *, limit: int, after_seq: int, include_exercise: bool
+) -> list[Incident]:
+    """The incidents ``user`` may export, newest change first (others are left out)."""
+    listed = context.service.list_incidents(
+        limit=limit, after_seq=after_seq, include_exercise=include_exercise
+    )
+    policy = context.service.sharing
+    return [i for i in listed if policy.decide(user, Action.INCIDENT_EXPORT, i).allowed]
+
+
+def _audit_export(context: ApiContext, user: User, incident: Incident, fmt: str) -> None:
+    context.service.audit(user.username, "interop.export", f"incident:{incident.id}", {"format": fmt})
+
+
+@router.get(
+    "/incidents/{incident_id}/cap",
+    summary="One incident as a CAP 1.2 alert",
+    response_class=Response,
+    responses={200: {"content": {CAP_MEDIA_TYPE: {}}}},
+)
+def get_incident_cap(
+    incident_id: uuid.UUID,
+    user: Annotated[User, Depends(permit(Action.INCIDENT_EXPORT))],
+    context: Annotated[ApiContext, Depends(get_context)],
+) -> Response:
+    """The incident's current state as a validated CAP 1.2 alert (times in KST)."""
+    incident = _load(context, user, incident_id)
+    body = incident_to_cap(incident, sender=CAP_SENDER, region_names=catalog_region_name)
+    validate_cap(body)
+    _audit_export(context, user, incident, "cap")
+    return Response(body, media_type=CAP_MEDIA_TYPE)
+
+
+@router.get(
+    "/incidents/{incident_id}/cot",
+    summary="One incident as a Cursor-on-Target XML event",
+    response_class=Response,
+    responses={200: {"content": {COT_MEDIA_TYPE: {}}}, 409: {"description": "No position yet."}},
+)
+def get_incident_cot(
+    incident_id: uuid.UUID,
+    user: Annotated[User, Depends(permit(Action.INCIDENT_EXPORT))],
+    context: Annotated[ApiContext, Depends(get_context)],
+    stale_s: Annotated[float, Query(gt=0, le=86_400, description="Seconds the event stays valid.")] = (
+        DEFAULT_STALE_S
+    ),
+) -> Response:
+    """A CoT 2.0 event valid from now for ``stale_s`` seconds; 409 when the position is unknown."""
+    incident = _load(context, user, incident_id)
+    try:
+        body = incident_to_cot_xml(incident, now=datetime.now(UTC), stale_s=stale_s)
+    except CotError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+    _audit_export(context, user, incident, "cot")
+    return Response(body, media_type=COT_MEDIA_TYPE)
+
+
+@router.get(
+    "/incidents/{incident_id}/cot.pb",
+    summary="One incident as TAK protocol v1 protobuf (stream framing)",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}, 409: {"description": "No position yet."}},
+)
+def get_incident_tak_protobuf(
+    incident_id: uuid.UUID,
+    user: Annotated[User, Depends(permit(Action.INCIDENT_EXPORT))],
+    context: Annotated[ApiContext, Depends(get_context)],
+    stale_s: Annotated[float, Query(gt=0, le=86_400, description="Seconds the event stays valid.")] = (
+        DEFAULT_STALE_S
+    ),
+) -> Response:
+    """``0xbf``, a varint length and a ``TakMessage``; 409 when the position is unknown."""
+    incident = _load(context, user, incident_id)
+    try:
+        body = incident_to_tak_protobuf(incident, framing="stream", now=datetime.now(UTC), stale_s=stale_s)
+    except CotError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+    _audit_export(context, user, incident, "tak-protobuf")
+    return Response(body, media_type="application/octet-stream")
+
+
+@router.get(
+    "/incidents/{incident_id}/geojson",
+    summary="One incident as a GeoJSON Feature",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}}}},
+)
+def get_incident_geojson(
+    incident_id: uuid.UUID,
+    user: Annotated[User, Depends(permit(Action.INCIDENT_EXPORT))],
+    context: Annotated[ApiContext, Depends(get_context)],
+) -> Response:
+    """A Feature whose geometry is the incident's Point, or null while its position is unknown."""
+    incident = _load(context, user, incident_id)
+    _audit_export(context, user, incident, "geojson")
+    return _geojson(incident_to_feature(incident))
+
+
+@router.get(
+    "/incidents.geojson",
+    summary="Incidents as a GeoJSON FeatureCollection",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON_MEDIA_TYPE: {}}}},
+)
+def list_incidents_geojson(
+    user: Annotated[User, Depends(permit(Action.INCIDENT_EXPORT))],
+    context: Annotated[ApiContext, Depends(get_context)],
+    limit: Annotated[int, Query(ge=1, le=1000, description="Most incidents returned.")] = 200,
+    after_seq: Annotated[int, Query(ge=0, description="Only incidents changed after this seq.")] = 0,
+    include_exercise: Annotated[bool, Query(description="Include exercise incidents.")] = False,
+) -> Response:
+    """Point features, newest change first; incidents without a position are counted, not listed."""
+    incidents = _load_many(context, user, limit=limit, after_seq=after_seq, include_exercise=include_exercise)
+    collection = incidents_to_feature_collection(incidents)
+    context.service.audit(
+        user.username, "interop.export", "incidents", {"format": "geojson", "count": len(incidents)}
+    )
+    return _geojson(collection)
+
+
+def _geojson(document: dict[str, Any]) -> Response:
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(body, media_type=GEOJSON_MEDIA_TYPE)
+
+
+@router.post(
+    "/detections",
+    response_model=IngestResponse,
+    status_code=status.HTTP_201_CREATED,
+    summary="Ingest another vendor's detection (201 new, 200 duplicate)",
+    responses={200: {"description": "The detection was already known; nothing changed."}},
+)
+def post_detection(
+    detection: ExternalDetection,
+    response: Response,
+    user: Annotated[User, Depends(permit(Action.EVENT_INGEST))],
+    context: Annotated[ApiContext, Depends(get_context)],
+) -> IngestResponse:
+    """Convert the detection to an edge event and ingest it the same way (idempotent)."""
+    try:
+        message = detection_to_event_message(detection)
+    except ValidationError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
+    result = context.service.ingest(message)
+    incident_id = result.incident.id if result.incident is not None else None
+    if result.duplicate:
+        response.status_code = status.HTTP_200_OK
+    else:
+        context.service.audit(
+            user.username,
+            "detection.post",
+            f"event:{result.event_id}",
+            {
+                "vendor": detection.vendor,
+                "label": detection.label,
+                "object_class": message.event.object_class.value,
+                "camera_id": detection.camera_id,
+                "incident_id": str(incident_id) if incident_id else None,
+            },
+        )
+    logger.info(
+        "detection from %s posted by %s as event %s (duplicate=%s)",
+        detection.vendor,
+        user.username,
+        result.event_id,
+        result.duplicate,
+    )
+    return IngestResponse(event_id=result.event_id, duplicate=result.duplicate, incident_id=incident_id)
