@@ -43,7 +43,7 @@ $(DEMO_VIDEO):
 ## browser: Debian's chromium for the end-to-end tests (nothing is downloaded by the test tools themselves)
 browser:
 	@{ command -v chromium && fc-list | grep -qi nanum; } >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum >/dev/null; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null; \
 	  else echo "the browser tests need Debian's chromium and fonts-nanum: run 'sudo apt-get install chromium fonts-nanum'"; exit 1; fi; }
 
 ## services: Debian's PostGIS for the local PostgreSQL (the store tests run on SQLite and PostgreSQL+PostGIS)

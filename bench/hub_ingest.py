@@ -1,7 +1,7 @@
 """Hub ingest throughput: events/s from publish to committed row, with p50/p99 latency.
 
     python bench/hub_ingest.py [--rate 3000] [--duration 8] [--backlog 20000] [--batch 256]
-                               [--buses memory,nats] [--engines sqlite,postgresql]
+                               [--buses memory,nats] [--engines sqlite,postgresql] [--fusion on|off]
 
 For every bus (in-memory; NATS JetStream on a nats-server started on a free loopback port) and
 every store (SQLite file; PostgreSQL in a fresh schema of HWARANG_BENCH_PG_URL, default the local
@@ -14,6 +14,9 @@ test server) it runs, with a fresh database each time:
   process, as an edge would be; on the memory bus it shares the hub's process and event loop.
 - **backlog**: ``--backlog`` events published first, then drained by the hub: the most the hub
   can store per second (no publisher competing for the CPU).
+
+Fusion (``hwarang.hub.fusion``, default settings) is on unless ``--fusion off``: events then join
+incidents, so stored events, not incidents, are counted.
 
 Every wait is bounded; a run that does not drain in time reports what it stored.
 """
@@ -38,12 +41,13 @@ from sqlalchemy.engine import make_url
 
 from hwarang.bus import Bus, MemoryBus
 from hwarang.bus.config import build_bus
-from hwarang.domain import Incident
+from hwarang.domain import EventMessage
 from hwarang.edge.simulate import EventFactory, SimulationLimits, build_cameras, simulate
 from hwarang.geo.regions import default_catalog
 from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.fusion import FusionConfig
 from hwarang.hub.ingest import IngestWorker
-from hwarang.hub.service import HubService
+from hwarang.hub.service import HubService, IngestResult
 from hwarang.hub.store.db import Database
 from hwarang.runtime.local_nats import local_bus_config, local_nats_server
 
@@ -65,6 +69,7 @@ class Result:
     seconds: float
     latencies: list[float] = field(default_factory=list)
     store_busy_s: float = 0.0
+    incidents: int = 0
 
     @property
     def rate(self) -> float:
@@ -78,7 +83,7 @@ class Result:
 
 
 class Recorder:
-    """Service listener: commit time minus occurred_at per new incident (called after commit)."""
+    """Commit time minus occurred_at per stored event (called after each committed batch)."""
 
     def __init__(self) -> None:
         self.latencies: list[float] = []
@@ -86,25 +91,33 @@ class Recorder:
         self.last = 0.0
         self._lock = threading.Lock()
 
-    def __call__(self, incident: Incident) -> None:
+    def __call__(self, messages: list[EventMessage], results: list[IngestResult]) -> None:
         now = time.time()
         with self._lock:
-            self.latencies.append(now - incident.first_seen.timestamp())
-            self.first = self.first if self.first is not None else incident.first_seen.timestamp()
-            self.last = now
+            for message, result in zip(messages, results, strict=True):
+                if result.duplicate:
+                    continue
+                occurred = message.event.occurred_at.timestamp()
+                self.latencies.append(now - occurred)
+                self.first = self.first if self.first is not None else occurred
+                self.last = now
 
 
 class TimedService(HubService):
     """HubService that adds up the time spent inside ingest_many (the store's share of the work)."""
 
     busy_s = 0.0
+    recorder: Recorder | None = None
 
     def ingest_many(self, messages):  # type: ignore[no-untyped-def]
         started = time.perf_counter()
         try:
-            return super().ingest_many(messages)
+            results = super().ingest_many(messages)
         finally:
             self.busy_s += time.perf_counter() - started
+        if self.recorder is not None:
+            self.recorder(list(messages), results)
+        return results
 
 
 @contextmanager
@@ -169,9 +182,10 @@ async def run_one(
 ) -> Result:
     """One (bus, engine, mode) measurement with a fresh bus and database."""
     with database(engine, args.pg_url, folder) as db:
-        service = TimedService(db, EvidenceStore(folder / "evidence"))
+        fusion = FusionConfig() if args.fusion == "on" else None
+        service = TimedService(db, EvidenceStore(folder / "evidence"), fusion=fusion)
         recorder = Recorder()
-        service.add_listener(recorder)
+        service.recorder = recorder
         async with bus_scope(bus_name, folder) as (bus, url):
             worker = IngestWorker(bus, service, batch=args.batch)
             stop = asyncio.Event()
@@ -198,6 +212,7 @@ async def run_one(
         return Result(
             bus_name, engine, mode, args.rate if mode == "sustained" else 0.0,
             len(recorder.latencies), expected, seconds, latencies, service.busy_s,
+            service.health()["incidents"],
         )  # fmt: skip
 
 
@@ -221,7 +236,7 @@ async def bus_scope(name: str, folder: Path) -> AsyncIterator[tuple[Bus, str | N
 
 def print_table(results: list[Result]) -> None:
     head = f"{'bus':7} {'store':10} {'mode':9} {'offered/s':>9} {'stored':>13} {'events/s':>9} "
-    head += f"{'p50 ms':>8} {'p99 ms':>8} {'store busy':>10}"
+    head += f"{'p50 ms':>8} {'p99 ms':>8} {'store busy':>10} {'incidents':>9}"
     print(head)
     print("-" * len(head))
     for r in results:
@@ -230,7 +245,7 @@ def print_table(results: list[Result]) -> None:
         busy = f"{100 * r.store_busy_s / r.seconds:.0f}%" if r.seconds > 0 else "-"
         print(
             f"{r.bus:7} {r.engine:10} {r.mode:9} {offered:>9} {stored:>13} {r.rate:9.0f} "
-            f"{1000 * r.percentile(0.50):8.1f} {1000 * r.percentile(0.99):8.1f} {busy:>10}"
+            f"{1000 * r.percentile(0.50):8.1f} {1000 * r.percentile(0.99):8.1f} {busy:>10} {r.incidents:>9}"
         )
 
 
@@ -258,10 +273,12 @@ def main() -> None:
     parser.add_argument("--buses", default="memory,nats")
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default=os.environ.get("HWARANG_BENCH_PG_URL", DEFAULT_PG_URL))
+    parser.add_argument("--fusion", choices=("on", "off"), default="on", help="correlate events (default on)")
     args = parser.parse_args()
     print(
         f"hub ingest on {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"batch {args.batch}, 228 centers x {CAMERAS_PER_CENTER} cameras, events without snapshots"
+        f"batch {args.batch}, 228 centers x {CAMERAS_PER_CENTER} cameras, events without snapshots, "
+        f"fusion {args.fusion}"
     )
     results = asyncio.run(main_async(args))
     print()

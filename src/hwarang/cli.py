@@ -2,7 +2,20 @@
 
 import typer
 
-from hwarang.commands import analyze, config_files, demo, evaluate, models, nats, processes, regions
+from hwarang.commands import (
+    analyze,
+    audit,
+    config_files,
+    demo,
+    evaluate,
+    exercise,
+    incidents,
+    models,
+    nats,
+    processes,
+    regions,
+    users,
+)
 
 app = typer.Typer(help="Hwarang: integrated defense information sharing.", no_args_is_help=True)
 app.command()(demo.version)
@@ -16,3 +29,9 @@ app.add_typer(config_files.app, name="config")
 app.add_typer(nats.app, name="nats")
 app.add_typer(models.app, name="models")
 app.add_typer(evaluate.app, name="eval")
+app.add_typer(exercise.app, name="exercise")
+app.add_typer(audit.app, name="audit")
+app.add_typer(incidents.app, name="incident")
+app.add_typer(incidents.evidence_app, name="evidence")
+app.add_typer(users.app, name="users")
+app.add_typer(users.agencies_app, name="agencies")

@@ -38,7 +38,13 @@ def write_hub_config(path: Path, *, bus: NatsBusConfig, data_dir: Path, database
     doc = {
         "site_name": "outage-test",
         "bus": bus_section(bus),
-        "hub": {"data_dir": str(data_dir), "database_url": database_url, "ingest_batch": 256},
+        # Fusion off: one incident per event, so incident seq is the ingest order the outage test checks.
+        "hub": {
+            "data_dir": str(data_dir),
+            "database_url": database_url,
+            "ingest_batch": 256,
+            "fusion": {"enabled": False},
+        },
         "api": {"host": "127.0.0.1", "port": port},
     }
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")

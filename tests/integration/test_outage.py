@@ -50,6 +50,18 @@ def pg_url() -> Iterator[str]:
     yield from pg_schema_url()
 
 
+async def _settled_count(url: str, *, steady_s: float, timeout_s: float) -> int:
+    """The stored event count once it stopped changing for ``steady_s`` (or after ``timeout_s``)."""
+    deadline = time.monotonic() + timeout_s
+    count, since = count_events(url), time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - since < steady_s:
+        await asyncio.sleep(0.25)
+        now = count_events(url)
+        if now != count:
+            count, since = now, time.monotonic()
+    return count
+
+
 async def _sleep_until(t0: float, at_s: float) -> None:
     delay = t0 + at_s - time.monotonic()
     if delay > 0:
@@ -87,7 +99,9 @@ async def test_link_cut_and_hub_restart_lose_and_duplicate_nothing(tmp_path: Pat
 
             await _sleep_until(t0, 8.0)
             await topo.hub.stop()  # the cut: leaf uplink and the hub process's bus are gone
-            during_cut = count_events(pg_url)
+            # A batch fetched just before the cut may still be committing; once the count holds
+            # still for 2 s, nothing more may arrive until the link is back.
+            during_cut = await _settled_count(pg_url, steady_s=2.0, timeout_s=10.0)
             await _sleep_until(t0, 8.0 + CUT_S)
             assert count_events(pg_url) == during_cut, "nothing reaches the hub while the link is cut"
             await topo.hub.start()

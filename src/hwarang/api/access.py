@@ -6,7 +6,7 @@ audits refusals, and audits the use of any grant that allowed it.
 """
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, status
@@ -15,8 +15,9 @@ from hwarang.api.auth import require_user
 from hwarang.api.context import ApiContext
 from hwarang.domain import Incident, User
 from hwarang.hub.sharing import Action, role_allows
+from hwarang.hub.visibility import VisibleReads
 
-__all__ = ["Action", "load_incident", "permit"]
+__all__ = ["Action", "audit_grant_use", "load_incident", "permit", "refuse", "visible_reads"]
 
 
 def permit(action: Action) -> Callable[..., User]:
@@ -41,10 +42,28 @@ def load_incident(context: ApiContext, user: User, incident_id: uuid.UUID, actio
     decision = context.service.sharing.decide(user, action, incident)
     target = f"incident:{incident_id}"
     if not decision.allowed:
-        detail = {"action": action.value, "reason": decision.reason}
-        context.service.audit(user.username, "access.denied", target, detail)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=decision.reason)
+        raise refuse(context, user, action, target, decision.reason)
     if decision.grant_id is not None:
-        detail = {"action": action.value, "incident_id": str(incident_id)}
-        context.service.audit(user.username, "grant.use", f"grant:{decision.grant_id}", detail)
+        audit_grant_use(context, user, {decision.grant_id}, action, target)
     return incident
+
+
+def refuse(context: ApiContext, user: User, action: Action, target: str, reason: str) -> HTTPException:
+    """Audit ``access.denied`` on ``target`` and return the 403 to raise."""
+    context.service.audit(user.username, "access.denied", target, {"action": action.value, "reason": reason})
+    return HTTPException(status.HTTP_403_FORBIDDEN, detail=reason)
+
+
+def audit_grant_use(
+    context: ApiContext, user: User, grant_ids: Iterable[uuid.UUID], action: Action, target: str
+) -> None:
+    """Audit ``grant.use`` once for a request that relied on grants (no record when none was used)."""
+    ids = sorted(str(grant_id) for grant_id in grant_ids)
+    if ids:
+        detail = {"action": action.value, "grant_ids": ids, "target": target}
+        context.service.audit(user.username, "grant.use", f"grant:{ids[0]}", detail)
+
+
+def visible_reads(context: ApiContext) -> VisibleReads:
+    """Need-to-know filtered reads over the context's hub."""
+    return VisibleReads(context.service.database, context.service.sharing)

@@ -23,7 +23,23 @@ from hwarang.api.context import ApiContext
 from hwarang.api.live import IncidentBroadcaster
 from hwarang.api.logfilter import install_token_redaction
 from hwarang.api.middleware import SecurityHeadersMiddleware
-from hwarang.api.routers import cameras, events, health, incidents, live, snapshots
+from hwarang.api.oidc import OidcVerifier
+from hwarang.api.openapi import document_errors
+from hwarang.api.routers import (
+    admin,
+    audit,
+    cameras,
+    conditions,
+    events,
+    evidence_package,
+    fusion,
+    health,
+    incidents,
+    interop,
+    live,
+    snapshots,
+    workflow,
+)
 from hwarang.api.settings import ApiSettings
 from hwarang.api.tokens import TokenCodec
 from hwarang.hub.errors import ConflictError, HubError, IngestError, NotFoundError, StoreError
@@ -33,7 +49,9 @@ from hwarang.web import STATIC_DIR
 
 logger = logging.getLogger(__name__)
 
-PUBLIC_ROUTES = frozenset({("GET", "/api/v1/health"), ("POST", auth.TOKEN_PATH), ("GET", "/")})
+PUBLIC_ROUTES = frozenset(
+    {("GET", "/api/v1/health"), ("POST", auth.TOKEN_PATH), ("POST", auth.REFRESH_PATH), ("GET", "/")}
+)
 """The only HTTP routes reachable without a token (besides the ``/static`` mount)."""
 SELF_AUTHENTICATING_WEBSOCKETS = frozenset({live.WS_PATH})
 """WebSockets that check their ``token`` query parameter themselves (close code 4401)."""
@@ -54,6 +72,7 @@ def create_app(
         tokens=TokenCodec(settings.signing_key(), settings.token_ttl_s),
         broadcaster=broadcaster,
         health_extra=health_extra,
+        oidc=OidcVerifier.from_settings(settings),
     )
     service.add_listener(broadcaster.publish)
 
@@ -84,9 +103,25 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    for module in (auth, health, cameras, events, incidents, snapshots, live):
+    for module in (
+        auth,
+        health,
+        cameras,
+        events,
+        incidents,
+        snapshots,
+        live,
+        interop,
+        workflow,
+        conditions,
+        admin,
+        audit,
+        evidence_package,
+        fusion,
+    ):
         app.include_router(module.router)
     _add_openapi_route(app)
+    document_errors(app)
     _add_page(app)
     _add_error_handlers(app)
     check_access_control(app.routes)

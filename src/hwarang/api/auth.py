@@ -1,7 +1,9 @@
-"""Authentication: OAuth2 password flow issuing JWTs, and the per-route access dependencies."""
+"""Authentication: password login with lockout, short-lived JWTs with rotating refresh tokens,
+optional OIDC tokens of agencies' own identity providers, and the per-route access dependencies."""
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -9,24 +11,52 @@ from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
 from hwarang.api.context import ApiContext, get_context
-from hwarang.api.tokens import TokenError
+from hwarang.api.oidc import OidcKeysUnavailableError
+from hwarang.api.tokens import ISSUER, TokenError, unverified_issuer
 from hwarang.domain import Role, User
+from hwarang.hub.refresh_tokens import IssuedRefreshToken, RefreshTokenError
+from hwarang.hub.users import LockoutPolicy
 
 logger = logging.getLogger(__name__)
 
 TOKEN_PATH = "/api/v1/auth/token"
+REFRESH_PATH = "/api/v1/auth/refresh"
+LOGOUT_PATH = "/api/v1/auth/logout"
+ME_PATH = "/api/v1/auth/me"
 _MAX_LOGGED_NAME = 64
+_MAX_REFRESH_TOKEN = 256
+_FAILED = "incorrect username or password"
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_PATH, auto_error=False)
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_PATH, refreshUrl=REFRESH_PATH, auto_error=False)
 router = APIRouter(tags=["auth"])
 
 
 class TokenResponse(BaseModel):
-    """An issued access token (RFC 6749 section 5.1)."""
+    """An issued access token and the refresh token that renews it (RFC 6749 section 5.1)."""
 
     access_token: str
     token_type: str = Field(default="bearer")
-    expires_in: int = Field(description="Seconds until the token expires.")
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    refresh_token: str = Field(description="Opaque; exchange at /api/v1/auth/refresh. Usable once.")
+    refresh_expires_in: int = Field(description="Seconds until the refresh token (the login) expires.")
+
+
+class RefreshRequest(BaseModel):
+    """A refresh token to exchange or revoke."""
+
+    refresh_token: str = Field(min_length=1, max_length=_MAX_REFRESH_TOKEN)
+
+
+class LogoutRequest(BaseModel):
+    """What to revoke: one refresh token, or (when absent) every refresh token of the user."""
+
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=_MAX_REFRESH_TOKEN)
+
+
+class LogoutResponse(BaseModel):
+    """How many refresh tokens were revoked."""
+
+    revoked: int = Field(ge=0)
 
 
 def _unauthorized(detail: str, *, invalid_token: bool = False) -> HTTPException:
@@ -39,34 +69,120 @@ def client_host(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
-@router.post(TOKEN_PATH, response_model=TokenResponse, summary="Log in (OAuth2 password flow)")
+def _token_response(context: ApiContext, user: User, refresh: IssuedRefreshToken) -> TokenResponse:
+    remaining = refresh.expires_at - datetime.now(UTC)
+    return TokenResponse(
+        access_token=context.tokens.issue(user),
+        expires_in=context.tokens.ttl_s,
+        refresh_token=refresh.token,
+        refresh_expires_in=max(0, int(remaining.total_seconds())),
+    )
+
+
+@router.post(
+    TOKEN_PATH,
+    response_model=TokenResponse,
+    summary="Log in (OAuth2 password flow)",
+    responses={401: {"description": "Wrong credentials, or the account is locked."}},
+)
 def issue_token(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     context: Annotated[ApiContext, Depends(get_context)],
 ) -> TokenResponse:
-    """Exchange a username and password for a bearer token; 401 on bad credentials."""
-    name = form.username[:_MAX_LOGGED_NAME]
-    detail: dict[str, object] = {"client": client_host(request)}
-    user = context.service.authenticate(form.username, form.password)
+    """Exchange a username and password for an access and a refresh token; 401 otherwise.
+
+    After ``lockout_max_failures`` wrong passwords in a row the account refuses every login for
+    ``lockout_minutes``, right password or not. Every attempt is audited.
+    """
+    settings = context.settings
+    outcome = context.service.users.login(
+        form.username,
+        form.password,
+        policy=LockoutPolicy(settings.lockout_max_failures, timedelta(minutes=settings.lockout_minutes)),
+        refresh_ttl=timedelta(seconds=settings.refresh_ttl_s),
+        client=client_host(request),
+    )
+    if outcome.locked_until is not None:
+        wait_s = max(1, int((outcome.locked_until - datetime.now(UTC)).total_seconds()))
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail=(
+                "account locked after repeated failed logins; try again after "
+                f"{outcome.locked_until.isoformat(timespec='seconds')}"
+            ),
+            headers={"WWW-Authenticate": "Bearer", "Retry-After": str(wait_s)},
+        )
+    if outcome.user is None or outcome.refresh is None:
+        logger.info("login failed for %r from %s", form.username[:_MAX_LOGGED_NAME], client_host(request))
+        raise _unauthorized(_FAILED)
+    logger.info("login of %s from %s", outcome.user.username, client_host(request))
+    return _token_response(context, outcome.user, outcome.refresh)
+
+
+@router.post(
+    REFRESH_PATH,
+    response_model=TokenResponse,
+    summary="Renew the access token with a refresh token",
+    responses={401: {"description": "The refresh token is unknown, expired, revoked or reused."}},
+)
+def refresh_token(
+    request: Request, body: RefreshRequest, context: Annotated[ApiContext, Depends(get_context)]
+) -> TokenResponse:
+    """A new access token and a new refresh token; the one presented becomes unusable.
+
+    Presenting a refresh token that was already exchanged revokes every refresh token of its
+    user (someone else holds a copy) and is audited as ``auth.refresh_reuse``.
+    """
+    try:
+        issued = context.service.refresh_tokens.rotate(body.refresh_token, client=client_host(request))
+    except RefreshTokenError as exc:
+        raise _unauthorized(str(exc), invalid_token=True) from exc
+    user = context.service.get_user(issued.username)
     if user is None:
-        logger.info("login failed for %r from %s", name, detail["client"])
-        context.service.audit(name, "auth.login_failed", f"user:{name}", detail)
-        raise _unauthorized("incorrect username or password")
-    token = context.tokens.issue(user)
-    logger.info("login of %s from %s", user.username, detail["client"])
-    context.service.audit(user.username, "auth.login", f"user:{user.username}", detail)
-    return TokenResponse(access_token=token, expires_in=context.tokens.ttl_s)
+        raise _unauthorized(f"user {issued.username!r} no longer exists or is disabled", invalid_token=True)
+    return _token_response(context, user, issued)
 
 
 def user_from_token(context: ApiContext, token: str | None) -> User:
-    """The active user a bearer token belongs to; raise ``TokenError`` otherwise (blocking: DB lookup)."""
+    """The active user a bearer token belongs to; raise ``TokenError`` otherwise (blocking: DB lookup).
+
+    Hwarang's own tokens are checked against the signing key and the user store; tokens whose
+    ``iss`` is a configured OIDC provider are checked against that provider's keys.
+    """
     if not token:
         raise TokenError("not authenticated")
+    issuer = unverified_issuer(token)
+    oidc = context.oidc
+    if issuer != ISSUER:
+        if oidc is not None and oidc.accepts(issuer):
+            return _oidc_user(context, token, str(issuer))
+        raise TokenError(f"invalid token: issuer {issuer!r} is not accepted")
     claims = context.tokens.verify(token)
     user = context.service.get_user(claims.subject)
     if user is None:
         raise TokenError(f"user {claims.subject!r} no longer exists or is disabled")
+    return user
+
+
+def _oidc_user(context: ApiContext, token: str, issuer: str) -> User:
+    oidc = context.oidc
+    if oidc is None:
+        raise TokenError("OIDC is not enabled")
+    identity = oidc.verify(token, issuer)
+    service = context.service
+    local = service.users.get(identity.username, include_disabled=True) is not None
+    user = oidc.to_user(identity, service.agencies.get(identity.agency_code), local_account=local)
+    if oidc.first_use(identity):
+        detail: dict[str, object] = {
+            "method": "oidc",
+            "issuer": identity.issuer,
+            "subject": identity.subject,
+            "token": identity.token_id,
+            "roles": [role.value for role in user.roles],
+        }
+        service.audit(user.username, "auth.login", f"user:{user.username}", detail)
+        logger.info("OIDC login of %s (%s) from %s", user.username, identity.subject, identity.issuer)
     return user
 
 
@@ -79,8 +195,34 @@ def require_user(
         raise _unauthorized("not authenticated")
     try:
         return user_from_token(context, token)
+    except OidcKeysUnavailableError as exc:
+        logger.warning("OIDC token refused: %s", exc)
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
     except TokenError as exc:
         raise _unauthorized(str(exc), invalid_token=True) from exc
+
+
+@router.post(LOGOUT_PATH, response_model=LogoutResponse, summary="Log out: revoke refresh tokens")
+def logout(
+    request: Request,
+    user: Annotated[User, Depends(require_user)],
+    context: Annotated[ApiContext, Depends(get_context)],
+    body: LogoutRequest | None = None,
+) -> LogoutResponse:
+    """Revoke the given refresh token, or every refresh token of the user when none is given.
+
+    Access tokens already issued stay valid until they expire (``token_ttl_s``); audited
+    as ``auth.logout``.
+    """
+    token = None if body is None else body.refresh_token
+    revoked = context.service.refresh_tokens.revoke(user.username, token, client=client_host(request))
+    return LogoutResponse(revoked=revoked)
+
+
+@router.get(ME_PATH, response_model=User, summary="The user the bearer token stands for")
+def who_am_i(user: Annotated[User, Depends(require_user)]) -> User:
+    """Name, agency, jurisdiction, roles and clearance as the hub sees them now."""
+    return user
 
 
 def require_roles(*roles: Role) -> Callable[[User], User]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from starlette.requests import HTTPConnection
 
 from hwarang.api.live import IncidentBroadcaster
+from hwarang.api.oidc import OidcVerifier
 from hwarang.api.settings import ApiSettings
 from hwarang.api.tokens import TokenCodec
 from hwarang.hub.service import HubService
@@ -20,6 +21,7 @@ class ApiContext:
     tokens: TokenCodec
     broadcaster: IncidentBroadcaster
     health_extra: Callable[[], dict[str, object]] | None = None
+    oidc: OidcVerifier | None = None
 
 
 def get_context(conn: HTTPConnection) -> ApiContext:

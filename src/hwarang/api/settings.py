@@ -5,13 +5,96 @@ import os
 import secrets
 import stat
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hwarang.domain import Classification
 
 logger = logging.getLogger(__name__)
 
 _MIN_SECRET_LEN = 32
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"}
+)
+"""Signature algorithms accepted from identity providers (never HS*: the JWKS is public)."""
+
+
+class OidcIssuerSettings(BaseModel):
+    """One external identity provider whose access or ID tokens the API accepts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str = Field(
+        min_length=1, description="Exact `iss` value of its tokens, e.g. https://idp.example/realms/ops."
+    )
+    audience: str = Field(
+        min_length=1,
+        description="Required `aud` value: the client id or API identifier registered for Hwarang.",
+    )
+    jwks_file: Path | None = Field(
+        default=None,
+        description="JSON Web Key Set file with its public keys (air-gapped sites); read at start-up.",
+    )
+    jwks_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="URL of its JSON Web Key Set inside the network; fetched on demand and cached.",
+    )
+    jwks_cache_s: int = Field(
+        default=300, ge=10, le=86_400, description="How long keys fetched from jwks_url are kept."
+    )
+    algorithms: tuple[str, ...] = Field(
+        default=("RS256", "ES256"),
+        min_length=1,
+        description="Signature algorithms accepted (asymmetric only).",
+    )
+    allowed_agencies: tuple[str, ...] = Field(
+        min_length=1,
+        description="Agency codes this provider may speak for; tokens naming another agency are refused.",
+    )
+    username_claim: str = Field(
+        default="preferred_username", description="Claim holding the user name (falls back to `sub`)."
+    )
+    username_prefix: str = Field(
+        default="",
+        pattern=r"^[a-zA-Z0-9_.-]{0,16}$",
+        description="Prefix of the user names (e.g. `police.`), keeping them apart from local users.",
+    )
+    display_name_claim: str = Field(default="name", description="Claim holding the person's display name.")
+    agency_claim: str = Field(
+        default="agency", description="Claim holding the agency code (a registered agency)."
+    )
+    jurisdiction_claim: str = Field(
+        default="jurisdiction",
+        description="Claim holding a sido or sigungu code; absent: the agency's own jurisdiction.",
+    )
+    roles_claim: str = Field(
+        default="roles", description="Claim holding Hwarang role names (a list or a space-separated string)."
+    )
+    clearance_claim: str = Field(
+        default="clearance", description="Claim holding the user's clearance, if any."
+    )
+    max_clearance: Classification = Field(
+        default=Classification.RESTRICTED,
+        description="Highest clearance a token of this provider can confer.",
+    )
+    leeway_s: int = Field(default=30, ge=0, le=300, description="Clock skew tolerated on exp, nbf and iat.")
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> Self:
+        if (self.jwks_file is None) == (self.jwks_url is None):
+            raise ValueError(f"OIDC issuer {self.issuer!r}: set exactly one of jwks_file and jwks_url")
+        unsupported = sorted(set(self.algorithms) - ASYMMETRIC_ALGORITHMS)
+        if unsupported:
+            raise ValueError(
+                f"OIDC issuer {self.issuer!r}: algorithms {unsupported} not allowed; "
+                f"use some of {sorted(ASYMMETRIC_ALGORITHMS)}"
+            )
+        if self.issuer == "hwarang":
+            raise ValueError("OIDC issuer 'hwarang' is reserved for the hub's own tokens")
+        return self
 
 
 class ApiSettings(BaseSettings):
@@ -35,7 +118,32 @@ class ApiSettings(BaseSettings):
         ),
     )
     token_ttl_s: int = Field(
-        default=8 * 3600, gt=0, le=7 * 24 * 3600, description="Lifetime of an access token in seconds."
+        default=15 * 60,
+        gt=0,
+        le=24 * 3600,
+        description="Lifetime of an access token in seconds; clients renew it with their refresh token.",
+    )
+    refresh_ttl_s: int = Field(
+        default=12 * 3600,
+        ge=60,
+        le=30 * 24 * 3600,
+        description=(
+            "Lifetime of a login's refresh tokens in seconds, counted from the login: rotation does "
+            "not extend it, so a session ends this long after the password was given."
+        ),
+    )
+    lockout_max_failures: int = Field(
+        default=5, ge=1, le=100, description="Wrong passwords in a row that lock an account."
+    )
+    lockout_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="How long a locked account refuses every login."
+    )
+    oidc_issuers: tuple[OidcIssuerSettings, ...] = Field(
+        default=(),
+        description=(
+            "External OpenID Connect providers whose tokens are accepted besides the hub's own "
+            "(a JSON list); empty (the default) disables OIDC."
+        ),
     )
     cors_origins: tuple[str, ...] = Field(
         default=(),

@@ -1,11 +1,15 @@
 """The configuration schema. Every field is described: the descriptions feed ``--help`` and the docs."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from hwarang.bus.config import BusConfig, MemoryBusConfig, NatsBusConfig
+from hwarang.domain import Classification
 from hwarang.edge.config import CameraConfig, CenterConfig, EdgeConfig
+from hwarang.hub.fusion import FusionConfig
+from hwarang.hub.workflow_config import WorkflowConfig
 
 __all__ = [
     "ApiConfig",
@@ -17,11 +21,30 @@ __all__ = [
     "HubConfig",
     "MemoryBusConfig",
     "NatsBusConfig",
+    "TakFeedConfig",
 ]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class TakFeedConfig(_Strict):
+    """A TCP Cursor-on-Target stream for one partner agency's TAK clients (no login: bind with care)."""
+
+    agency: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+        description="Registered agency whose need-to-know the feed follows (as if its liaison exported).",
+    )
+    host: str = Field(default="127.0.0.1", description="Listen address; loopback unless a partner network.")
+    port: int = Field(default=8089, ge=0, le=65535, description="Listen port (0: any free port).")
+    wire: Literal["xml", "protobuf"] = Field(default="xml", description="CoT XML or TAK protocol v1.")
+    clearance: Classification = Field(
+        default=Classification.RESTRICTED, description="Highest classification sent on this feed."
+    )
+    include_exercise: bool = Field(default=False, description="Also stream exercise incidents.")
+    max_clients: int = Field(default=16, ge=1, le=1024, description="Connections accepted at once.")
+    queue_size: int = Field(default=256, ge=1, le=100_000, description="Per-client backlog before drops.")
 
 
 class HubConfig(_Strict):
@@ -39,6 +62,17 @@ class HubConfig(_Strict):
         ge=1,
         le=10_000,
         description="Events fetched from the bus and stored per transaction (acked after the commit).",
+    )
+    fusion: FusionConfig = Field(
+        default_factory=FusionConfig,
+        description="Correlation of events into incidents, severity rules and named areas (docs/fusion.md).",
+    )
+    workflow: WorkflowConfig = Field(
+        default_factory=WorkflowConfig, description="Countermeasure workflow: escalation and attachments."
+    )
+    tak_feeds: list[TakFeedConfig] = Field(
+        default_factory=list,
+        description="Cursor-on-Target TCP streams, one per partner agency (docs/interop.md); none by default",
     )
 
 

@@ -42,7 +42,7 @@ class Event(DomainModel):
     object_class: ObjectClass
     confidence: float = Field(ge=0.0, le=1.0)
     box: BoundingBox
-    track_id: int
+    track_id: int = Field(ge=-(2**63), le=2**63 - 1, description="Tracker id (a 64-bit integer).")
     rule: RuleKind
     rule_name: str = Field(min_length=1, description="The configured rule's name, e.g. 'fence-north'.")
     direction: str | None = Field(default=None, description="Line crossing direction ('in' or 'out').")
@@ -51,7 +51,7 @@ class Event(DomainModel):
     )
     geo: GeoPoint | None = None
     snapshot: SnapshotRef | None = None
-    frame_index: int = Field(ge=0)
+    frame_index: int = Field(ge=0, le=2**63 - 1)
     exercise: bool = Field(default=False, description="True for events caused by an exercise inject.")
 
 

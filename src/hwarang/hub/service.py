@@ -24,16 +24,20 @@ from hwarang.domain import (
     EventMessage,
     GeoPoint,
     Incident,
-    ObjectClass,
-    RuleKind,
-    Severity,
     User,
 )
 from hwarang.hub.agencies import AgencyStore
-from hwarang.hub.audit import AuditEntry, add_audit, audit_from_row
-from hwarang.hub.bulk import INGEST_ACTOR, build_new_incidents
+from hwarang.hub.audit import AuditEntry, add_audit, query_audit
+from hwarang.hub.audit_chain import ChainReport, ProgressCallback, verify_chain
+from hwarang.hub.bulk import INGEST_ACTOR, incident_title
+from hwarang.hub.conditions import ConditionService
 from hwarang.hub.errors import ConflictError, IngestError, StoreError
 from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.fusion import FusionConfig
+from hwarang.hub.fusion_ingest import EventFuser
+from hwarang.hub.refresh_tokens import RefreshTokenStore
+from hwarang.hub.regroup import merge_incidents, split_incident
+from hwarang.hub.severity import severity_for
 from hwarang.hub.sharing import SharingPolicy
 from hwarang.hub.spatial import lonlat_polygon, near_rows, within_rows
 from hwarang.hub.store.db import Database
@@ -43,13 +47,13 @@ from hwarang.hub.store.mapping import (
     event_from_row,
     incidents_from_rows,
 )
-from hwarang.hub.store.models import HUB_STATE_ID, AuditRow, CameraRow, EventRow, HubStateRow, IncidentRow
+from hwarang.hub.store.models import HUB_STATE_ID, CameraRow, EventRow, HubStateRow, IncidentRow
 from hwarang.hub.users import UserStore
+from hwarang.hub.workflow import WorkflowConfig, WorkflowService
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["INGEST_ACTOR", "HubService", "IngestResult", "incident_title", "severity_for"]
-_HIGH_CLASSES = frozenset({ObjectClass.PERSON, ObjectClass.VEHICLE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,21 +68,6 @@ class IngestResult:
 IncidentListener = Callable[[Incident], None]
 
 
-def severity_for(rule: RuleKind, object_class: ObjectClass) -> Severity:
-    """Initial severity: intrusion or crossing by a person or vehicle is high; unknown objects low."""
-    if object_class is ObjectClass.UNKNOWN:
-        return Severity.LOW
-    if rule in (RuleKind.ZONE_INTRUSION, RuleKind.LINE_CROSSING) and object_class in _HIGH_CLASSES:
-        return Severity.HIGH
-    return Severity.MEDIUM
-
-
-def incident_title(rule: RuleKind, object_class: ObjectClass, camera_label: str) -> str:
-    """E.g. ``"Zone intrusion · person · North gate"``."""
-    rule_label = rule.value.replace("_", " ").capitalize()
-    return f"{rule_label} · {object_class.value.replace('_', ' ')} · {camera_label}"
-
-
 class HubService:
     """Persists events and incidents, authenticates users, and tells listeners about changes.
 
@@ -86,6 +75,9 @@ class HubService:
     ``camera_names`` maps a camera id to a display name for incident titles; without it the
     ``cameras`` table is consulted, and the camera id is used when no name is known.
     ``password_hasher`` overrides argon2's default parameters (tests use cheap ones).
+    ``workflow`` configures :attr:`workflow` (states, tasks, escalation, attachments).
+    ``fusion`` correlates events into incidents and rates them (:mod:`hwarang.hub.fusion`); without
+    it every event opens its own incident with the built-in severity.
     """
 
     def __init__(
@@ -96,14 +88,20 @@ class HubService:
         zone_for_sido: Callable[[str], int | None] | None = None,
         camera_names: Callable[[str], str | None] | None = None,
         password_hasher: PasswordHasher | None = None,
+        workflow: WorkflowConfig | None = None,
+        fusion: FusionConfig | None = None,
     ) -> None:
         self.database = database
         self.evidence = evidence
         self.users = UserStore(database, password_hasher)
+        self.refresh_tokens = RefreshTokenStore(database)
         self.agencies = AgencyStore(database)
         self.sharing = SharingPolicy(self.agencies.kind_of, self.agencies.active_grants)
+        self.workflow = WorkflowService(self, workflow)
+        self.conditions = ConditionService(database, self.agencies)
         self._zone_for_sido = zone_for_sido
         self._camera_names = camera_names
+        self.fuser = EventFuser(fusion)
         self._listeners: list[IncidentListener] = []
         self._listeners_lock = threading.Lock()
 
@@ -141,59 +139,55 @@ class HubService:
         """Ingest a batch in one transaction; one result per message, in order.
 
         Idempotent like :meth:`ingest`: an event already stored, or repeated earlier in the batch,
-        is a duplicate. Incident sequence numbers follow the batch order. All or nothing: raises
-        IngestError (a bad snapshot), StoreError, or ConflictError when another writer stored one of
-        the events meanwhile (retry one by one with :meth:`ingest`).
+        is a duplicate. Each fresh event opens an incident or joins one (fusion); every incident the
+        batch opened or changed gets a new sequence number, in the order the batch first touched it,
+        and listeners hear of each once, after the commit. All or nothing: raises IngestError (a bad
+        snapshot), StoreError, or ConflictError when another writer stored one of the events
+        meanwhile (retry one by one with :meth:`ingest`).
         """
         if not messages:
             return []
         for message in messages:
             self._store_snapshot(message)
         now = datetime.now(UTC)
-        first: dict[uuid.UUID, Event] = {}
+        first: dict[uuid.UUID, EventMessage] = {}
         for message in messages:
-            first.setdefault(message.event.id, message.event)
+            first.setdefault(message.event.id, message)
         try:
             with self.database.session(write=True) as session:
                 stored = set(session.scalars(select(EventRow.id).where(EventRow.id.in_(list(first)))))
-                fresh = [event for event_id, event in first.items() if event_id not in stored]
-                created = self._create_incidents(session, fresh, now)
+                fresh = [message for event_id, message in first.items() if event_id not in stored]
+                fused = self.fuser.ingest(
+                    session,
+                    fresh,
+                    now,
+                    next_seq=self._next_seq,
+                    labels=self._camera_labels(session, {m.event.camera_id for m in fresh}) if fresh else {},
+                    zone_for_sido=self._zone_for_sido,
+                    title=incident_title,
+                )
         except IntegrityError as exc:
             raise ConflictError(f"batch of {len(messages)} events: stored concurrently ({exc.orig})") from exc
-        by_event = {incident.event_ids[0]: incident for incident in created}
+        self.fuser.remember(fused)
+        by_event = dict(fused.by_event)
         results: list[IngestResult] = []
         for message in messages:
             incident = by_event.pop(message.event.id, None)
             results.append(IngestResult(message.event.id, duplicate=incident is None, incident=incident))
-        if created:
+        if fused.changed:
             logger.info(
-                "%s of %s events ingested as incidents seq %s..%s (first event %s, camera %s)",
-                len(created),
+                "%s of %s events ingested: %s incidents opened, %s events joined one; seq %s..%s (camera %s)",
+                len(fused.by_event),
                 len(messages),
-                created[0].seq,
-                created[-1].seq,
-                created[0].event_ids[0],
-                created[0].camera_id,
+                fused.opened,
+                fused.joined_events,
+                fused.changed[0].seq,
+                fused.changed[-1].seq,
+                fused.changed[0].camera_id,
             )
-        for incident in created:
+        for incident in fused.changed:
             self._notify(incident)
         return results
-
-    def _create_incidents(self, session: Session, events: list[Event], now: datetime) -> list[Incident]:
-        if not events:
-            return []
-        last = self._next_seq(session, len(events))
-        batch = build_new_incidents(
-            events,
-            first_seq=last - len(events) + 1,
-            labels=self._camera_labels(session, {event.camera_id for event in events}),
-            zone_for_sido=self._zone_for_sido,
-            title=incident_title,
-            severity=severity_for,
-            now=now,
-        )
-        batch.insert(session)
-        return batch.created
 
     def _next_seq(self, session: Session, count: int = 1) -> int:
         """Allocate ``count`` sequence numbers; returns the last one."""
@@ -235,6 +229,20 @@ class HubService:
                 logger.exception(
                     "incident listener %r failed on incident %s (seq %s)", listener, incident.id, incident.seq
                 )
+
+    # -- fusion by hand ---------------------------------------------------------------------
+
+    def merge_incidents(
+        self, target_id: uuid.UUID, source_ids: Sequence[uuid.UUID], reason: str, actor: str
+    ) -> Incident:
+        """Move every event of ``source_ids`` into ``target_id`` (see :mod:`hwarang.hub.regroup`)."""
+        return merge_incidents(self, target_id, source_ids, reason, actor)
+
+    def split_incident(
+        self, incident_id: uuid.UUID, event_ids: Sequence[uuid.UUID], reason: str, actor: str
+    ) -> tuple[Incident, Incident]:
+        """Move ``event_ids`` into a new incident; (the rest, the new one). See :mod:`hwarang.hub.regroup`."""
+        return split_incident(self, incident_id, event_ids, reason, actor)
 
     # -- incidents and events ---------------------------------------------------------------
 
@@ -331,6 +339,7 @@ class HubService:
         with self.database.session(write=True) as session:
             session.merge(camera_to_row(camera))
             add_audit(session, actor, "camera.upsert", camera.id, {"center_id": camera.center_id})
+        self.fuser.forget_cameras()
 
     def list_cameras(self) -> list[Camera]:
         """Every known camera, by id."""
@@ -377,12 +386,25 @@ class HubService:
         with self.database.session(write=True) as session:
             add_audit(session, actor, action, target, detail)
 
-    def list_audit(self, limit: int = 100) -> list[AuditEntry]:
-        """Audit records, newest first."""
+    def list_audit(
+        self,
+        limit: int = 100,
+        *,
+        before_id: int | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
+    ) -> list[AuditEntry]:
+        """Audit records, newest first, filtered as :func:`hwarang.hub.audit.query_audit` says."""
         _check_limit(limit)
-        stmt = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
         with self.database.session() as session:
-            return [audit_from_row(r) for r in session.scalars(stmt)]
+            return query_audit(
+                session, limit=limit, before_id=before_id, actor=actor, action=action, target=target
+            )
+
+    def verify_audit(self, progress: ProgressCallback | None = None) -> ChainReport:
+        """Walk the audit trail's hash chain; the report names the first bad record."""
+        return verify_chain(self.database, progress=progress)
 
     def health(self) -> dict[str, int]:
         """Counters: ``events``, ``incidents``, ``last_seq``."""

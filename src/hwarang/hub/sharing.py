@@ -10,6 +10,11 @@ A decision combines four checks, every one of which must pass (deny by default):
    incident only when it is shared with them (``Incident.shared_with`` holds agency kinds or codes)
    or a grant opened by a declared condition covers its area. Evidence (snapshots, clips, event
    imagery, packages) of municipal CCTV is stricter: military and intelligence users need a grant.
+
+Administrators pass checks 3 and 4 but not 2: the built-in ``admin`` is nationwide, a regional
+administrator sees and manages only their region. Evaluators read exercise incidents of their
+jurisdiction whatever their agency. Grants come from declared conditions
+(:mod:`hwarang.hub.conditions`); see docs/sharing.md for the legal basis.
 """
 
 import uuid
@@ -111,6 +116,22 @@ def areas_overlap(a: str | None, b: str | None) -> bool:
     return a is None or b is None or a.startswith(b) or b.startswith(a)
 
 
+def area_intersection(a: str | None, b: str | None) -> str | None:
+    """The narrower of two overlapping areas (None: the nation); ValueError when they do not overlap."""
+    if not areas_overlap(a, b):
+        raise ValueError(f"areas {a} and {b} do not overlap")
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if len(a) >= len(b) else b
+
+
+def in_jurisdiction(user: User, region_code: str) -> bool:
+    """True when ``region_code`` (sido or sigungu) lies in the user's jurisdiction."""
+    return in_area(region_code, user.jurisdiction_code)
+
+
 def cleared_for(user: User, classification: Classification) -> bool:
     """True when the user's clearance reaches ``classification``."""
     return _CLEARANCE_ORDER[user.clearance] >= _CLEARANCE_ORDER[classification]
@@ -126,6 +147,70 @@ def role_allows(user: User, action: Action) -> Decision:
 
 AgencyKindLookup = Callable[[str], AgencyKind | None]
 GrantSource = Callable[[datetime], Sequence[Grant]]
+_EVIDENCE_ACTIONS = frozenset({Action.EVIDENCE_VIEW, Action.INCIDENT_EXPORT})
+
+
+class UserScope:
+    """One user's need-to-know at one moment: agency kind and grants in force, looked up once.
+
+    Build it with :meth:`SharingPolicy.scope` when deciding on many incidents (lists, live
+    streams); it does no I/O itself.
+    """
+
+    def __init__(self, user: User, kind: AgencyKind | None, grants: Sequence[Grant], now: datetime) -> None:
+        self.user = user
+        self.kind = kind
+        self.grants = tuple(grants)
+        self.now = now
+
+    def decide(self, action: Action, incident: Incident) -> Decision:
+        """May the user do ``action`` on ``incident``? The four checks of this module, in order."""
+        user = self.user
+        decision = role_allows(user, action)
+        if not decision.allowed:
+            return decision
+        if not in_jurisdiction(user, incident.sigungu_code):
+            return Decision(
+                False,
+                f"incident {incident.id} in {incident.sigungu_code} is outside your jurisdiction "
+                f"{user.jurisdiction_code}",
+            )
+        if Role.ADMIN in user.roles:
+            return Decision(True, "administrator")
+        if not cleared_for(user, incident.classification):
+            return Decision(
+                False,
+                f"incident {incident.id} is {incident.classification}; your clearance is {user.clearance}",
+            )
+        if incident.exercise and Role.EVALUATOR in user.roles and action in _READ:
+            return Decision(True, "evaluator reads exercise incidents")
+        kind = self.kind
+        if kind is None:
+            return Decision(False, f"agency {user.agency_code!r} is not registered")
+        if kind in OWNER_KINDS:
+            return Decision(True, f"{kind} owns incidents in its jurisdiction")
+        shared = kind.value in incident.shared_with or user.agency_code in incident.shared_with
+        grant_only = action in _EVIDENCE_ACTIONS and kind in GRANT_ONLY_EVIDENCE_KINDS
+        if shared and not grant_only:
+            return Decision(True, f"incident shared with {kind}")
+        grant = self._grant_for(action, incident)
+        if grant is not None:
+            return Decision(True, f"grant {grant.id} of condition {grant.condition_id}", grant.id)
+        if shared:
+            return Decision(False, f"{action} of municipal CCTV needs a declared condition covering the area")
+        return Decision(False, f"incident {incident.id} is not shared with {kind} ({user.agency_code})")
+
+    def _grant_for(self, action: Action, incident: Incident) -> Grant | None:
+        for grant in self.grants:
+            if not grant.active(self.now) or action.value not in grant.permissions:
+                continue
+            if grant.agency_code is not None and grant.agency_code != self.user.agency_code:
+                continue
+            if grant.agency_kind is not None and grant.agency_kind is not self.kind:
+                continue
+            if any(in_area(incident.sigungu_code, area) for area in grant.area_codes):
+                return grant
+        return None
 
 
 class SharingPolicy:
@@ -139,6 +224,14 @@ class SharingPolicy:
         self._agency_kind = agency_kind
         self._active_grants = active_grants
 
+    def scope(
+        self, user: User, *, now: datetime | None = None, grants: Sequence[Grant] | None = None
+    ) -> UserScope:
+        """The user's :class:`UserScope` at ``now`` (grants looked up unless given)."""
+        at = now or datetime.now(UTC)
+        in_force = self._active_grants(at) if grants is None else grants
+        return UserScope(user, self._agency_kind(user.agency_code), in_force, at)
+
     def decide(
         self,
         user: User,
@@ -151,40 +244,8 @@ class SharingPolicy:
         """May ``user`` do ``action`` on ``incident`` at ``now``? ``grants``: those in force, if known."""
         decision = role_allows(user, action)
         if not decision.allowed:
-            return decision
-        if Role.ADMIN in user.roles:
-            return Decision(True, "administrator")
-        if not in_area(incident.sigungu_code, user.jurisdiction_code):
-            return Decision(
-                False,
-                f"incident {incident.id} in {incident.sigungu_code} is outside your jurisdiction "
-                f"{user.jurisdiction_code}",
-            )
-        if not cleared_for(user, incident.classification):
-            return Decision(
-                False,
-                f"incident {incident.id} is {incident.classification}; your clearance is {user.clearance}",
-            )
-        if incident.exercise and Role.EVALUATOR in user.roles and action in _READ:
-            return Decision(True, "evaluator reads exercise incidents")
-        kind = self._agency_kind(user.agency_code)
-        if kind is None:
-            return Decision(False, f"agency {user.agency_code!r} is not registered")
-        if kind in OWNER_KINDS:
-            return Decision(True, f"{kind} owns incidents in its jurisdiction")
-        shared = kind.value in incident.shared_with or user.agency_code in incident.shared_with
-        evidence = action in (Action.EVIDENCE_VIEW, Action.INCIDENT_EXPORT)
-        if shared and not (evidence and kind in GRANT_ONLY_EVIDENCE_KINDS):
-            return Decision(True, f"incident shared with {kind}")
-        at = now or datetime.now(UTC)
-        grant = self._grant_for(
-            user, kind, action, incident, at, self._active_grants(at) if grants is None else grants
-        )
-        if grant is not None:
-            return Decision(True, f"grant {grant.id} of condition {grant.condition_id}", grant.id)
-        if shared:
-            return Decision(False, f"{action} of municipal CCTV needs a declared condition covering the area")
-        return Decision(False, f"incident {incident.id} is not shared with {kind} ({user.agency_code})")
+            return decision  # no lookups for a refusal by role
+        return self.scope(user, now=now, grants=grants).decide(action, incident)
 
     def require(
         self, user: User, action: Action, incident: Incident, *, now: datetime | None = None
@@ -196,37 +257,21 @@ class SharingPolicy:
         return decision
 
     def visible(
-        self, user: User, incidents: Iterable[Incident], *, now: datetime | None = None
+        self,
+        user: User,
+        incidents: Iterable[Incident],
+        *,
+        now: datetime | None = None,
+        action: Action = Action.INCIDENT_VIEW,
     ) -> tuple[list[Incident], set[uuid.UUID]]:
-        """The incidents ``user`` may view (same order) and the ids of the grants that made any visible."""
-        at = now or datetime.now(UTC)
-        in_force = self._active_grants(at)
+        """The incidents ``user`` may ``action`` (same order) and the ids of the grants relied on."""
+        scope = self.scope(user, now=now)
         kept: list[Incident] = []
         used: set[uuid.UUID] = set()
         for incident in incidents:
-            decision = self.decide(user, Action.INCIDENT_VIEW, incident, now=at, grants=in_force)
+            decision = scope.decide(action, incident)
             if decision.allowed:
                 kept.append(incident)
                 if decision.grant_id is not None:
                     used.add(decision.grant_id)
         return kept, used
-
-    @staticmethod
-    def _grant_for(
-        user: User,
-        kind: AgencyKind,
-        action: Action,
-        incident: Incident,
-        now: datetime,
-        grants: Sequence[Grant],
-    ) -> Grant | None:
-        for grant in grants:
-            if not grant.active(now) or action.value not in grant.permissions:
-                continue
-            if grant.agency_code is not None and grant.agency_code != user.agency_code:
-                continue
-            if grant.agency_kind is not None and grant.agency_kind is not kind:
-                continue
-            if any(in_area(incident.sigungu_code, area) for area in grant.area_codes):
-                return grant
-        return None

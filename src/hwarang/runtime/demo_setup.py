@@ -1,9 +1,18 @@
 """Adjusting a configuration for ``hwarang demo``: command-line overrides and missing demo media."""
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from hwarang.config import AppConfig
+from hwarang.domain import Agency, AgencyKind, Camera
 from hwarang.edge.config import CameraConfig
+
+DEMO_PARTNERS: tuple[tuple[str, AgencyKind, str], ...] = (
+    ("army", AgencyKind.MILITARY, "지역방위사단 (regional army division)"),
+    ("police", AgencyKind.POLICE, "시도경찰청 (metropolitan police)"),
+    ("fire", AgencyKind.FIRE, "소방본부 (fire headquarters)"),
+)
+"""Partner agencies the demo registers for each sido that has cameras."""
 
 
 def _source_path(camera: CameraConfig) -> Path | None:
@@ -43,3 +52,35 @@ def prepare_demo_config(
             "'detector: {type: onnx-yolox, model: yolox_nano}' on a camera; see docs/models.md"
         )
     return config.model_copy(update={"api": api, "hub": hub, "edge": edge}), notes
+
+
+def demo_agencies(config: AppConfig, cameras: Iterable[Camera]) -> list[Agency]:
+    """The demo's agencies: each center as its local government, and partners for each sido.
+
+    With them registered, need-to-know is visible in the demo: a user of the army division sees
+    nothing of the municipal cameras until a condition is declared for its area (``admin`` sees all).
+    """
+    names = {center.id: center.name for center in config.edge.centers}
+    agencies: dict[str, Agency] = {}
+    for camera in cameras:
+        agencies.setdefault(
+            camera.center_id,
+            Agency(
+                code=camera.center_id,
+                name=names.get(camera.center_id, camera.center_id),
+                kind=AgencyKind.LOCAL_GOVERNMENT,
+                jurisdiction_code=camera.sigungu_code,
+            ),
+        )
+        for prefix, kind, name in DEMO_PARTNERS:
+            code = f"{prefix}-{camera.sido_code}"
+            agencies.setdefault(
+                code,
+                Agency(
+                    code=code,
+                    name=f"{name} {camera.sido_code}",
+                    kind=kind,
+                    jurisdiction_code=camera.sido_code,
+                ),
+            )
+    return sorted(agencies.values(), key=lambda agency: agency.code)

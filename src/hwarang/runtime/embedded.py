@@ -9,7 +9,7 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import uvicorn
 
@@ -26,6 +26,8 @@ from hwarang.hub.evidence import EvidenceStore
 from hwarang.hub.ingest import IngestWorker
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
+from hwarang.runtime.demo_setup import demo_agencies
+from hwarang.runtime.hub_background import HealthProbes, hub_background
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ class EmbeddedSite:
     ingest: IngestWorker
     publisher: BusPublisher
     generated_admin_password: str | None
+    probes: HealthProbes = field(default_factory=dict)
 
 
 def database_url(config: AppConfig) -> str:
@@ -62,7 +65,13 @@ def build_hub(config: AppConfig) -> HubService:
         zone = zones.zone_for_sido(code)
         return None if zone is None else zone.id
 
-    return HubService(database, EvidenceStore(data_dir / "evidence"), zone_for_sido=zone_for_sido)
+    return HubService(
+        database,
+        EvidenceStore(data_dir / "evidence"),
+        zone_for_sido=zone_for_sido,
+        workflow=config.hub.workflow,
+        fusion=config.hub.fusion,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -77,11 +86,14 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
     publisher = BusPublisher(bus, asyncio.get_running_loop())
     edge: EdgeNode | None = None
     try:
-        edge = await asyncio.to_thread(EdgeNode, config.edge, publisher, default_catalog().lookup)
-        for camera in edge.cameras:
-            service.upsert_camera(camera)
-        edge.start()
-        yield EmbeddedSite(config, service, bus, edge, ingest, publisher, generated)
+        async with contextlib.AsyncExitStack() as background:
+            edge = await asyncio.to_thread(EdgeNode, config.edge, publisher, default_catalog().lookup)
+            for camera in edge.cameras:
+                service.upsert_camera(camera)
+            service.agencies.upsert(demo_agencies(config, edge.cameras), actor="system:demo")
+            probes = await background.enter_async_context(hub_background(config, service))
+            edge.start()
+            yield EmbeddedSite(config, service, bus, edge, ingest, publisher, generated, probes)
     finally:
         publisher.stop()
         if edge is not None:
@@ -113,6 +125,7 @@ async def serve_demo(
                 "cameras": [h.model_dump(mode="json") for h in site.edge.health()],
                 "ingest": site.ingest.stats.as_dict(),
                 "dead_letters": site.ingest.stats.invalid,
+                **{name: probe() for name, probe in site.probes.items()},
             },
         )
         server = uvicorn.Server(

@@ -27,6 +27,7 @@ from hwarang.geo.regions import default_catalog
 from hwarang.hub.ingest import IngestWorker
 from hwarang.hub.service import HubService
 from hwarang.runtime.embedded import api_settings, build_hub
+from hwarang.runtime.hub_background import hub_background
 from hwarang.runtime.process import install_stop_signals, shared_bus_config
 
 logger = logging.getLogger(__name__)
@@ -94,26 +95,32 @@ async def run_hub(config: AppConfig, *, admin_password: str | None = None) -> As
     generated = service.ensure_admin(admin_password)
     cameras = await asyncio.to_thread(register_configured_cameras, config, service)
     bus = await build_bus(bus_config)
-    ingest = IngestWorker(bus, service, batch=config.hub.ingest_batch)
-    stop_ingest = asyncio.Event()
-    task = asyncio.create_task(ingest.run(stop_ingest), name="hub-ingest")
-    runtime = HubRuntime(config, service, bus, ingest, generated)
-    healer_task = _start_source_healer(runtime, bus_config.leaf_domains, stop_ingest)
-    logger.info("hub started: %s camera(s) registered, database %s", cameras, service.database.masked_url)
     try:
-        yield runtime
+        async with hub_background(config, service) as probes:
+            ingest = IngestWorker(bus, service, batch=config.hub.ingest_batch)
+            stop_ingest = asyncio.Event()
+            task = asyncio.create_task(ingest.run(stop_ingest), name="hub-ingest")
+            runtime = HubRuntime(config, service, bus, ingest, generated)
+            runtime.extra_health.update(probes)
+            healer_task = _start_source_healer(runtime, bus_config.leaf_domains, stop_ingest)
+            logger.info(
+                "hub started: %s camera(s) registered, database %s", cameras, service.database.masked_url
+            )
+            try:
+                yield runtime
+            finally:
+                stop_ingest.set()
+                try:
+                    await asyncio.wait_for(task, timeout=INGEST_STOP_TIMEOUT_S)
+                except (TimeoutError, asyncio.CancelledError):
+                    logger.error("ingest did not stop within %.0f s; cancelled", INGEST_STOP_TIMEOUT_S)
+                if healer_task is not None:
+                    with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                        await asyncio.wait_for(healer_task, timeout=5.0)
+            logger.info("hub stopped: %s", ingest.stats)
     finally:
-        stop_ingest.set()
-        try:
-            await asyncio.wait_for(task, timeout=INGEST_STOP_TIMEOUT_S)
-        except (TimeoutError, asyncio.CancelledError):
-            logger.error("ingest did not stop within %.0f s; cancelled", INGEST_STOP_TIMEOUT_S)
-        if healer_task is not None:
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(healer_task, timeout=5.0)
         await bus.close()
         service.database.close()
-        logger.info("hub stopped: %s", ingest.stats)
 
 
 def _start_source_healer(

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from hwarang.api.app import create_app
 from hwarang.api.settings import ApiSettings
-from hwarang.domain import Role, User
+from hwarang.domain import Agency, AgencyKind, Role, User
 from hwarang.hub.evidence import EvidenceStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
@@ -27,6 +27,8 @@ def hub(tmp_path: Path) -> Iterator[HubService]:
     database.migrate()
     service = HubService(database, EvidenceStore(tmp_path / "evidence"), password_hasher=FAST_HASHER)
     service.ensure_admin(ADMIN_PASSWORD)
+    # op1 and viewer work for a registered local government: need-to-know lets them see its incidents.
+    service.agencies.upsert([Agency(code="seoul-jung", name="서울 중구", kind=AgencyKind.LOCAL_GOVERNMENT)])
     for username, role, password in (
         ("op1", Role.OPERATOR, OPERATOR_PASSWORD),
         ("viewer", Role.EVALUATOR, VIEWER_PASSWORD),

@@ -32,11 +32,13 @@ def test_login_returns_bearer_token_with_claims(client: TestClient, hub: HubServ
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "bearer"
-    assert body["expires_in"] == 8 * 3600
+    assert body["expires_in"] == 15 * 60
+    assert 12 * 3600 - 5 <= body["refresh_expires_in"] <= 12 * 3600
+    assert body["refresh_token"].count(".") == 1
     claims = jwt.decode(body["access_token"], TEST_SECRET, algorithms=["HS256"], issuer="hwarang")
     assert claims["sub"] == "admin"
     assert claims["roles"] == ["admin"]
-    assert claims["exp"] - claims["iat"] == 8 * 3600
+    assert claims["exp"] - claims["iat"] == 15 * 60
     assert {"agency", "jti"} <= claims.keys()
     assert ("admin", "auth.login") in _audit_actions(hub)
 
@@ -146,5 +148,5 @@ def test_role_check_forbids_posting_events_without_operator_role(
     allowed = client.post("/api/v1/events", json=body, headers=bearer(operator_token))
 
     assert denied.status_code == 403
-    assert "operator" in denied.json()["detail"]
+    assert "event.ingest" in denied.json()["detail"]
     assert allowed.status_code == 201

@@ -1,5 +1,6 @@
-"""Users: argon2 hashes, authentication (good, bad, unknown, disabled), rehash, first admin."""
+"""Users: argon2 hashes, authentication (good, bad, unknown, disabled), lockout, rehash, first admin."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import pytest
@@ -11,8 +12,8 @@ from hwarang.domain import Role, User
 from hwarang.hub.errors import ConflictError
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
-from hwarang.hub.store.models import UserRow
-from hwarang.hub.users import UserStore
+from hwarang.hub.store.models import RefreshTokenRow, UserRow
+from hwarang.hub.users import LockoutPolicy, UserStore
 
 ALICE = User(
     username="alice",
@@ -33,6 +34,10 @@ class CountingHasher(PasswordHasher):
     def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
         self.verifies += 1
         return super().verify(hash, password)
+
+
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+POLICY = LockoutPolicy(max_failures=3, lock_for=timedelta(minutes=10))
 
 
 def _stored_hash(db: Database, username: str) -> str:
@@ -130,3 +135,155 @@ def test_user_creation_is_audited(service: HubService) -> None:
     service.create_user(ALICE, "pw", actor="admin")
     entries = service.list_audit(10)
     assert [(e.actor, e.action, e.target) for e in entries] == [("admin", "user.create", "alice")]
+
+
+def _counters(db: Database, username: str) -> tuple[int, datetime | None]:
+    with db.session() as session:
+        row = session.get(UserRow, username)
+        assert row is not None
+        return row.failed_logins, row.locked_until
+
+
+def _audit(service: HubService) -> list[tuple[str, str, dict[str, object]]]:
+    return [(e.actor, e.action, e.detail) for e in reversed(service.list_audit(50))]
+
+
+def test_repeated_failures_lock_the_account_whatever_the_password(
+    service: HubService, sqlite_db: Database
+) -> None:
+    service.create_user(ALICE, "correct horse")
+    outcomes = [service.users.login("alice", "wrong", policy=POLICY, now=NOW) for _ in range(3)]
+
+    assert [o.reason for o in outcomes] == ["bad_password", "bad_password", "locked"]
+    assert outcomes[-1].locked_until == NOW + timedelta(minutes=10)
+    assert _counters(sqlite_db, "alice") == (0, NOW + timedelta(minutes=10))
+    right = service.users.login("alice", "correct horse", policy=POLICY, now=NOW + timedelta(minutes=9))
+    wrong = service.users.login("alice", "wrong", policy=POLICY, now=NOW + timedelta(minutes=9))
+    assert (right.user, right.reason, right.locked_until) == (None, "locked", NOW + timedelta(minutes=10))
+    assert (wrong.user, wrong.reason, wrong.locked_until) == (right.user, right.reason, right.locked_until)
+
+    after = service.users.login("alice", "correct horse", policy=POLICY, now=NOW + timedelta(minutes=11))
+    assert after.user == ALICE
+    assert _counters(sqlite_db, "alice") == (0, None)
+
+
+def test_lockout_is_audited_with_reasons(service: HubService) -> None:
+    service.create_user(ALICE, "correct horse")
+    for _ in range(3):
+        service.users.login("alice", "wrong", policy=POLICY, client="10.0.0.7", now=NOW)
+    service.users.login("alice", "correct horse", policy=POLICY, now=NOW + timedelta(minutes=1))
+
+    entries = [(actor, action, detail.get("reason")) for actor, action, detail in _audit(service)]
+    assert entries[1:] == [
+        ("alice", "auth.login_failed", "bad_password"),
+        ("alice", "auth.login_failed", "bad_password"),
+        ("alice", "auth.login_failed", "bad_password"),
+        ("system:auth", "auth.locked", None),
+        ("alice", "auth.login_failed", "locked"),
+    ]
+    locked = next(detail for _, action, detail in _audit(service) if action == "auth.locked")
+    assert locked == {"client": "10.0.0.7", "failures": 3, "until": (NOW + timedelta(minutes=10)).isoformat()}
+    assert all(
+        "correct horse" not in str(detail) and "wrong" not in str(detail) for *_, detail in _audit(service)
+    )
+
+
+def test_success_resets_the_failure_count(service: HubService, sqlite_db: Database) -> None:
+    service.create_user(ALICE, "correct horse")
+    for _ in range(2):
+        service.users.login("alice", "wrong", policy=POLICY, now=NOW)
+    assert _counters(sqlite_db, "alice") == (2, None)
+
+    assert service.users.login("alice", "correct horse", policy=POLICY, now=NOW).user == ALICE
+    assert _counters(sqlite_db, "alice") == (0, None)
+    for _ in range(2):
+        service.users.login("alice", "wrong", policy=POLICY, now=NOW)
+    assert service.users.login("alice", "correct horse", policy=POLICY, now=NOW).user == ALICE
+
+
+def test_locked_and_unknown_logins_still_cost_one_verification(sqlite_db: Database) -> None:
+    hasher = CountingHasher()
+    store = UserStore(sqlite_db, hasher)
+    store.create(ALICE, "correct horse")
+    for _ in range(3):
+        store.login("alice", "wrong", policy=POLICY, now=NOW)
+    hasher.verifies = 0
+
+    assert store.login("alice", "correct horse", policy=POLICY, now=NOW).reason == "locked"
+    assert store.login("nobody", "pw", policy=POLICY, now=NOW).reason == "unknown_user"
+    assert hasher.verifies == 2
+
+
+def test_unlock_clears_the_lock(service: HubService, sqlite_db: Database) -> None:
+    service.create_user(ALICE, "correct horse")
+    for _ in range(3):
+        service.users.login("alice", "wrong", policy=POLICY, now=NOW)
+
+    assert service.users.unlock("alice", actor="admin")
+    assert _counters(sqlite_db, "alice") == (0, None)
+    assert service.users.login("alice", "correct horse", policy=POLICY, now=NOW).user == ALICE
+    assert not service.users.unlock("ghost")
+    assert ("admin", "user.unlock") in [(actor, action) for actor, action, _ in _audit(service)]
+
+
+def test_lockout_policy_rejects_nonsense() -> None:
+    with pytest.raises(ValueError, match="max_failures"):
+        LockoutPolicy(max_failures=0)
+    with pytest.raises(ValueError, match="lock_for"):
+        LockoutPolicy(lock_for=timedelta(0))
+
+
+def test_login_issues_a_refresh_token_stored_only_as_its_hash(
+    service: HubService, sqlite_db: Database
+) -> None:
+    service.create_user(ALICE, "correct horse")
+
+    outcome = service.users.login("alice", "correct horse", refresh_ttl=timedelta(hours=12), now=NOW)
+
+    assert outcome.refresh is not None
+    assert outcome.refresh.expires_at == NOW + timedelta(hours=12)
+    with sqlite_db.session() as session:
+        rows = list(session.scalars(select(RefreshTokenRow)))
+    assert [(r.username, r.expires_at) for r in rows] == [("alice", NOW + timedelta(hours=12))]
+    secret = outcome.refresh.token.split(".")[1]
+    assert secret not in rows[0].token_hash
+    assert len(rows[0].token_hash) == 64
+    assert service.users.login("alice", "correct horse").refresh is None
+
+
+def test_disabling_a_user_revokes_their_refresh_tokens(service: HubService) -> None:
+    service.create_user(ALICE, "correct horse")
+    for _ in range(2):
+        service.users.login("alice", "correct horse", refresh_ttl=timedelta(hours=1))
+    assert service.refresh_tokens.active_count("alice") == 2
+
+    service.set_user_disabled("alice", True, actor="admin")
+
+    assert service.refresh_tokens.active_count("alice") == 0
+    disable = [detail for _, action, detail in _audit(service) if action == "user.disable"]
+    assert disable == [{"refresh_tokens_revoked": 2}]
+
+
+def test_a_lock_set_while_the_password_was_checked_still_refuses(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = UserStore(sqlite_db, FAST_HASHER)
+    store.create(ALICE, "correct horse")
+    verify = store._verify
+
+    def verify_while_a_parallel_attempt_locks(stored: str | None, password: str) -> bool:
+        with sqlite_db.session(write=True) as session:
+            row = session.get(UserRow, "alice")
+            assert row is not None
+            row.locked_until = NOW + timedelta(minutes=5)
+        return verify(stored, password)
+
+    monkeypatch.setattr(store, "_verify", verify_while_a_parallel_attempt_locks)
+
+    outcome = store.login("alice", "correct horse", policy=POLICY, now=NOW)
+
+    assert (outcome.user, outcome.reason, outcome.locked_until) == (
+        None,
+        "locked",
+        NOW + timedelta(minutes=5),
+    )

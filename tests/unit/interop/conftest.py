@@ -11,7 +11,7 @@ import pytest
 from argon2 import PasswordHasher
 from pydantic import SecretStr
 
-from hwarang.domain import Role, User
+from hwarang.domain import Agency, AgencyKind, Role, User
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -33,8 +33,19 @@ def hub(tmp_path: Path) -> Iterator["HubService"]:
     database.migrate()
     service = HubService(database, EvidenceStore(tmp_path / "evidence"), password_hasher=FAST_HASHER)
     service.ensure_admin(PASSWORDS["admin"])
+    # op1 and viewer work for a registered local government (need-to-know: hub/sharing.py).
+    agency = Agency(
+        code="seoul-jung", name="서울 중구", kind=AgencyKind.LOCAL_GOVERNMENT, jurisdiction_code="11140"
+    )
+    service.agencies.upsert([agency])
     for username, role in (("op1", Role.OPERATOR), ("viewer", Role.EVALUATOR)):
-        user = User(username=username, display_name=username, agency_code="seoul-jung", roles=(role,))
+        user = User(
+            username=username,
+            display_name=username,
+            agency_code="seoul-jung",
+            jurisdiction_code="11140",
+            roles=(role,),
+        )
         service.create_user(user, PASSWORDS[username])
     yield service
     database.close()

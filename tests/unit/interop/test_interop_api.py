@@ -49,6 +49,10 @@ def test_detection_needs_an_operator_and_valid_input(
 ) -> None:
     assert client.post(DETECTIONS, json=detection_body()).status_code == 401
     assert client.post(DETECTIONS, json=detection_body(), headers=viewer).status_code == 403
+    elsewhere = client.post(
+        DETECTIONS, json=detection_body(sido_code="26", sigungu_code="26110"), headers=operator
+    )
+    assert elsewhere.status_code == 403 and "outside your jurisdiction" in elsewhere.json()["detail"]
     bad = client.post(DETECTIONS, json=detection_body(sigungu_code="26110"), headers=operator)
     assert bad.status_code == 422
     assert "sigungu_code 26110 is not in sido 11" in bad.json()["message"]
@@ -61,7 +65,7 @@ def test_incident_exports(client: TestClient, operator: dict[str, str], viewer: 
     incident_id = _post(client, operator)["incident_id"]
     base = f"/api/v1/incidents/{incident_id}"
 
-    cap = client.get(f"{base}/cap", headers=viewer)
+    cap = client.get(f"{base}/cap", headers=operator)
     assert cap.status_code == 200 and cap.headers["content-type"].startswith("application/cap+xml")
     validate_cap(cap.content)
     validate_cap_schema(cap.content)
@@ -69,33 +73,34 @@ def test_incident_exports(client: TestClient, operator: dict[str, str], viewer: 
     area = root.findtext("cap:info/cap:area/cap:areaDesc", namespaces={"cap": CAP_NS})
     assert area == "서울특별시 중구 (11140)"
 
-    cot = client.get(f"{base}/cot", params={"stale_s": 120}, headers=viewer)
+    cot = client.get(f"{base}/cot", params={"stale_s": 120}, headers=operator)
     assert cot.status_code == 200 and cot.headers["content-type"].startswith("application/xml")
     message = takproto.parse_proto(bytearray(cot.content))
     assert message is not None and message.cotEvent.uid == f"hwarang-incident-{incident_id}"
     assert message.cotEvent.staleTime - message.cotEvent.sendTime == 120_000
 
-    proto = client.get(f"{base}/cot.pb", headers=viewer)
+    proto = client.get(f"{base}/cot.pb", headers=operator)
     assert proto.status_code == 200 and proto.headers["content-type"] == "application/octet-stream"
     parsed = takproto.parse_proto(bytearray(proto.content))
     assert parsed is not None and parsed.cotEvent.lat == pytest.approx(37.5636)
 
-    feature = client.get(f"{base}/geojson", headers=viewer)
+    feature = client.get(f"{base}/geojson", headers=operator)
     assert feature.headers["content-type"].startswith("application/geo+json")
     assert AnyFeature.model_validate_json(feature.content).id == incident_id
 
-    collection = client.get("/api/v1/incidents.geojson", headers=viewer)
+    assert client.get(f"{base}/cap", headers=viewer).status_code == 403  # evaluators read, never export
+    collection = client.get("/api/v1/incidents.geojson", headers=operator)
     assert collection.status_code == 200
     parsed_collection = FeatureCollection[AnyFeature].model_validate_json(collection.content)
     assert [f.id for f in parsed_collection.features] == [incident_id]
 
 
-def test_exports_need_a_login_and_an_existing_incident(client: TestClient, viewer: dict[str, str]) -> None:
+def test_exports_need_a_login_and_an_existing_incident(client: TestClient, operator: dict[str, str]) -> None:
     missing = uuid.uuid4()
     for suffix in ("cap", "cot", "cot.pb", "geojson"):
         path = f"/api/v1/incidents/{missing}/{suffix}"
         assert client.get(path).status_code == 401
-        response = client.get(path, headers=viewer)
+        response = client.get(path, headers=operator)
         assert response.status_code == 404 and str(missing) in response.text
     assert client.get("/api/v1/incidents.geojson").status_code == 401
 

@@ -1,17 +1,21 @@
-"""``/api/v1/cameras``: the cameras the hub knows."""
+"""``/api/v1/cameras``: the cameras the hub knows, within the user's jurisdiction."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from hwarang.api.auth import require_user
+from hwarang.api.access import permit
 from hwarang.api.context import ApiContext, get_context
-from hwarang.domain import Camera
+from hwarang.domain import Camera, User
+from hwarang.hub.sharing import Action, in_jurisdiction
 
-router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"], dependencies=[Depends(require_user)])
+router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
 
 
 @router.get("", response_model=list[Camera], summary="List cameras")
-def list_cameras(context: Annotated[ApiContext, Depends(get_context)]) -> list[Camera]:
-    """Every registered camera."""
-    return context.service.list_cameras()
+def list_cameras(
+    user: Annotated[User, Depends(permit(Action.CAMERA_VIEW))],
+    context: Annotated[ApiContext, Depends(get_context)],
+) -> list[Camera]:
+    """Registered cameras in the user's jurisdiction (positions and names; no imagery)."""
+    return [c for c in context.service.list_cameras() if in_jurisdiction(user, c.sigungu_code)]

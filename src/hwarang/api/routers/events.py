@@ -1,4 +1,8 @@
-"""``/api/v1/events``: events reported by edge rules (read, or post one like an edge would)."""
+"""``/api/v1/events``: events reported by edge rules (read, or post one like an edge would).
+
+Events are evidence (imagery, positions, tracks): a user sees an event only when they may see
+evidence of the incident it belongs to; posting needs ``event.ingest`` in the event's area.
+"""
 
 import logging
 import uuid
@@ -7,13 +11,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel
 
-from hwarang.api.auth import require_roles, require_user
+from hwarang.api.access import audit_grant_use, permit, refuse, visible_reads
 from hwarang.api.context import ApiContext, get_context
-from hwarang.domain import Event, EventMessage, Role, User
+from hwarang.domain import Event, EventMessage, User
+from hwarang.hub.sharing import Action, in_jurisdiction
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api/v1/events", tags=["events"], dependencies=[Depends(require_user)])
+router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
 
 class IngestResponse(BaseModel):
@@ -26,22 +31,37 @@ class IngestResponse(BaseModel):
 
 @router.get("", response_model=list[Event], summary="List events, newest first")
 def list_events(
+    user: Annotated[User, Depends(permit(Action.EVIDENCE_VIEW))],
     context: Annotated[ApiContext, Depends(get_context)],
     limit: Annotated[int, Query(ge=1, le=1000, description="Most events returned.")] = 200,
     camera_id: Annotated[
         str | None, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Only this camera's events.")
     ] = None,
 ) -> list[Event]:
-    """Recent events, optionally of one camera."""
-    return context.service.list_events(limit=limit, camera_id=camera_id)
+    """Recent events the user may see evidence of, optionally of one camera."""
+    visible = visible_reads(context).events(user, limit=limit, camera_id=camera_id)
+    audit_grant_use(context, user, visible.grant_ids, Action.EVIDENCE_VIEW, "events:list")
+    return visible.items
 
 
 @router.get("/{event_id}", response_model=Event, summary="One event")
-def get_event(event_id: uuid.UUID, context: Annotated[ApiContext, Depends(get_context)]) -> Event:
-    """The event, or 404."""
-    event = context.service.get_event(event_id)
-    if event is None:
+def get_event(
+    event_id: uuid.UUID,
+    user: Annotated[User, Depends(permit(Action.EVIDENCE_VIEW))],
+    context: Annotated[ApiContext, Depends(get_context)],
+) -> Event:
+    """The event; 404 when missing, 403 when the user may not see its incident's evidence."""
+    found = visible_reads(context).event(user, event_id)
+    if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"event {event_id} not found")
+    event, access = found
+    target = f"event:{event_id}"
+    if not access.decision.allowed:
+        raise refuse(context, user, Action.EVIDENCE_VIEW, target, access.decision.reason)
+    if access.decision.grant_id is not None:
+        audit_grant_use(context, user, {access.decision.grant_id}, Action.EVIDENCE_VIEW, target)
+    detail = {"incident_id": str(access.incident_id) if access.incident_id else None}
+    context.service.audit(user.username, "evidence.view", target, detail)
     return event
 
 
@@ -55,10 +75,14 @@ def get_event(event_id: uuid.UUID, context: Annotated[ApiContext, Depends(get_co
 def post_event(
     message: EventMessage,
     response: Response,
-    user: Annotated[User, Depends(require_roles(Role.OPERATOR, Role.ADMIN))],
+    user: Annotated[User, Depends(permit(Action.EVENT_INGEST))],
     context: Annotated[ApiContext, Depends(get_context)],
 ) -> IngestResponse:
-    """Ingest an ``EventMessage`` (idempotent on event id)."""
+    """Ingest an ``EventMessage`` (idempotent on event id); 403 outside the user's jurisdiction."""
+    area = message.event.sigungu_code
+    if not in_jurisdiction(user, area):
+        reason = f"event in {area} is outside your jurisdiction {user.jurisdiction_code}"
+        raise refuse(context, user, Action.EVENT_INGEST, f"event:{message.event.id}", reason)
     result = context.service.ingest(message)
     incident_id = result.incident.id if result.incident is not None else None
     if result.duplicate:

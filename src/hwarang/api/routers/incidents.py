@@ -1,21 +1,25 @@
-"""``/api/v1/incidents``: what the situation room works on."""
+"""``/api/v1/incidents``: what the situation room works on, filtered by need-to-know."""
 
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
-from hwarang.api.auth import require_user
+from hwarang.api.access import audit_grant_use, load_incident, permit, visible_reads
 from hwarang.api.context import ApiContext, get_context
-from hwarang.domain import Incident
+from hwarang.domain import Incident, User
+from hwarang.hub.sharing import Action
 
 MAX_NEAR_RADIUS_M = 1_000_000.0
 
-router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], dependencies=[Depends(require_user)])
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+NEAR_CANDIDATES = 1000
+"""Incidents fetched around a point before need-to-know filtering."""
 
 
 @router.get("", response_model=list[Incident], summary="List incidents, newest change first")
 def list_incidents(
+    user: Annotated[User, Depends(permit(Action.INCIDENT_VIEW))],
     context: Annotated[ApiContext, Depends(get_context)],
     limit: Annotated[int, Query(ge=1, le=1000, description="Most incidents returned.")] = 200,
     after_seq: Annotated[int, Query(ge=0, description="Only incidents changed after this seq.")] = 0,
@@ -28,23 +32,30 @@ def list_incidents(
         ),
     ] = None,
 ) -> list[Incident]:
-    """Incidents with ``seq > after_seq``, newest first; ``near`` keeps those around a point."""
+    """Incidents the user may view with ``seq > after_seq``, newest first; ``near``: around a point."""
+    reads = visible_reads(context)
     if near is None:
-        return context.service.list_incidents(
-            limit=limit, after_seq=after_seq, include_exercise=include_exercise
+        visible = reads.incidents(user, limit=limit, after_seq=after_seq, include_exercise=include_exercise)
+    else:
+        lat, lon, radius_m = _parse_near(near)
+        candidates = context.service.incidents_near(
+            lat, lon, radius_m, limit=NEAR_CANDIDATES, after_seq=after_seq, include_exercise=include_exercise
         )
-    lat, lon, radius_m = _parse_near(near)
-    return context.service.incidents_near(
-        lat, lon, radius_m, limit=limit, after_seq=after_seq, include_exercise=include_exercise
-    )
+        visible = reads.filter_incidents(user, candidates)
+        visible.items[limit:] = []
+    audit_grant_use(context, user, visible.grant_ids, Action.INCIDENT_VIEW, "incidents:list")
+    return visible.items
 
 
 @router.get("/{incident_id}", response_model=Incident, summary="One incident")
-def get_incident(incident_id: uuid.UUID, context: Annotated[ApiContext, Depends(get_context)]) -> Incident:
-    """The incident, or 404."""
-    incident = context.service.get_incident(incident_id)
-    if incident is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"incident {incident_id} not found")
+def get_incident(
+    incident_id: uuid.UUID,
+    user: Annotated[User, Depends(permit(Action.INCIDENT_VIEW))],
+    context: Annotated[ApiContext, Depends(get_context)],
+) -> Incident:
+    """The incident; 404 when missing, 403 when the user may not view it (audited either way)."""
+    incident = load_incident(context, user, incident_id, Action.INCIDENT_VIEW)
+    context.service.audit(user.username, "incident.view", f"incident:{incident_id}", {})
     return incident
 
 

@@ -9,11 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import ValidationError
 
-from hwarang.api.access import Action, load_incident, permit
+from hwarang.api.access import Action, audit_grant_use, load_incident, permit, refuse, visible_reads
 from hwarang.api.auth import require_user
 from hwarang.api.context import ApiContext, get_context
 from hwarang.api.routers.events import IngestResponse
 from hwarang.domain import Incident, User
+from hwarang.hub.sharing import in_jurisdiction
 from hwarang.interop.cap import DEFAULT_SENDER, catalog_region_name, incident_to_cap
 from hwarang.interop.cap_validate import validate_cap
 from hwarang.interop.cot import DEFAULT_STALE_S, incident_to_cot_xml, incident_to_tak_protobuf
@@ -39,12 +40,12 @@ def _load(context: ApiContext, user: User, incident_id: uuid.UUID) -> Incident:
 def _load_many(
     context: ApiContext, user: User, *, limit: int, after_seq: int, include_exercise: bool
 ) -> list[Incident]:
-    """The incidents ``user`` may export, newest change first (others are left out)."""
-    listed = context.service.list_incidents(
-        limit=limit, after_seq=after_seq, include_exercise=include_exercise
-    )
-    policy = context.service.sharing
-    return [i for i in listed if policy.decide(user, Action.INCIDENT_EXPORT, i).allowed]
+    """The incidents ``user`` may export, newest change first (others are left out; grant use audited)."""
+    reads = visible_reads(context)
+    viewable = reads.incidents(user, limit=limit, after_seq=after_seq, include_exercise=include_exercise)
+    exportable = reads.filter_incidents(user, viewable.items, Action.INCIDENT_EXPORT)
+    audit_grant_use(context, user, exportable.grant_ids, Action.INCIDENT_EXPORT, "incidents.geojson")
+    return exportable.items
 
 
 def _audit_export(context: ApiContext, user: User, incident: Incident, fmt: str) -> None:
@@ -175,7 +176,15 @@ def post_detection(
     user: Annotated[User, Depends(permit(Action.EVENT_INGEST))],
     context: Annotated[ApiContext, Depends(get_context)],
 ) -> IngestResponse:
-    """Convert the detection to an edge event and ingest it the same way (idempotent)."""
+    """Convert the detection to an edge event and ingest it the same way (idempotent).
+
+    403 when the detection's area lies outside the user's jurisdiction.
+    """
+    if not in_jurisdiction(user, detection.sigungu_code):
+        reason = (
+            f"detection in {detection.sigungu_code} is outside your jurisdiction {user.jurisdiction_code}"
+        )
+        raise refuse(context, user, Action.EVENT_INGEST, f"camera:{detection.camera_id}", reason)
     try:
         message = detection_to_event_message(detection)
     except ValidationError as exc:

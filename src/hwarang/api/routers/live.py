@@ -1,9 +1,19 @@
-"""WebSocket ``/api/v1/ws``: hello, resume from a sequence number, then live incidents."""
+"""WebSocket ``/api/v1/ws``: hello, resume from a sequence number, then live incidents.
+
+Each connection receives only the incidents its user may view. The broadcaster hands every
+incident to every connection; the connection's sender decides with the user's need-to-know
+scope (agency kind and grants in force), re-read at most every :data:`SCOPE_TTL_S` seconds, so a
+lifted or expired condition stops the flow within that time, and a disabled user is closed
+with 4401. A grant that lets an incident through is audited (``grant.use``) once per connection.
+"""
 
 import asyncio
 import contextlib
 import logging
+import time
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated
 
@@ -12,6 +22,7 @@ from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from hwarang.api.access import audit_grant_use, visible_reads
 from hwarang.api.auth import user_from_token
 from hwarang.api.context import ApiContext, get_context
 from hwarang.api.live import (
@@ -29,10 +40,13 @@ from hwarang.api.live import (
 )
 from hwarang.api.tokens import TokenError
 from hwarang.domain import DomainModel, Incident, User
+from hwarang.hub.sharing import Action, UserScope
 
 logger = logging.getLogger(__name__)
 
 WS_PATH = "/api/v1/ws"
+SCOPE_TTL_S = 1.5
+"""Longest a connection decides with grants and user details read earlier."""
 router = APIRouter(tags=["live"])
 
 
@@ -74,6 +88,9 @@ class _Session:
         self._user = user
         self._send_lock = asyncio.Lock()
         self._high_water = 0
+        self._scope: UserScope | None = None
+        self._scope_read = 0.0
+        self._audited_grants: set[uuid.UUID] = set()
 
     async def run(self) -> None:
         last_seq = await run_in_threadpool(lambda: self._context.service.last_seq)
@@ -112,10 +129,16 @@ class _Session:
     async def _resume(self, after_seq: int) -> None:
         limit = self._context.settings.ws_replay_max
         fetch = partial(
-            self._context.service.list_incidents, limit=limit + 1, after_seq=after_seq, include_exercise=True
+            visible_reads(self._context).incidents,
+            self._user,
+            limit=limit + 1,
+            after_seq=after_seq,
+            include_exercise=True,
         )
         async with self._send_lock:
-            newest_first = await run_in_threadpool(fetch)
+            visible = await run_in_threadpool(fetch)
+            await self._audit_grants(visible.grant_ids)
+            newest_first = visible.items
             replay = sorted(newest_first[:limit], key=lambda incident: incident.seq)
             if len(newest_first) > limit and replay:
                 await self._send_now(TruncatedMessage(after_seq=after_seq, first_seq=replay[0].seq))
@@ -127,10 +150,41 @@ class _Session:
     async def _send_loop(self) -> None:
         while True:
             incident: Incident = await self._client.queue.get()
+            scope = await self._current_scope()
+            if scope is None:
+                await self._ws.close(code=CLOSE_UNAUTHORIZED, reason="user disabled or removed")
+                return
+            decision = scope.decide(Action.INCIDENT_VIEW, incident)
+            if not decision.allowed:
+                continue
+            if decision.grant_id is not None:
+                await self._audit_grants({decision.grant_id})
             async with self._send_lock:
                 if incident.seq <= self._high_water:
                     continue
                 await self._send_now(IncidentMessage(seq=incident.seq, incident=incident))
+
+    async def _current_scope(self) -> UserScope | None:
+        """The user's scope at this moment, re-read when older than SCOPE_TTL_S; None: user gone."""
+        if self._scope is None or time.monotonic() - self._scope_read > SCOPE_TTL_S:
+            self._scope = await run_in_threadpool(self._read_scope)
+            self._scope_read = time.monotonic()
+        if self._scope is None:
+            return None
+        scope = self._scope
+        return UserScope(scope.user, scope.kind, scope.grants, datetime.now(UTC))
+
+    def _read_scope(self) -> UserScope | None:
+        user = self._context.service.get_user(self._user.username)
+        return None if user is None else self._context.service.sharing.scope(user)
+
+    async def _audit_grants(self, grant_ids: set[uuid.UUID]) -> None:
+        fresh = grant_ids - self._audited_grants
+        if fresh:
+            self._audited_grants |= fresh
+            await run_in_threadpool(
+                audit_grant_use, self._context, self._user, fresh, Action.INCIDENT_VIEW, "live:" + WS_PATH
+            )
 
     async def _send(self, message: DomainModel) -> None:
         async with self._send_lock:

@@ -12,11 +12,12 @@ from pydantic import Field, TypeAdapter, ValidationError
 from hwarang.edge.errors import SourceError
 from hwarang.edge.sources.base import FrameSource, SourcePluginConfig
 from hwarang.edge.sources.file import FileSourceConfig
+from hwarang.edge.sources.overlay import OverlaySourceConfig
 from hwarang.edge.sources.rtsp import RtspSourceConfig
 from hwarang.edge.sources.synthetic import SyntheticSourceConfig
 
 SourceConfig: TypeAlias = Annotated[
-    FileSourceConfig | SyntheticSourceConfig | RtspSourceConfig,
+    FileSourceConfig | SyntheticSourceConfig | RtspSourceConfig | OverlaySourceConfig,
     Field(discriminator="type"),
 ]
 """Any source's config, told apart by its ``type`` field."""

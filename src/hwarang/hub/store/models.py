@@ -92,6 +92,7 @@ class IncidentRow(Base):
     assignee: Mapped[str | None] = mapped_column(String(64), default=None)
     acknowledged_at: Mapped[datetime | None] = mapped_column(default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    track_keys: Mapped[list[Any]] = mapped_column(JsonType, default=list)  # [camera_id, track_id] pairs
 
 
 class EventRow(Base):

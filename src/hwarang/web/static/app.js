@@ -4,6 +4,9 @@
 
 (() => {
   const TOKEN_KEY = 'hwarang.token';
+  const REFRESH_KEY = 'hwarang.refresh';
+  const RENEW_BEFORE_MS = 60000; // renew the access token this long before it expires
+  const RENEW_RETRY_MS = 10000;
   const LANG_KEY = 'hwarang.lang';
   const INITIAL_LIMIT = 500;
   const BACKOFF_MIN_MS = 1000;
@@ -68,6 +71,8 @@
     reconnectTimer: null,
     pingTimer: null,
     expiryTimer: null,
+    renewing: null, // the one in-flight refresh (a refresh token is usable once)
+    login: 0, // bumped by every start and logout, so stale async work can tell
     renderPending: false,
     thumbs: new Map(), // sha256 -> blob URL
     thumbWaiters: new Map(), // sha256 -> [img]
@@ -123,7 +128,7 @@
       return;
     }
     const data = await response.json();
-    sessionStorage.setItem(TOKEN_KEY, data.access_token);
+    storeTokens(data);
     form.password.value = '';
     start(data.access_token);
   }
@@ -134,9 +139,76 @@
     error.hidden = false;
   }
 
+  function storeTokens(data) {
+    sessionStorage.setItem(TOKEN_KEY, data.access_token);
+    if (data.refresh_token) sessionStorage.setItem(REFRESH_KEY, data.refresh_token);
+  }
+
+  // Exchange the refresh token for a new access token (and a new refresh token); true on success.
+  function renew() {
+    if (state.renewing) return state.renewing;
+    const refreshToken = sessionStorage.getItem(REFRESH_KEY);
+    if (!refreshToken) return Promise.resolve(false);
+    state.renewing = (async () => {
+      let response;
+      try {
+        response = await fetch('/api/v1/auth/refresh', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ refresh_token: refreshToken }),
+        });
+      } catch {
+        scheduleRenew(RENEW_RETRY_MS); // hub unreachable: try again
+        return false;
+      }
+      if (!response.ok) {
+        sessionStorage.removeItem(REFRESH_KEY);
+        return false;
+      }
+      const data = await response.json();
+      if (!state.token) return false; // logged out meanwhile
+      storeTokens(data);
+      state.token = data.access_token;
+      scheduleRenew();
+      return true;
+    })().finally(() => {
+      state.renewing = null;
+    });
+    return state.renewing;
+  }
+
+  function scheduleRenew(delayMs) {
+    clearTimeout(state.expiryTimer);
+    const exp = tokenPayload(state.token).exp;
+    if (!exp) return;
+    const remaining = exp * 1000 - Date.now();
+    if (!sessionStorage.getItem(REFRESH_KEY)) {
+      state.expiryTimer = setTimeout(() => logout(t('session_expired')), Math.max(0, remaining));
+      return;
+    }
+    const delay = delayMs ?? Math.max(0, remaining - RENEW_BEFORE_MS);
+    state.expiryTimer = setTimeout(async () => {
+      if (!state.token) return;
+      if (!(await renew()) && !sessionStorage.getItem(REFRESH_KEY)) logout(t('session_expired'));
+    }, delay);
+  }
+
+  function revokeRefreshToken() {
+    const refreshToken = sessionStorage.getItem(REFRESH_KEY);
+    if (!refreshToken || !state.token) return;
+    fetch('/api/v1/auth/logout', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${state.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: refreshToken }),
+    }).catch(() => {});
+  }
+
   function logout(message) {
+    state.login += 1;
     stopLive();
+    if (!message) revokeRefreshToken();
     sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(REFRESH_KEY);
     state.token = null;
     clearTimeout(state.expiryTimer);
     for (const url of state.thumbs.values()) URL.revokeObjectURL(url);
@@ -157,7 +229,10 @@
   }
 
   async function api(path) {
-    const response = await fetch(path, { headers: { Authorization: `Bearer ${state.token}` } });
+    let response = await fetch(path, { headers: { Authorization: `Bearer ${state.token}` } });
+    if (response.status === 401 && state.token && (await renew())) {
+      response = await fetch(path, { headers: { Authorization: `Bearer ${state.token}` } });
+    }
     if (response.status === 401) {
       logout(t('session_expired'));
       throw new Error('unauthorized');
@@ -220,7 +295,7 @@
     cell(row, t(`cls_${incident.object_class}`));
     cell(row, t(`rule_${incident.rule}`));
     cell(row, incident.camera_id, 'mono');
-    cell(row, t(`state_${incident.state}`));
+    stateCell(row, incident);
   }
 
   function scheduleRender() {
@@ -246,6 +321,54 @@
     const el = $('#notice');
     el.textContent = message;
     el.hidden = !message;
+  }
+
+  // ---- workflow: acknowledge a new incident from the list -------------------------------
+
+  const WORKFLOW_TEXT = {
+    ko: { ack: '접수', ack_failed: '접수하지 못했습니다' },
+    en: { ack: 'Acknowledge', ack_failed: 'Could not acknowledge' },
+  };
+
+  // The state cell; a new incident gets an Acknowledge button. The row itself changes only when
+  // the live message with the incident's new seq arrives, like every other change.
+  function stateCell(row, incident) {
+    const td = cell(row, t(`state_${incident.state}`), 'state');
+    td.dataset.testid = 'incident-state';
+    td.dataset.state = incident.state;
+    if (incident.state !== 'new') return td;
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'ack-button';
+    button.dataset.testid = 'ack-button';
+    button.textContent = WORKFLOW_TEXT[state.lang].ack;
+    button.addEventListener('click', () => acknowledge(incident.id, button));
+    td.append(button);
+    return td;
+  }
+
+  async function acknowledge(incidentId, button) {
+    button.disabled = true;
+    const send = () => fetch(`/api/v1/incidents/${encodeURIComponent(incidentId)}/transitions`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${state.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ to: 'acknowledged' }),
+    });
+    let detail = '';
+    try {
+      let response = await send();
+      if (response.status === 401 && state.token && (await renew())) response = await send();
+      if (response.status === 401) {
+        logout(t('session_expired'));
+        return;
+      }
+      if (response.ok) return;
+      detail = (await response.json().catch(() => ({}))).detail ?? `HTTP ${response.status}`;
+    } catch (err) {
+      detail = String(err);
+    }
+    button.disabled = false;
+    notice(`${WORKFLOW_TEXT[state.lang].ack_failed}: ${detail}`);
   }
 
   // ---- snapshots (fetched with the token: <img> cannot send headers) -----------------------
@@ -312,7 +435,10 @@
       state.ws = null;
       clearInterval(state.pingTimer);
       if (event.code === CLOSE_UNAUTHORIZED) {
-        logout(t('session_expired'));
+        renew().then((ok) => {
+          if (ok) scheduleReconnect();
+          else if (state.token) logout(t('session_expired'));
+        });
         return;
       }
       scheduleReconnect();
@@ -354,12 +480,14 @@
   }
 
   async function start(token) {
+    const login = ++state.login;
     state.token = token;
     const claims = tokenPayload(token);
-    if (claims.exp) {
-      const remaining = claims.exp * 1000 - Date.now();
-      state.expiryTimer = setTimeout(() => logout(t('session_expired')), Math.max(0, remaining));
+    if (claims.exp && claims.exp * 1000 - Date.now() < RENEW_BEFORE_MS && !(await renew())) {
+      logout(t('session_expired')); // e.g. a reload after the access token expired
+      return;
     }
+    scheduleRenew();
     $('[data-testid="login-error"]').hidden = true;
     $('#login-view').hidden = true;
     $('#incident-view').hidden = false;
@@ -376,7 +504,7 @@
       if (!state.token) return;
       console.warn('initial incident list', err);
     }
-    if (state.token === token) connect();
+    if (state.login === login) connect();
   }
 
   document.addEventListener('DOMContentLoaded', () => {

@@ -16,11 +16,17 @@ from hwarang.edge.sources import (
     build_source,
     parse_source_config,
 )
+from hwarang.edge.sources.overlay import OverlaySourceConfig
 from hwarang.edge.sources.rtsp import RtspSourceConfig
 
 
 def test_registry_lists_every_plugin() -> None:
-    expected = {"file": FileSourceConfig, "synthetic": SyntheticSourceConfig, "rtsp": RtspSourceConfig}
+    expected = {
+        "file": FileSourceConfig,
+        "synthetic": SyntheticSourceConfig,
+        "rtsp": RtspSourceConfig,
+        "overlay": OverlaySourceConfig,
+    }
     assert expected == SOURCE_TYPES
 
 
@@ -44,7 +50,7 @@ def test_unknown_type_names_the_known_ones() -> None:
     with pytest.raises(SourceError) as info:
         build_source({"type": "onvif", "url": "http://x"}, camera_id="cam-3")
     message = str(info.value)
-    assert "'onvif'" in message and "file, rtsp, synthetic" in message and "cam-3" in message
+    assert "'onvif'" in message and "file, overlay, rtsp, synthetic" in message and "cam-3" in message
 
 
 def test_missing_type_is_reported() -> None:

@@ -43,6 +43,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("assignee", sa.String(64), nullable=True))
         batch.add_column(_ts("acknowledged_at", nullable=True))
         batch.add_column(_ts("resolved_at", nullable=True))
+        batch.add_column(sa.Column("track_keys", _JSON, nullable=False, server_default="[]"))
     op.create_index("ix_incidents_last_seen", "incidents", ["last_seen"])
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("clearance", sa.String(16), nullable=False, server_default="restricted"))
@@ -54,6 +55,7 @@ def upgrade() -> None:
     with op.batch_alter_table("hub_state") as batch:
         batch.add_column(sa.Column("audit_last_id", sa.BigInteger(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("audit_head", sa.String(64), nullable=True))
+    _chain_existing_audit_records()
     op.create_table(
         "refresh_tokens",
         sa.Column("id", sa.String(64), primary_key=True),
@@ -165,6 +167,46 @@ def upgrade() -> None:
     op.create_index("ix_grants_expires_at", "grants", ["expires_at"])
 
 
+def _chain_existing_audit_records() -> None:
+    """Renumber existing audit records 1..n in their order (ids were never referenced) and hash-chain them."""
+    from hwarang.hub.audit import GENESIS_HASH, record_hash
+    from hwarang.hub.store.models import JsonType, UTCDateTime
+
+    log = sa.table(
+        "audit_log",
+        sa.column("id", sa.BigInteger()),
+        sa.column("at", UTCDateTime()),
+        sa.column("actor", sa.String()),
+        sa.column("action", sa.String()),
+        sa.column("target", sa.String()),
+        sa.column("detail", JsonType),
+        sa.column("prev_hash", sa.String()),
+        sa.column("hash", sa.String()),
+    )
+    bind = op.get_bind()
+    renumber = (
+        sa.update(log)
+        .where(log.c.id == sa.bindparam("old_id"))
+        .values(id=sa.bindparam("new_id"), prev_hash=sa.bindparam("new_prev"), hash=sa.bindparam("new_hash"))
+    )
+    # New ids never exceed old ones, so paging on the old id never meets a renumbered row.
+    count, prev, after = 0, GENESIS_HASH, -1
+    while True:
+        page = bind.execute(sa.select(log).where(log.c.id > after).order_by(log.c.id).limit(5000)).all()
+        if not page:
+            break
+        changes = []
+        for row in page:
+            count += 1
+            digest = record_hash(count, row.at, row.actor, row.action, row.target, row.detail or {}, prev)
+            changes.append({"old_id": row.id, "new_id": count, "new_prev": prev, "new_hash": digest})
+            prev = digest
+        bind.execute(renumber, changes)
+        after = page[-1].id
+    state = sa.table("hub_state", sa.column("audit_last_id", sa.BigInteger()), sa.column("audit_head"))
+    bind.execute(sa.update(state).values(audit_last_id=count, audit_head=prev if count else None))
+
+
 def downgrade() -> None:
     """Drop what :func:`upgrade` added."""
     for table in (
@@ -190,5 +232,6 @@ def downgrade() -> None:
         batch.drop_column("clearance")
     op.drop_index("ix_incidents_last_seen", table_name="incidents")
     with op.batch_alter_table("incidents") as batch:
+        batch.drop_column("track_keys")
         for column in ("resolved_at", "acknowledged_at", "assignee", "merged_into", "shared_with"):
             batch.drop_column(column)

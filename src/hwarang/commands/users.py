@@ -1,0 +1,139 @@
+"""``hwarang users`` and ``hwarang agencies``: accounts and agencies in the hub's database.
+
+They open the database of the site configuration (migrating it first, as the hub does), so run
+them on the hub's host; the API's ``/api/v1/users`` and ``/api/v1/agencies`` do the same remotely.
+"""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from hwarang.commands.common import ConfigOption, console, fail, load_config_or_exit
+from hwarang.domain import Agency, AgencyKind, Classification, Role, User
+
+if TYPE_CHECKING:
+    from hwarang.hub.service import HubService
+
+app = typer.Typer(help="User accounts: add and list (roles, agency, jurisdiction).", no_args_is_help=True)
+agencies_app = typer.Typer(help="Agencies users belong to: add and list.", no_args_is_help=True)
+
+JurisdictionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--jurisdiction", help="Sido (2-digit) or sigungu (5-digit) code; omitted: the agency's / nationwide."
+    ),
+]
+
+
+def _hub(config: Path | None) -> "HubService":
+    from hwarang.runtime.embedded import build_hub
+
+    hub = build_hub(load_config_or_exit(config))
+    hub.agencies.ensure_defaults()
+    return hub
+
+
+def _read_password(password_file: Path | None, username: str) -> str:
+    if password_file is not None:
+        try:
+            return password_file.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise fail(f"cannot read password file {password_file}: {exc.strerror}", 2) from None
+    password: str = typer.prompt(f"Password for {username}", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Login name (letters, digits, '_.-').")],
+    agency: Annotated[str, typer.Option("--agency", help="Code of a registered agency.")],
+    role: Annotated[list[Role], typer.Option("--role", help="A role; repeat for several.")],
+    jurisdiction: JurisdictionOption = None,
+    clearance: Annotated[
+        Classification, typer.Option("--clearance", help="Highest classification the user may read.")
+    ] = Classification.RESTRICTED,
+    display_name: Annotated[
+        str | None, typer.Option("--name", help="Display name; default: username.")
+    ] = None,
+    password_file: Annotated[
+        Path | None, typer.Option("--password-file", help="Read the password from this file (first line).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Add a user; the password is prompted for twice unless --password-file is given."""
+    from pydantic import ValidationError
+
+    from hwarang.hub.accounts import InvalidAccountError, check_new_user
+    from hwarang.hub.errors import ConflictError
+
+    try:
+        wanted = User(
+            username=username,
+            display_name=display_name or username,
+            agency_code=agency,
+            jurisdiction_code=jurisdiction,
+            roles=tuple(role),
+            clearance=clearance,
+        )
+    except ValidationError as exc:
+        raise fail(f"invalid user: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", 2) from None
+    hub = _hub(config)
+    password = _read_password(password_file, username)
+    try:
+        user = check_new_user(wanted, password, hub.agencies, admin=None)
+        hub.create_user(user, password, actor="cli")
+    except (InvalidAccountError, ConflictError) as exc:
+        raise fail(str(exc), 2 if isinstance(exc, InvalidAccountError) else 1) from None
+    console.print(
+        f"user [bold]{user.username}[/] added: agency {user.agency_code}, roles "
+        f"{', '.join(r.value for r in user.roles)}, jurisdiction {user.jurisdiction_code or 'nationwide'}",
+        highlight=False,
+    )
+
+
+@app.command("list")
+def users_list(config: ConfigOption = None) -> None:
+    """List users with their agency, roles, jurisdiction and clearance."""
+    from hwarang.hub.accounts import list_users
+
+    table = Table("username", "agency", "roles", "jurisdiction", "clearance", "disabled")
+    for user, disabled in list_users(_hub(config).database):
+        table.add_row(
+            user.username,
+            user.agency_code,
+            ", ".join(r.value for r in user.roles),
+            user.jurisdiction_code or "nationwide",
+            user.clearance.value,
+            "yes" if disabled else "",
+        )
+    console.print(table)
+
+
+@agencies_app.command("add")
+def agencies_add(
+    code: Annotated[str, typer.Argument(help="Agency code, e.g. seoul-jongno, army-cdc.")],
+    name: Annotated[str, typer.Option("--name", help="Display name.")],
+    kind: Annotated[AgencyKind, typer.Option("--kind", help="Kind of agency.")],
+    jurisdiction: JurisdictionOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Register (or update) an agency."""
+    from pydantic import ValidationError
+
+    try:
+        agency = Agency(code=code, name=name, kind=kind, jurisdiction_code=jurisdiction)
+    except ValidationError as exc:
+        raise fail(f"invalid agency: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", 2) from None
+    _hub(config).agencies.upsert([agency], actor="cli")
+    console.print(f"agency [bold]{agency.code}[/] ({agency.kind.value}) registered", highlight=False)
+
+
+@agencies_app.command("list")
+def agencies_list(config: ConfigOption = None) -> None:
+    """List registered agencies."""
+    table = Table("code", "kind", "jurisdiction", "name")
+    for agency in _hub(config).agencies.list():
+        table.add_row(agency.code, agency.kind.value, agency.jurisdiction_code or "nationwide", agency.name)
+    console.print(table)
