@@ -1,0 +1,34 @@
+"""A settable clock for the hub's workflow, so simulated and tested actions happen at chosen times."""
+
+import threading
+from datetime import datetime
+
+from hwarang.hub.service import HubService
+from hwarang.hub.workflow import WorkflowService
+
+
+class ManualClock:
+    """A clock that stays where it was set (thread-safe)."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("the clock needs a time zone")
+        self._now = start
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        """The time it was last set to."""
+        with self._lock:
+            return self._now
+
+    def set(self, when: datetime) -> None:
+        """Move the clock (backwards too: simulated actors are not always in order)."""
+        if when.tzinfo is None:
+            raise ValueError("the clock needs a time zone")
+        with self._lock:
+            self._now = when
+
+
+def use_workflow_clock(service: HubService, clock: ManualClock) -> None:
+    """Make ``service``'s workflow (state changes, tasks, escalation) stamp its rows with ``clock``."""
+    service.workflow = WorkflowService(service, service.workflow.config, clock=clock.now)
