@@ -16,7 +16,9 @@ from hwarang.domain import Agency, AgencyKind, Classification, Role, User
 if TYPE_CHECKING:
     from hwarang.hub.service import HubService
 
-app = typer.Typer(help="User accounts: add and list (roles, agency, jurisdiction).", no_args_is_help=True)
+app = typer.Typer(
+    help="User accounts: add, list and unlock (roles, agency, jurisdiction).", no_args_is_help=True
+)
 agencies_app = typer.Typer(help="Agencies users belong to: add and list.", no_args_is_help=True)
 
 JurisdictionOption = Annotated[
@@ -91,6 +93,17 @@ def users_add(
         f"{', '.join(r.value for r in user.roles)}, jurisdiction {user.jurisdiction_code or 'nationwide'}",
         highlight=False,
     )
+
+
+@app.command("unlock")
+def users_unlock(
+    username: Annotated[str, typer.Argument(help="The locked account.")],
+    config: ConfigOption = None,
+) -> None:
+    """Clear a lockout after repeated failed logins (audited as ``user.unlock`` by ``cli``)."""
+    if not _hub(config).users.unlock(username, actor="cli"):
+        raise fail(f"no user {username!r} in this site's hub", 1)
+    console.print(f"{username} unlocked: failed-login count cleared")
 
 
 @app.command("list")

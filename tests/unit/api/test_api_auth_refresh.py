@@ -148,6 +148,23 @@ def test_lockout_refuses_right_and_wrong_passwords_alike(client: TestClient, hub
     assert client.post(TOKEN, data={"username": "op1", "password": OPERATOR_PASSWORD}).status_code == 200
 
 
+def test_an_administrator_unlocks_a_locked_account_over_the_api(
+    client: TestClient, hub: HubService, admin_token: str, operator_token: str
+) -> None:
+    for _ in range(5):
+        client.post(TOKEN, data={"username": "op1", "password": "wrong-guess"})
+    locked = client.post(TOKEN, data={"username": "op1", "password": OPERATOR_PASSWORD})
+    assert locked.status_code == 401 and locked.json()["detail"].startswith("account locked")
+
+    assert client.post("/api/v1/users/op1/unlock", headers=bearer(operator_token)).status_code == 403
+    assert client.post("/api/v1/users/nobody/unlock", headers=bearer(admin_token)).status_code == 404
+    unlocked = client.post("/api/v1/users/op1/unlock", headers=bearer(admin_token))
+
+    assert unlocked.status_code == 200 and unlocked.json()["disabled"] is False
+    assert client.post(TOKEN, data={"username": "op1", "password": OPERATOR_PASSWORD}).status_code == 200
+    assert [e.actor for e in hub.list_audit(limit=100) if e.action == "user.unlock"] == ["admin"]
+
+
 def test_who_am_i(client: TestClient, operator_token: str) -> None:
     response = client.get("/api/v1/auth/me", headers=bearer(operator_token))
 

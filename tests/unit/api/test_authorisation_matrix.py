@@ -321,6 +321,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/users/{username}/enable"): Row(
         lambda c: Call("POST", f"/api/v1/users/target-{c.slot}/enable"), USER_ADMIN
     ),
+    ("POST", "/api/v1/users/{username}/unlock"): Row(
+        lambda c: Call("POST", f"/api/v1/users/target-{c.slot}/unlock"), USER_ADMIN
+    ),
     ("POST", "/api/v1/agencies"): Row(
         lambda c: Call(
             "POST",

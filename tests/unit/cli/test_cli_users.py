@@ -121,3 +121,33 @@ def test_demo_registers_its_local_governments_and_partners() -> None:
     assert agencies["incheon-junggu"].kind is AgencyKind.LOCAL_GOVERNMENT
     assert agencies["incheon-junggu"].jurisdiction_code == "28110"
     assert agencies["army-28"].kind is AgencyKind.MILITARY and agencies["army-28"].jurisdiction_code == "28"
+
+
+def test_unlock_clears_a_lockout(site: Path, tmp_path: Path) -> None:
+    password_file = tmp_path / "pw"
+    password_file.write_text("duty-password-1\n", encoding="utf-8")
+    assert (
+        _run(
+            site,
+            "users",
+            "add",
+            "duty1",
+            "--agency",
+            "idhq",
+            "--role",
+            "operator",
+            "--password-file",
+            str(password_file),
+        )[0]
+        == 0
+    )
+    hub = build_hub(load_config(site))
+    for _ in range(5):
+        assert hub.users.authenticate("duty1", "wrong-guess") is None
+    assert hub.users.authenticate("duty1", "duty-password-1") is None  # locked
+
+    code, out = _run(site, "users", "unlock", "duty1")
+
+    assert code == 0 and "duty1 unlocked" in out
+    assert hub.users.authenticate("duty1", "duty-password-1") is not None
+    assert _run(site, "users", "unlock", "nobody")[0] == 1

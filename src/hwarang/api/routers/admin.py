@@ -112,6 +112,20 @@ def enable_user(
     return UserView(user=target, disabled=False)
 
 
+@router.post("/api/v1/users/{username}/unlock", response_model=UserView, summary="Unlock a user")
+def unlock_user(
+    username: str,
+    admin: Annotated[User, Depends(permit(Action.USER_ADMIN))],
+    context: Annotated[ApiContext, Depends(get_context)],
+) -> UserView:
+    """Clear a lockout after repeated failed logins (audited ``user.unlock``); 404 unknown, 409 yourself."""
+    target = _admin_target(context, admin, username, "unlock")
+    context.service.users.unlock(username, actor=admin.username)
+    stored = context.service.users.get(username, include_disabled=True)
+    disabled = stored is not None and context.service.users.get(username) is None
+    return UserView(user=target, disabled=disabled)
+
+
 @router.get("/api/v1/agencies", response_model=list[Agency], summary="Registered agencies")
 def get_agencies(
     _user: Annotated[User, Depends(permit(Action.INCIDENT_VIEW))],
