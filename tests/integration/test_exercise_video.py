@@ -253,3 +253,33 @@ def test_measured_times_equal_the_injected_timings(exercise: Exercise) -> None:
     # Everything in time but the military was never informed: share scores 1 of 2 observations.
     assert local.items["share"].score == 50.0 and local.items["acknowledge"].score == 100.0
     assert evaluation.score("agency", "police-28") is not None
+
+
+def test_a_live_camera_worker_tags_the_events_of_drawn_figures(vtest_path: Path) -> None:
+    """The edge node path (camera worker on the analytics pool), not the offline runner, tags them."""
+    from hwarang.edge.analytics_pool import AnalyticsPool
+    from hwarang.edge.camera_worker import CameraWorker
+    from hwarang.edge.sources.file import FileSourceConfig
+    from hwarang.exercise.edge import overlay_config
+
+    plan = plan_exercise(load_scenario(SCENARIO), cameras={CAMERA.id: CAMERA})
+    base = FileSourceConfig(type="file", path=vtest_path, realtime=False, loop=False, start_time=plan.start)
+    config = camera_config(vtest_path).model_copy(
+        update={"source": overlay_config(base, plan, CAMERA.id, plan.start)}
+    )
+    published: list[EventMessage] = []
+    pool = AnalyticsPool(workers=1)
+    pool.start()
+    worker = CameraWorker(CAMERA, config, published.append, pool=pool, queue_size=4096)
+    worker.start()
+    try:
+        assert worker.wait(60), "the clip should be analysed within a minute"
+    finally:
+        worker.stop()
+        pool.stop()
+
+    quay = [m.event for m in published if m.event.rule_name == "quay"]
+    assert quay and all(event.exercise for event in quay), (
+        "the drawn intruder's zone events are the exercise's"
+    )
+    assert worker.health().events == len(published)

@@ -22,6 +22,7 @@ from hwarang.edge.frame import Frame
 from hwarang.edge.health import CameraHealth, CameraState
 from hwarang.edge.sources import FrameSource, build_source
 from hwarang.edge.sources.link import LinkReporter
+from hwarang.edge.sources.overlay import OverlaySource, tag_exercise
 
 logger = logging.getLogger(__name__)
 
@@ -247,6 +248,10 @@ class CameraWorker:
             return
         self._count("processed")
         self._rate_out.tick()
+        if isinstance(
+            self._source, OverlaySource
+        ):  # exercise figures drawn in: their events are the exercise's
+            messages = tag_exercise(frame, messages)
         for message in messages:
             self._publish(message)
             self._count("events")

@@ -7,46 +7,29 @@ runs one camera like ``hwarang analyze`` does (flat out, frames stamped ``start_
 its source wrapped in an overlay drawing the plan's figure injects for that camera.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from hwarang.domain import BoundingBox, Camera, EventMessage
+from hwarang.domain import Camera, EventMessage
 from hwarang.edge.camera_setup import build_analytics
 from hwarang.edge.config import CameraConfig
 from hwarang.edge.errors import EdgeError
-from hwarang.edge.frame import Frame, TruthBox
 from hwarang.edge.sources import build_source
 from hwarang.edge.sources.file import FileSourceConfig
-from hwarang.edge.sources.overlay import OverlayFigure, OverlaySourceConfig
+from hwarang.edge.sources.overlay import MIN_OVERLAP, OverlayFigure, OverlaySourceConfig, tag_exercise
 from hwarang.exercise.injector import inject_figure
 from hwarang.exercise.plan import ExercisePlan, PlannedInject
 from hwarang.exercise.scenario import FigureInject
 
-MIN_OVERLAP = 0.3
-"""Share of an event box that must lie on a drawn figure for the event to be the exercise's."""
-
-
-def _overlap(box: BoundingBox, truth: TruthBox) -> float:
-    x1, y1, x2, y2 = truth.xyxy
-    width = min(box.x2, x2) - max(box.x1, x1)
-    height = min(box.y2, y2) - max(box.y1, y1)
-    if width <= 0 or height <= 0:
-        return 0.0
-    area = max((box.x2 - box.x1) * (box.y2 - box.y1), 1e-9)
-    return width * height / area
-
-
-def tag_exercise(frame: Frame, messages: Sequence[EventMessage]) -> list[EventMessage]:
-    """The messages, with ``exercise=True`` on those whose box lies on a figure drawn in ``frame``."""
-    truth = frame.truth or ()
-    tagged = []
-    for message in messages:
-        if any(_overlap(message.event.box, t) >= MIN_OVERLAP for t in truth):
-            event = message.event.model_copy(update={"exercise": True})
-            message = EventMessage(event=event, snapshot_jpeg=message.snapshot_jpeg)
-        tagged.append(message)
-    return tagged
+__all__ = [
+    "MIN_OVERLAP",
+    "OverlayRun",
+    "figure_injects",
+    "overlay_config",
+    "run_overlay_camera",
+    "tag_exercise",
+]
 
 
 def figure_injects(plan: ExercisePlan, camera_id: str) -> list[PlannedInject]:

@@ -3,7 +3,7 @@
 The figures are drawn with the synthetic scene's sprites (:mod:`hwarang.edge.sources.scene`) along a
 path of ``(t_s, x, y)`` bottom-centre waypoints in stream time (``pts``). Each frame carries the
 drawn figures as ``truth`` boxes, so an exercise can tell the events its figures caused from events
-about real people in the clip (:func:`hwarang.exercise.edge.tag_exercise`).
+about real people in the clip (:func:`tag_exercise`; camera workers apply it to every overlay camera).
 
 Figures come from the config (``figures``) or are added while the source plays: a playing overlay
 source registers itself under its camera id (:func:`live_overlay`), and :meth:`OverlaySource.add_figure`
@@ -13,13 +13,13 @@ is thread-safe.
 import itertools
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hwarang.domain import ObjectClass
+from hwarang.domain import BoundingBox, EventMessage, ObjectClass
 from hwarang.edge.frame import Frame, TruthBox
 from hwarang.edge.sources.base import BaseSource, FrameSource, SourcePluginConfig, SourceStats
 from hwarang.edge.sources.file import FileSource, FileSourceConfig
@@ -209,3 +209,29 @@ def draw_figure(
     if rows.size == 0:
         return None
     return (float(cx1 + cols[0]), float(cy1 + rows[0]), float(cx1 + cols[-1] + 1), float(cy1 + rows[-1] + 1))
+
+
+MIN_OVERLAP = 0.3
+"""Share of an event box that must lie on a drawn figure for the event to be the exercise's."""
+
+
+def _overlap(box: BoundingBox, truth: TruthBox) -> float:
+    x1, y1, x2, y2 = truth.xyxy
+    width = min(box.x2, x2) - max(box.x1, x1)
+    height = min(box.y2, y2) - max(box.y1, y1)
+    if width <= 0 or height <= 0:
+        return 0.0
+    area = max((box.x2 - box.x1) * (box.y2 - box.y1), 1e-9)
+    return width * height / area
+
+
+def tag_exercise(frame: Frame, messages: Sequence[EventMessage]) -> list[EventMessage]:
+    """The messages, with ``exercise=True`` on those whose box lies on a figure drawn in ``frame``."""
+    truth = frame.truth or ()
+    tagged = []
+    for message in messages:
+        if any(_overlap(message.event.box, t) >= MIN_OVERLAP for t in truth):
+            event = message.event.model_copy(update={"exercise": True})
+            message = EventMessage(event=event, snapshot_jpeg=message.snapshot_jpeg)
+        tagged.append(message)
+    return tagged
