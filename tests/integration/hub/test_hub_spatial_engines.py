@@ -122,7 +122,10 @@ def test_geom_is_generated_from_lat_lon_by_bulk_ingest(pg_db: Database, evidence
         ).all()
         events = session.execute(text("SELECT count(*) FROM events WHERE geom IS NOT NULL")).scalar_one()
         indexes = session.execute(
-            text("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%geom' ORDER BY indexname")
+            text(
+                "SELECT indexname, indexdef FROM pg_indexes"
+                " WHERE schemaname = current_schema() AND indexname LIKE '%geom' ORDER BY indexname"
+            )
         ).all()
     assert rows[0][1:] == (CENTER.lat, CENTER.lon, CENTER.lon, CENTER.lat, 4326)
     assert rows[1][1:] == (None, None, None, None, None)
