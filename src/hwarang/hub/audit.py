@@ -19,11 +19,12 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from pydantic import AwareDatetime, Field
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from hwarang.domain import DomainModel
 from hwarang.hub.errors import StoreError
+from hwarang.hub.store.bulk_write import insert_rows
 from hwarang.hub.store.models import HUB_STATE_ID, AuditRow, HubStateRow
 
 GENESIS_HASH = "0" * 64
@@ -140,7 +141,8 @@ def add_audit(
 def add_audits(session: Session, records: Iterable[Mapping[str, Any]]) -> list[int]:
     """Append records (mappings with ``actor``, ``action``, ``target``, optional ``detail``, ``at``).
 
-    One ``hub_state`` update allocates their ids, one executemany inserts them; returns the ids.
+    One ``hub_state`` update allocates their ids, one COPY (executemany on SQLite) inserts them;
+    returns the ids.
     """
     now = datetime.now(UTC)
     prepared = [_prepare(record, now, index) for index, record in enumerate(records)]
@@ -158,7 +160,7 @@ def add_audits(session: Session, records: Iterable[Mapping[str, Any]]) -> list[i
         digest = hashlib.sha256(canonical).hexdigest()
         row.update(id=record_id, prev_hash=prev, hash=digest)
         prev = digest
-    session.execute(insert(cast(Table, AuditRow.__table__)), prepared)
+    insert_rows(session, cast(Table, AuditRow.__table__), prepared)
     state = update(HubStateRow).where(HubStateRow.id == HUB_STATE_ID).values(audit_head=prev)
     session.execute(state.execution_options(synchronize_session=False))
     return [row["id"] for row in prepared]

@@ -2,9 +2,10 @@
 
 Fusion (:mod:`hwarang.hub.fusion`) decides, event by event, whether an event opens an incident or
 joins one; :class:`IngestBatch` turns those decisions into rows and writes them in the caller's
-transaction: new incidents (one INSERT executemany), joined incidents (one UPDATE executemany),
-events, ``incident_history`` ('created', 'event.added') and audit records (:func:`add_audits`, the
-one place audit rows of ingest are written). The ORM's unit of work costs more per row than the
+transaction (:mod:`hwarang.hub.store.bulk_write`: COPY and one ``UPDATE ... FROM unnest`` on
+PostgreSQL, executemany on SQLite): new incidents, joined incidents, events,
+``incident_history`` ('created', 'event.added') and audit records (:func:`add_audits`, the one
+place audit rows of ingest are written). The ORM's unit of work costs more per row than the
 database does, hence plain values.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from hwarang.domain import (
@@ -30,6 +31,7 @@ from hwarang.domain import (
 from hwarang.hub.audit import add_audits
 from hwarang.hub.fusion import Match, OpenIncident
 from hwarang.hub.severity import SEVERITY_ORDER, SeverityDecision
+from hwarang.hub.store.bulk_write import insert_rows, update_rows
 from hwarang.hub.store.models import HUB_STATE_ID, EventRow, HubStateRow, IncidentHistoryRow, IncidentRow
 
 INGEST_ACTOR = "system:ingest"
@@ -48,16 +50,6 @@ _RATED = ("severity", "shared_with", "snapshot_sha256")
 """Columns a join changes now and then (written only for the incidents where they changed)."""
 
 
-def _update(names: tuple[str, ...]) -> Any:
-    return (
-        update(_INCIDENTS)
-        .where(_INCIDENTS.c.id == bindparam("b_id"))
-        .values({name: bindparam(f"b_{name}") for name in names})
-        .execution_options(synchronize_session=False)
-    )
-
-
-_UPDATE_MOVED, _UPDATE_RATED = _update(_MOVED), _update(_RATED)
 _ORDER = {severity.value: rank for severity, rank in SEVERITY_ORDER.items()}
 
 
@@ -252,18 +244,14 @@ class IngestBatch:
         """Write every row in ``session``'s transaction (incidents first: events refer to them)."""
         created = [self.values[incident_id] for incident_id in self.touched if incident_id in self.new]
         joined = [self.values[incident_id] for incident_id in self.stored]
-        if created:
-            session.execute(insert(_INCIDENTS), created)
-        if joined:
-            session.execute(_UPDATE_MOVED, [_params(row, _MOVED) for row in joined])
+        insert_rows(session, _INCIDENTS, created)
+        update_rows(session, _INCIDENTS, "id", _MOVED, joined)
         rated = [self.values[incident_id] for incident_id in self.stored if incident_id in self.rated]
-        if rated:
-            session.execute(_UPDATE_RATED, [_params(row, _RATED) for row in rated])
-        if self.steps:
-            session.execute(insert(_EVENTS), [self._event_row(step) for step in self.steps])
+        update_rows(session, _INCIDENTS, "id", _RATED, rated)
+        insert_rows(session, _EVENTS, [self._event_row(step) for step in self.steps])
         done = [(step, self._detail(step)) for step in self.steps]
-        if done and self.history:
-            session.execute(insert(_HISTORY), [self._history_row(step, detail) for step, detail in done])
+        if self.history:
+            insert_rows(session, _HISTORY, [self._history_row(step, detail) for step, detail in done])
         add_audits(session, [self._audit_row(step, detail) for step, detail in done])  # the one audit write
 
     def incidents(
@@ -364,13 +352,6 @@ class IngestBatch:
             "target": str(step.incident_id),
             "detail": short,
         }
-
-
-def _params(row: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    """Bound parameters of an UPDATE by id (names prefixed: bindparam names may not be columns)."""
-    params = {f"b_{name}": row[name] for name in names}
-    params["b_id"] = row["id"]
-    return params
 
 
 def incident_from_values(values: Mapping[str, Any], event_ids: tuple[uuid.UUID, ...]) -> Incident:

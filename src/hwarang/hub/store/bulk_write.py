@@ -1,0 +1,132 @@
+"""Set-based writes of many rows in one transaction: COPY and UPDATE ... FROM unnest on PostgreSQL.
+
+The ingest writes hundreds of rows per batch to a few tables. Through the driver's executemany
+each row is a statement of its own on the server; on PostgreSQL these helpers write them in one
+round trip each: :func:`insert_rows` streams them with ``COPY ... FROM STDIN`` and
+:func:`update_rows` sends one ``UPDATE ... FROM unnest(...)`` with a parameter array per column.
+Values pass through the columns' own bind processing (a naive datetime is still refused) and
+JSON columns are serialised as SQLAlchemy would. On other dialects (SQLite) both fall back to
+SQLAlchemy's executemany, where a statement per row costs little.
+"""
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import JSON, Column, Table, TypeDecorator, bindparam, insert, update
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _driver_connection(session: Session) -> Any:
+    """The psycopg connection under ``session``'s transaction (same transaction, same snapshot)."""
+    return session.connection().connection.driver_connection
+
+
+@contextmanager
+def _driver_errors(dialect: Dialect, sql: str) -> Iterator[None]:
+    """Errors as SQLAlchemy raises them from ``execute``: a duplicate key is an ``IntegrityError``,
+    a value a column's bind processing refuses (a naive datetime) a ``StatementError``."""
+    base = dialect.loaded_dbapi.Error
+    try:
+        yield
+    except base as exc:
+        raise DBAPIError.instance(sql, None, exc, base, dialect=dialect) from exc
+    except (ValueError, TypeError) as exc:
+        raise StatementError(str(exc), sql, None, exc) from exc
+
+
+def _impl(column: Column[Any], dialect: Dialect) -> TypeEngine[Any]:
+    type_ = column.type
+    if isinstance(type_, TypeDecorator):
+        type_ = type_.load_dialect_impl(dialect)
+    return type_.dialect_impl(dialect)
+
+
+def _converter(column: Column[Any], dialect: Dialect) -> Any:
+    """value -> what the driver should send for ``column`` (bind processing, JSON as text)."""
+    decorator = column.type if isinstance(column.type, TypeDecorator) else None
+    is_json = isinstance(_impl(column, dialect), JSON)
+
+    def convert(value: Any) -> Any:
+        if decorator is not None:
+            value = decorator.process_bind_param(value, dialect)
+        if is_json and value is not None:
+            return json.dumps(value)
+        return value
+
+    return convert
+
+
+def _quoted(dialect: Dialect, name: str) -> str:
+    return str(dialect.identifier_preparer.quote(name))
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT ``rows`` (mappings with the same keys) into ``table`` in ``session``'s transaction."""
+    if not rows:
+        return
+    if not _is_postgresql(session):
+        session.execute(insert(table), list(rows))
+        return
+    dialect = session.get_bind().dialect
+    names = list(rows[0].keys())
+    columns = [table.c[name] for name in names]
+    converters = [_converter(column, dialect) for column in columns]
+    column_list = ", ".join(_quoted(dialect, name) for name in names)
+    sql = f"COPY {_quoted(dialect, table.name)} ({column_list}) FROM STDIN"
+    with (
+        _driver_errors(dialect, sql),
+        _driver_connection(session).cursor() as cursor,
+        cursor.copy(sql) as copy,
+    ):
+        for row in rows:
+            copy.write_row([convert(row[name]) for convert, name in zip(converters, names, strict=True)])
+
+
+def update_rows(
+    session: Session, table: Table, key: str, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Set the ``names`` columns of each row of ``table`` whose ``key`` column equals ``row[key]``."""
+    if not rows:
+        return
+    if not _is_postgresql(session):
+        stmt = (
+            update(table)
+            .where(table.c[key] == bindparam(f"b_{key}"))
+            .values({name: bindparam(f"b_{name}") for name in names})
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(stmt, [{f"b_{name}": row[name] for name in (key, *names)} for row in rows])
+        return
+    dialect = session.get_bind().dialect
+    every = [key, *names]
+    arrays: list[str] = []
+    casts: list[str] = []
+    params: dict[str, list[Any]] = {}
+    for index, name in enumerate(every):
+        column = table.c[name]
+        impl = _impl(column, dialect)
+        sql_type = impl.compile(dialect=dialect)
+        is_json = isinstance(impl, JSON)
+        arrays.append(f"%(p{index})s::{'text' if is_json else sql_type}[]")
+        casts.append(f"v.{_quoted(dialect, name)}{'::' + sql_type if is_json else ''}")
+        convert = _converter(column, dialect)
+        with _driver_errors(dialect, name):
+            params[f"p{index}"] = [convert(row[name]) for row in rows]
+    target = _quoted(dialect, table.name)
+    assignments = ", ".join(f"{_quoted(dialect, n)} = {c}" for n, c in zip(names, casts[1:], strict=True))
+    aliases = ", ".join(_quoted(dialect, name) for name in every)
+    sql = (
+        f"UPDATE {target} AS t SET {assignments} FROM unnest({', '.join(arrays)}) AS v({aliases}) "
+        f"WHERE t.{_quoted(dialect, key)} = v.{_quoted(dialect, key)}"
+    )
+    with _driver_errors(dialect, sql), _driver_connection(session).cursor() as cursor:
+        cursor.execute(sql, params)
