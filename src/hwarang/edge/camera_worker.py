@@ -18,7 +18,7 @@ from hwarang.edge.analytics_pool import AnalyticsPool, CameraLane
 from hwarang.edge.camera_setup import build_analytics
 from hwarang.edge.config import CameraConfig
 from hwarang.edge.errors import EdgeError, SourceError
-from hwarang.edge.frame import Frame
+from hwarang.edge.frame import Frame, FrameConversionError
 from hwarang.edge.health import CameraHealth, CameraState
 from hwarang.edge.sources import FrameSource, build_source
 from hwarang.edge.sources.link import LinkReporter
@@ -236,6 +236,11 @@ class CameraWorker:
 
     def _analyse(self, frame: Frame) -> None:
         """Pool handler: one frame through detector, tracker and rules; publish its events."""
+        try:
+            frame.image  # noqa: B018 - a deferred picture is converted here, off the decoding thread
+        except FrameConversionError as exc:  # counted by the source as a decode error
+            logger.debug("camera %s: %s", self.camera.id, exc)
+            return
         analytics = self._analytics or self._build_analytics(frame)
         if analytics is None:
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
@@ -13,7 +13,7 @@ import numpy.typing as npt
 from pydantic import AwareDatetime, Field
 
 from hwarang.edge.errors import SourceError
-from hwarang.edge.frame import Frame
+from hwarang.edge.frame import Frame, bgr_converter
 from hwarang.edge.sources.base import BaseSource, FrameSource, Pacer, SourcePluginConfig
 
 if TYPE_CHECKING:
@@ -53,7 +53,8 @@ class FileSourceConfig(SourcePluginConfig):
 
 
 class _Decoded(NamedTuple):
-    image: npt.NDArray[np.uint8]
+    convert: Callable[[], npt.NDArray[np.uint8]]
+    size: tuple[int, int]
     frame_index: int
     pts_s: float
 
@@ -162,7 +163,8 @@ class FileSource(BaseSource):
                     continue
                 if not pacer.wait(decoded.pts_s):
                     return delivered
-                yield Frame(decoded.image, decoded.frame_index, decoded.pts_s, pacer.wall_time(decoded.pts_s))
+                wall = pacer.wall_time(decoded.pts_s)
+                yield Frame.deferred(decoded.convert, decoded.size, decoded.frame_index, decoded.pts_s, wall)
                 self._stats.delivered()
                 delivered += 1
                 if self.stopped:
@@ -206,7 +208,7 @@ class FileSource(BaseSource):
             return []
 
     def _to_frame(self, video_frame: VideoFrame, pts_offset: float) -> _Decoded | None:
-        """Convert to BGR with a strictly increasing pts; None for a dropped (corrupt) frame."""
+        """A strictly increasing pts and a deferred BGR conversion; None for a dropped (corrupt) frame."""
         index = self._next_index
         self._next_index += 1
         time_s = video_frame.time
@@ -219,13 +221,9 @@ class FileSource(BaseSource):
             self._record_error(f"corrupt frame {index} in {self._config.path}")
             if self._config.drop_corrupt_frames:
                 return None
-        try:
-            image: npt.NDArray[np.uint8] = np.asarray(video_frame.to_ndarray(format="bgr24"), dtype=np.uint8)
-        except Exception as exc:
-            self._record_error(f"cannot convert frame {index} of {self._config.path} to BGR: {exc}")
-            return None
+        convert = bgr_converter(video_frame, self._record_error, f"frame {index} of {self._config.path}")
         self._stats.decoded()
-        return _Decoded(image, index, pts_s)
+        return _Decoded(convert, (video_frame.width, video_frame.height), index, pts_s)
 
     def _record_error(self, message: str) -> None:
         self._stats.error(message)

@@ -20,12 +20,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlsplit
 
-import numpy as np
-import numpy.typing as npt
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from hwarang.edge.errors import SourceError
-from hwarang.edge.frame import Frame
+from hwarang.edge.frame import Frame, bgr_converter
 from hwarang.edge.sources.base import BaseSource, FrameSource, SourcePluginConfig
 from hwarang.edge.sources.link import LinkRecorder, LinkStats
 
@@ -346,11 +344,7 @@ class RtspSource(BaseSource):
             self._decode_error(f"corrupt frame {index}")
             if self._config.drop_corrupt_frames:
                 return None
-        try:
-            image: npt.NDArray[np.uint8] = np.asarray(video_frame.to_ndarray(format="bgr24"), dtype=np.uint8)
-        except Exception as exc:
-            self._decode_error(f"cannot convert frame {index} to BGR: {exc}")
-            return None
+        convert = bgr_converter(video_frame, self._decode_error, f"frame {index}")
         wall = datetime.now(UTC)
         self._last_frame_wall = wall
         self._stats.decoded()
@@ -362,7 +356,7 @@ class RtspSource(BaseSource):
                 self._config.masked_url,
                 outage.duration_s,
             )
-        return Frame(image, index, pts_s, wall)
+        return Frame.deferred(convert, (video_frame.width, video_frame.height), index, pts_s, wall)
 
     def _decode_error(self, message: str) -> None:
         self._stats.error(message)

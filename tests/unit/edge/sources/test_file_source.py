@@ -5,7 +5,7 @@ import threading
 import time
 import wave
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ import pytest
 from source_clips import CLIP_FPS, CLIP_FRAMES, CLIP_SIZE
 
 from hwarang.edge.errors import SourceError
+from hwarang.edge.frame import Frame, FrameConversionError, bgr_converter
 from hwarang.edge.sources import FileSource, FileSourceConfig, FrameSource
 
 
@@ -202,3 +203,27 @@ def test_demux_and_decode_errors_are_counted_and_skipped(
     assert stats.decode_errors == 2
     assert stats.last_error is not None and "decode error" in stats.last_error
     assert "cam-test" in caplog.text and "demux error" in caplog.text
+
+
+def test_frames_are_converted_to_bgr_only_when_read(small_clip: Path) -> None:
+    frames = list(_source(small_clip, realtime=False).frames())
+    assert not any(f.converted for f in frames)
+    assert (frames[5].width, frames[5].height) == CLIP_SIZE
+    image = frames[5].image
+    assert frames[5].converted and frames[5].image is image
+    assert image.shape == (CLIP_SIZE[1], CLIP_SIZE[0], 3) and image.dtype == np.uint8
+    assert not frames[6].converted
+
+
+def test_a_picture_that_cannot_be_converted_is_reported_and_raised() -> None:
+    class Broken:
+        def to_ndarray(self, **_kw: Any) -> Any:
+            raise av.FFmpegError(22, "unsupported pixel format")
+
+    errors: list[str] = []
+    convert = bgr_converter(Broken(), errors.append, "frame 7 of clip.mp4")
+    frame = Frame.deferred(convert, (64, 48), 7, 0.7, datetime.now(UTC))
+    assert (frame.width, frame.height) == (64, 48)
+    with pytest.raises(FrameConversionError, match=r"cannot convert frame 7 of clip.mp4 to BGR"):
+        _ = frame.image
+    assert len(errors) == 1 and "unsupported pixel format" in errors[0]
