@@ -10,8 +10,9 @@ SQLAlchemy's executemany, where a statement per row costs little.
 """
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Column, Table, TypeDecorator, bindparam, insert, update
@@ -50,10 +51,13 @@ def _impl(column: Column[Any], dialect: Dialect) -> TypeEngine[Any]:
     return type_.dialect_impl(dialect)
 
 
-def _converter(column: Column[Any], dialect: Dialect) -> Any:
-    """value -> what the driver should send for ``column`` (bind processing, JSON as text)."""
+def _converter(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """value -> what the driver should send for ``column`` (bind processing, JSON as text); None
+    when the value goes as it is."""
     decorator = column.type if isinstance(column.type, TypeDecorator) else None
     is_json = isinstance(_impl(column, dialect), JSON)
+    if decorator is None and not is_json:
+        return None
 
     def convert(value: Any) -> Any:
         if decorator is not None:
@@ -63,6 +67,19 @@ def _converter(column: Column[Any], dialect: Dialect) -> Any:
         return value
 
     return convert
+
+
+def _converted(
+    rows: Sequence[Mapping[str, Any]], names: Sequence[str], converters: Sequence[Callable[[Any], Any] | None]
+) -> list[list[Any]]:
+    """Each row's values in ``names`` order, converted where a column needs it."""
+    getter = itemgetter(*names)
+    values = [list(getter(row)) for row in rows] if len(names) > 1 else [[row[names[0]]] for row in rows]
+    for index, convert in enumerate(converters):
+        if convert is not None:
+            for row_values in values:
+                row_values[index] = convert(row_values[index])
+    return values
 
 
 def _quoted(dialect: Dialect, name: str) -> str:
@@ -79,16 +96,17 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     dialect = session.get_bind().dialect
     names = list(rows[0].keys())
     columns = [table.c[name] for name in names]
-    converters = [_converter(column, dialect) for column in columns]
     column_list = ", ".join(_quoted(dialect, name) for name in names)
     sql = f"COPY {_quoted(dialect, table.name)} ({column_list}) FROM STDIN"
+    with _driver_errors(dialect, sql):
+        values = _converted(rows, names, [_converter(column, dialect) for column in columns])
     with (
         _driver_errors(dialect, sql),
         _driver_connection(session).cursor() as cursor,
         cursor.copy(sql) as copy,
     ):
-        for row in rows:
-            copy.write_row([convert(row[name]) for convert, name in zip(converters, names, strict=True)])
+        for row_values in values:
+            copy.write_row(row_values)
 
 
 def update_rows(
@@ -119,8 +137,11 @@ def update_rows(
         arrays.append(f"%(p{index})s::{'text' if is_json else sql_type}[]")
         casts.append(f"v.{_quoted(dialect, name)}{'::' + sql_type if is_json else ''}")
         convert = _converter(column, dialect)
-        with _driver_errors(dialect, name):
-            params[f"p{index}"] = [convert(row[name]) for row in rows]
+        column_values = [row[name] for row in rows]
+        if convert is not None:
+            with _driver_errors(dialect, name):
+                column_values = [convert(value) for value in column_values]
+        params[f"p{index}"] = column_values
     target = _quoted(dialect, table.name)
     assignments = ", ".join(f"{_quoted(dialect, n)} = {c}" for n, c in zip(names, casts[1:], strict=True))
     aliases = ", ".join(_quoted(dialect, name) for name in every)
