@@ -92,6 +92,15 @@ class EdgeConfig(_Strict):
         le=256,
         description="Analytics threads shared by all cameras; default: the number of CPU cores.",
     )
+    processes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description=(
+            "Worker processes the cameras are split across (each with its own analytics pool and model "
+            "sessions); more than one lifts the single interpreter's limit on many-camera nodes."
+        ),
+    )
     queue_size: int = Field(
         default=4,
         ge=1,

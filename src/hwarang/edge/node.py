@@ -2,6 +2,7 @@
 
 import logging
 import time
+from typing import Protocol
 
 from hwarang.domain import Camera, Center
 from hwarang.edge.analytics_pool import AnalyticsPool
@@ -63,3 +64,25 @@ class EdgeNode:
     def health(self) -> list[CameraHealth]:
         """Health of every running camera."""
         return [worker.health() for worker in self._workers]
+
+
+class Node(Protocol):
+    """What runtimes use of an edge node, in one process or several."""
+
+    centers: list[Center]
+    cameras: list[Camera]
+
+    def start(self, *, stagger_s: float = 0.0) -> None: ...
+    def stop(self) -> None: ...
+    def wait(self, timeout_s: float | None = None) -> bool: ...
+    def health(self) -> list[CameraHealth]: ...
+
+
+def create_node(config: EdgeConfig, publish: Publish, lookup: RegionLookup) -> Node:
+    """An :class:`EdgeNode`, or a :class:`~hwarang.edge.node_shards.ShardedEdgeNode` when
+    ``config.processes`` > 1."""
+    if config.processes > 1:
+        from hwarang.edge.node_shards import ShardedEdgeNode
+
+        return ShardedEdgeNode(config, publish, lookup)
+    return EdgeNode(config, publish, lookup)

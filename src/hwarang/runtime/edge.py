@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from hwarang.bus import Bus
 from hwarang.bus.config import build_bus
 from hwarang.config import AppConfig
-from hwarang.edge.node import EdgeNode
+from hwarang.edge.node import Node, create_node
 from hwarang.edge.publisher import BusPublisher
 from hwarang.geo.regions import default_catalog
 from hwarang.runtime.process import install_stop_signals, shared_bus_config
@@ -29,7 +29,7 @@ class EdgeRuntime:
 
     config: AppConfig
     bus: Bus
-    edge: EdgeNode
+    edge: Node
     publisher: BusPublisher
 
     def summary(self) -> str:
@@ -48,9 +48,9 @@ async def run_edge(config: AppConfig) -> AsyncIterator[EdgeRuntime]:
     """Connect the bus and start every enabled camera; stop them on exit."""
     bus = await build_bus(shared_bus_config(config, "edge"))
     publisher = BusPublisher(bus, asyncio.get_running_loop())
-    edge: EdgeNode | None = None
+    edge: Node | None = None
     try:
-        edge = await asyncio.to_thread(EdgeNode, config.edge, publisher, default_catalog().lookup)
+        edge = await asyncio.to_thread(create_node, config.edge, publisher, default_catalog().lookup)
         edge.start()
         yield EdgeRuntime(config, bus, edge, publisher)
     finally:

@@ -18,7 +18,7 @@ from hwarang.api.settings import ApiSettings
 from hwarang.bus import Bus
 from hwarang.bus.config import build_bus
 from hwarang.config import AppConfig
-from hwarang.edge.node import EdgeNode
+from hwarang.edge.node import Node, create_node
 from hwarang.edge.publisher import BusPublisher
 from hwarang.geo.regions import default_catalog
 from hwarang.geo.zones import load_zones
@@ -39,7 +39,7 @@ class EmbeddedSite:
     config: AppConfig
     service: HubService
     bus: Bus
-    edge: EdgeNode
+    edge: Node
     ingest: IngestWorker
     publisher: BusPublisher
     generated_admin_password: str | None
@@ -84,10 +84,10 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
     stop_ingest = asyncio.Event()
     ingest_task = asyncio.create_task(ingest.run(stop_ingest), name="hub-ingest")
     publisher = BusPublisher(bus, asyncio.get_running_loop())
-    edge: EdgeNode | None = None
+    edge: Node | None = None
     try:
         async with contextlib.AsyncExitStack() as background:
-            edge = await asyncio.to_thread(EdgeNode, config.edge, publisher, default_catalog().lookup)
+            edge = await asyncio.to_thread(create_node, config.edge, publisher, default_catalog().lookup)
             for camera in edge.cameras:
                 service.upsert_camera(camera)
             service.agencies.upsert(demo_agencies(config, edge.cameras), actor="system:demo")
