@@ -125,3 +125,13 @@ def test_json_details_keep_their_structure(engine_db: Database) -> None:
         )
     with engine_db.session() as session:
         assert session.scalars(select(IncidentHistoryRow.detail)).all() == [detail]
+
+
+def test_an_update_with_a_bad_value_changes_nothing(engine_db: Database) -> None:
+    row = _incident(1)
+    with engine_db.session(write=True) as session:
+        insert_rows(session, INCIDENTS, [row])
+    bad = {**row, "seq": 2, "last_seen": T0.replace(tzinfo=None)}
+    with pytest.raises(StoreError, match="naive datetime"), engine_db.session(write=True) as session:
+        update_rows(session, INCIDENTS, "id", ("seq", "last_seen"), [bad])
+    assert [stored["seq"] for stored in _stored(engine_db).values()] == [1]
