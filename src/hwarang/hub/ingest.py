@@ -87,6 +87,37 @@ class IngestWorker:
 
     async def process_batch(self, timeout_s: float = 1.0) -> int:
         """Fetch one batch (waiting up to ``timeout_s``) and handle it; returns how many arrived."""
+        count, valid = await self._receive(timeout_s)
+        await self._store(valid)
+        return count
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Ingest until ``stop`` is set; bus failures are logged and retried after a pause.
+
+        While a batch is being stored (in a thread), the next one is fetched and validated, so the
+        database and the bus work at the same time; batches are still stored one at a time, in order.
+        """
+        logger.info("ingest worker started on %s (durable %s)", self._subject, self._durable)
+        ahead: asyncio.Task[tuple[int, list[tuple[Delivery, EventMessage]]]] | None = None
+        try:
+            while not stop.is_set():
+                try:
+                    pending, ahead = ahead, None
+                    _count, valid = await (pending if pending is not None else self._receive(0.5))
+                    if valid:
+                        ahead = asyncio.create_task(self._receive(0.5))
+                        await self._store(valid)
+                except BusError as exc:
+                    logger.warning("ingest fetch on %s failed: %s; retrying", self._subject, exc)
+                    self._subscription = None
+                    await _sleep_or_stop(stop, STORE_RETRY_DELAY_S)
+        finally:
+            await self._give_back(ahead)
+            await self.close()
+            logger.info("ingest worker stopped: %s", self.stats)
+
+    async def _receive(self, timeout_s: float) -> tuple[int, list[tuple[Delivery, EventMessage]]]:
+        """Fetch a batch and validate it: (messages fetched, the valid ones); invalid ones dead-lettered."""
         subscription = await self._subscribe()
         deliveries = await subscription.fetch(batch=self._batch, timeout_s=timeout_s)
         valid: list[tuple[Delivery, EventMessage]] = []
@@ -96,29 +127,31 @@ class IngestWorker:
                 valid.append((delivery, EventMessage.model_validate_json(delivery.data)))
             except ValidationError as exc:
                 await self._dead_letter(delivery, describe_validation_error(exc))
+        return len(deliveries), valid
+
+    async def _store(self, valid: list[tuple[Delivery, EventMessage]]) -> None:
+        """Store a validated batch in one transaction, else one by one (naking the rest on a store error)."""
         if len(valid) > 1 and await self._ingest_batch(valid):
-            return len(deliveries)
+            return
         for i, (delivery, message) in enumerate(valid):
             if not await self._handle(delivery, message):
                 for rest, _ in valid[i + 1 :]:
                     await _nak_quietly(rest)
                 break
-        return len(deliveries)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Ingest until ``stop`` is set; bus failures are logged and retried after a pause."""
-        logger.info("ingest worker started on %s (durable %s)", self._subject, self._durable)
+    async def _give_back(
+        self, ahead: "asyncio.Task[tuple[int, list[tuple[Delivery, EventMessage]]]] | None"
+    ) -> None:
+        """At stop: a batch fetched ahead goes back to the consumer at once (no ack-wait delay)."""
+        if ahead is None:
+            return
         try:
-            while not stop.is_set():
-                try:
-                    await self.process_batch(timeout_s=0.5)
-                except BusError as exc:
-                    logger.warning("ingest fetch on %s failed: %s; retrying", self._subject, exc)
-                    self._subscription = None
-                    await _sleep_or_stop(stop, STORE_RETRY_DELAY_S)
-        finally:
-            await self.close()
-            logger.info("ingest worker stopped: %s", self.stats)
+            _count, valid = await ahead
+        except (BusError, asyncio.CancelledError):
+            return
+        for delivery, _ in valid:
+            with contextlib.suppress(BusError):
+                await delivery.nak()
 
     async def close(self) -> None:
         """Close the subscription (unacked deliveries return to the durable consumer)."""

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import threading
 
 import pytest
 
@@ -141,3 +142,68 @@ async def test_run_loop_ingests_until_stopped(service: HubService) -> None:
 def test_batch_must_be_positive(service: HubService) -> None:
     with pytest.raises(ValueError, match="batch must be at least 1"):
         IngestWorker(MemoryBus(), service, batch=0)
+
+
+class RecordingService(HubService):
+    """Records the batches stored."""
+
+    def __init__(self, inner: HubService) -> None:
+        super().__init__(inner.database, inner.evidence)
+        self.batches: list[list[int]] = []
+
+    def ingest_many(self, messages):  # type: ignore[no-untyped-def]
+        self.batches.append([m.event.track_id for m in messages])
+        return super().ingest_many(messages)
+
+
+async def test_run_stores_batches_in_order_while_fetching_ahead(service: HubService) -> None:
+    bus = MemoryBus()
+    recording = RecordingService(service)
+    worker = IngestWorker(bus, recording, batch=4)
+    for i in range(18):
+        await _publish(bus, make_message(track_id=i, with_snapshot=False))
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    for _ in range(500):
+        if worker.stats.ingested >= 18:
+            break
+        await asyncio.sleep(0.02)
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    stored = [track for batch in recording.batches for track in batch]
+    assert stored == list(range(18)), "every batch stored, one after the other, in publish order"
+    assert [len(batch) for batch in recording.batches] == [4, 4, 4, 4, 2]
+    assert worker.stats.ingested == 18 and bus.pending_count("hub-ingest") == 0
+    assert service.health()["incidents"] == 18
+
+
+async def test_a_batch_fetched_ahead_at_stop_is_given_back_at_once(service: HubService) -> None:
+    bus = MemoryBus()
+    for i in range(12):
+        await _publish(bus, make_message(track_id=i, with_snapshot=False))
+    holding = RecordingService(service)
+    held, release = threading.Event(), threading.Event()
+    inner = holding.ingest_many
+
+    def hold_second(messages):  # type: ignore[no-untyped-def]
+        if len(holding.batches) == 1:
+            held.set()
+            release.wait(5)
+        return inner(messages)
+
+    holding.ingest_many = hold_second  # type: ignore[method-assign]
+    first = IngestWorker(bus, holding, batch=4)
+    stop = asyncio.Event()
+    task = asyncio.create_task(first.run(stop))
+    for _ in range(500):
+        if held.is_set() and first.stats.received >= 12:
+            break
+        await asyncio.sleep(0.01)
+    assert first.stats.received == 12, "the third batch was fetched while the second was being stored"
+    stop.set()
+    release.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert first.stats.ingested == 8
+    second = IngestWorker(bus, service, batch=8)
+    assert await second.process_batch(timeout_s=1.0) == 4, "given back at stop, not left to the ack wait"
+    assert second.stats.ingested == 4 and service.health()["events"] == 12
