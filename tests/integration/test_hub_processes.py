@@ -74,7 +74,7 @@ async def test_bad_messages_on_nats_are_dead_lettered_counted_and_the_hub_goes_o
             await publisher.publish(SUBJECT, json.dumps(wrong_schema).encode(), msg_id="bad-2")
             await publisher.publish(SUBJECT, last.model_dump_json().encode(), msg_id=str(last.event.id))
             stats = runtimes[0].ingest.stats
-            await poll(lambda: stats.received >= 4, timeout_s=15.0)
+            await poll(lambda: stats.ingested + stats.invalid >= 4, timeout_s=15.0)
             assert (stats.ingested, stats.invalid) == (2, 2), stats
             health = await asyncio.to_thread(_get_json, f"http://127.0.0.1:{port}/api/v1/health")
             assert health["extra"]["dead_letters"] == 2
