@@ -13,6 +13,7 @@ from hwarang.bus.base import Bus, BusError
 from hwarang.bus.subjects import (
     COMMANDS_ALL,
     DEAD_LETTER_ALL,
+    DRONES_ALL,
     EVENTS_ALL,
     INCIDENTS_ALL,
     SHARE_PREFIX,
@@ -28,6 +29,7 @@ EVENTS_STREAM = "HWARANG_EVENTS"
 DEADLETTER_STREAM = "HWARANG_DEADLETTER"
 INCIDENTS_STREAM = "HWARANG_INCIDENTS"
 COMMANDS_STREAM = "HWARANG_COMMANDS"
+DRONES_STREAM = "HWARANG_DRONES"
 
 
 class _Strict(BaseModel):
@@ -185,6 +187,7 @@ async def ensure_hwarang_streams(bus: "NatsBus", config: NatsBusConfig) -> None:
     await _ensure(bus, DEADLETTER_STREAM, [DEAD_LETTER_ALL], config.deadletter)
     await _ensure(bus, INCIDENTS_STREAM, [INCIDENTS_ALL], config.incidents)
     await _ensure(bus, COMMANDS_STREAM, [COMMANDS_ALL], config.commands)
+    await _ensure(bus, DRONES_STREAM, [DRONES_ALL], config.incidents)
     for agency in config.share_agencies:
         stream = f"HWARANG_SHARE_{agency.upper()}"
         await _ensure(bus, stream, [f"{SHARE_PREFIX}.{agency}.>"], config.incidents)

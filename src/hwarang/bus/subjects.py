@@ -13,6 +13,8 @@ INCIDENTS_ALL = f"{INCIDENTS_PREFIX}.>"
 COMMANDS_PREFIX = "hwarang.commands"
 COMMANDS_ALL = f"{COMMANDS_PREFIX}.>"
 SHARE_PREFIX = "hwarang.share"
+DRONES_PREFIX = "hwarang.drones"
+DRONES_ALL = f"{DRONES_PREFIX}.>"
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -61,6 +63,16 @@ def center_commands(center_id: str) -> str:
 def share_subject(agency: str, kind: str) -> str:
     """What the hub shares with one agency: ``hwarang.share.<agency>.<kind>`` (need-to-know)."""
     return f"{SHARE_PREFIX}.{_check_token('agency', agency)}.{_check_token('kind', kind)}"
+
+
+def drone_subject(source: str, track_id: str) -> str:
+    """Drone and robot reports: ``hwarang.drones.<source>.<track>``.
+
+    A track id (a Remote ID serial may hold any printable character) keeps letters, digits, '-' and
+    '_'; every other character becomes '_'.
+    """
+    token = re.sub(r"[^A-Za-z0-9_-]", "_", track_id) or "_"
+    return f"{DRONES_PREFIX}.{_check_token('source', source)}.{token}"
 
 
 def subject_matches(subject_filter: str, subject: str) -> bool:

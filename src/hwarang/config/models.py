@@ -8,8 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from hwarang.bus.config import BusConfig, MemoryBusConfig, NatsBusConfig
 from hwarang.domain import Classification
 from hwarang.edge.config import CameraConfig, CenterConfig, EdgeConfig
+from hwarang.hub.drone_config import DroneConfig
 from hwarang.hub.fusion import FusionConfig
 from hwarang.hub.workflow_config import WorkflowConfig
+from hwarang.interop.remote_id_udp import RemoteIdUdpConfig
 
 __all__ = [
     "ApiConfig",
@@ -47,6 +49,21 @@ class TakFeedConfig(_Strict):
     queue_size: int = Field(default=256, ge=1, le=100_000, description="Per-client backlog before drops.")
 
 
+class RemoteIdUdpIntakeConfig(RemoteIdUdpConfig):
+    """The hub's own Remote ID UDP intake (docs/drones.md); off by default."""
+
+    enabled: bool = Field(default=False, description="Listen for Remote ID datagrams from receivers.")
+
+
+class HubDroneConfig(DroneConfig):
+    """Drones and robots at the hub: tracks, geofences, fusion, and the Remote ID UDP intake."""
+
+    remote_id_udp: RemoteIdUdpIntakeConfig = Field(
+        default_factory=RemoteIdUdpIntakeConfig,
+        description="UDP intake of Remote ID receivers (off by default).",
+    )
+
+
 class HubConfig(_Strict):
     """The situation-room hub."""
 
@@ -69,6 +86,10 @@ class HubConfig(_Strict):
     )
     workflow: WorkflowConfig = Field(
         default_factory=WorkflowConfig, description="Countermeasure workflow: escalation and attachments."
+    )
+    drones: HubDroneConfig = Field(
+        default_factory=HubDroneConfig,
+        description="Drone and robot tracks, geofences over key sites, Remote ID intake (docs/drones.md).",
     )
     tak_feeds: list[TakFeedConfig] = Field(
         default_factory=list,

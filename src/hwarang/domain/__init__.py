@@ -4,6 +4,7 @@ from hwarang.domain.agency import Agency, User
 from hwarang.domain.base import SCHEMA_VERSION, DomainModel
 from hwarang.domain.camera import Calibration, Camera, Center
 from hwarang.domain.detection import BoundingBox, Detection, Track
+from hwarang.domain.drone import DroneAlert, DroneReport, DroneSource, DroneTrack
 from hwarang.domain.enums import (
     AgencyKind,
     Classification,
@@ -37,6 +38,10 @@ __all__ = [
     "DeclaredCondition",
     "Detection",
     "DomainModel",
+    "DroneAlert",
+    "DroneReport",
+    "DroneSource",
+    "DroneTrack",
     "Event",
     "EventMessage",
     "ExerciseZone",

@@ -39,7 +39,7 @@ from hwarang.hub.fusion import (
     appearance_histogram,
 )
 from hwarang.hub.incident_mirror import IncidentMirror, Known
-from hwarang.hub.severity import SeverityDecision, SeverityRules, severity_for
+from hwarang.hub.severity import SeverityDecision, SeverityHook, SeverityRules, severity_for
 from hwarang.hub.store.locks import lock_hub_state
 from hwarang.hub.store.models import CameraRow
 
@@ -80,6 +80,8 @@ class EventFuser:
         self._cameras_expire = 0.0
         self._lock = threading.Lock()
         self.mirror = IncidentMirror()
+        self.severity_hooks: list[SeverityHook] = []
+        """Called in order on every decision (see :data:`~hwarang.hub.severity.SeverityHook`)."""
 
     @property
     def fusing(self) -> bool:
@@ -106,12 +108,16 @@ class EventFuser:
 
     def severity_of(self, event: Event, cameras: CameraIndex | None = None) -> SeverityDecision:
         """Severity and sharing of one event (its position, else its camera's, for named areas)."""
-        if self.rules is None:
-            return SeverityDecision(severity_for(event.rule, event.object_class))
         position: GeoPoint | None = event.geo
         if position is None and cameras is not None:
             position = cameras.position(event.camera_id)
-        return self.rules.decide(event, position)
+        if self.rules is None:
+            decision = SeverityDecision(severity_for(event.rule, event.object_class))
+        else:
+            decision = self.rules.decide(event, position)
+        for hook in self.severity_hooks:
+            decision = hook(event, position, decision)
+        return decision
 
     def ingest(
         self,

@@ -24,10 +24,11 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import shapely
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from shapely.geometry import Polygon
 
 from hwarang.domain import Event, GeoPoint, ObjectClass, RuleKind, Severity
+from hwarang.geo.polygons import LonLatPolygon
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ __all__ = [
     "NamedArea",
     "SeverityConfig",
     "SeverityDecision",
+    "SeverityHook",
     "SeverityRule",
     "SeverityRules",
     "max_severity",
@@ -78,20 +80,9 @@ class NamedArea(_Strict):
     kind: str = Field(
         pattern=_SLUG, description="What the area is, e.g. 'key_infrastructure', 'coast', 'border'."
     )
-    polygon: list[tuple[float, float]] = Field(
+    polygon: LonLatPolygon = Field(
         min_length=3, description="Outline as (lon, lat) WGS84 vertices; closing it is optional."
     )
-
-    @field_validator("polygon")
-    @classmethod
-    def _check_polygon(cls, value: list[tuple[float, float]]) -> list[tuple[float, float]]:
-        for lon, lat in value:
-            if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
-                raise ValueError(f"vertex ({lon}, {lat}) is not a (lon, lat) position in degrees")
-        polygon = Polygon(value)
-        if not polygon.is_valid or polygon.area <= 0.0:
-            raise ValueError(f"polygon is not a simple area: {shapely.is_valid_reason(polygon)}")
-        return value
 
 
 class SeverityRule(_Strict):
@@ -203,6 +194,13 @@ class SeverityDecision:
     severity: Severity
     share_with: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
+
+
+SeverityHook = Callable[[Event, GeoPoint | None, SeverityDecision], SeverityDecision]
+"""Adjusts the decision of an event at a position after the rules (e.g. drones against Remote ID).
+
+Runs inside the ingest transaction: it must be quick, must not touch the database, and must not raise.
+"""
 
 
 def _zone(name: str) -> tzinfo:

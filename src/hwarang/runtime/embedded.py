@@ -27,6 +27,7 @@ from hwarang.hub.ingest import IngestWorker
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.runtime.demo_setup import demo_agencies
+from hwarang.runtime.drones import run_drones
 from hwarang.runtime.hub_background import HealthProbes, hub_background
 
 logger = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
                 service.upsert_camera(camera)
             service.agencies.upsert(demo_agencies(config, edge.cameras), actor="system:demo")
             probes = await background.enter_async_context(hub_background(config, service))
+            probes.update(await background.enter_async_context(run_drones(config.hub.drones, service, bus)))
             edge.start()
             yield EmbeddedSite(config, service, bus, edge, ingest, publisher, generated, probes)
     finally:

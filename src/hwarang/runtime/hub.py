@@ -26,6 +26,7 @@ from hwarang.edge.errors import EdgeError
 from hwarang.geo.regions import default_catalog
 from hwarang.hub.ingest import IngestWorker
 from hwarang.hub.service import HubService
+from hwarang.runtime.drones import run_drones
 from hwarang.runtime.embedded import api_settings, build_hub
 from hwarang.runtime.hub_background import hub_background
 from hwarang.runtime.process import install_stop_signals, shared_bus_config
@@ -96,12 +97,16 @@ async def run_hub(config: AppConfig, *, admin_password: str | None = None) -> As
     cameras = await asyncio.to_thread(register_configured_cameras, config, service)
     bus = await build_bus(bus_config)
     try:
-        async with hub_background(config, service) as probes:
+        async with (
+            hub_background(config, service) as probes,
+            run_drones(config.hub.drones, service, bus) as drone_probes,
+        ):
             ingest = IngestWorker(bus, service, batch=config.hub.ingest_batch)
             stop_ingest = asyncio.Event()
             task = asyncio.create_task(ingest.run(stop_ingest), name="hub-ingest")
             runtime = HubRuntime(config, service, bus, ingest, generated)
             runtime.extra_health.update(probes)
+            runtime.extra_health.update(drone_probes)
             healer_task = _start_source_healer(runtime, bus_config.leaf_domains, stop_ingest)
             logger.info(
                 "hub started: %s camera(s) registered, database %s", cameras, service.database.masked_url

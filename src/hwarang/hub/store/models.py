@@ -312,3 +312,34 @@ class GrantRow(Base):
     starts_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DroneTrackRow(Base):
+    """The latest state of one drone or robot track (history stays in memory); ``report`` is its JSON."""
+
+    __tablename__ = "drone_tracks"
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    track_id: Mapped[str] = mapped_column(String(64))
+    friendly: Mapped[bool] = mapped_column(Boolean())
+    first_seen: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(index=True)
+    reports: Mapped[int] = mapped_column(BigInteger())
+    report: Mapped[dict[str, Any]]
+    inside: Mapped[list[str]] = mapped_column(JsonType)
+
+
+class DroneAlertRow(Base):
+    """A geofence crossing or a visual drone judged against Remote ID; ``payload`` is the DroneAlert."""
+
+    __tablename__ = "drone_alerts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    time: Mapped[datetime] = mapped_column(index=True)
+    track_key: Mapped[str | None] = mapped_column(String(96))
+    uas_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    event_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    payload: Mapped[dict[str, Any]]
