@@ -9,14 +9,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 PG_VERSION ?= $(or $(shell ls /etc/postgresql 2>/dev/null | head -n1),15)
 
-.PHONY: demo test setup media browser services lint typecheck bench clean
+.PHONY: demo test setup web media browser services lint typecheck bench clean
 
 ## demo: create the environment, fetch the demo clip, start the embedded demo on http://$(HOST):$(PORT)
-demo: setup media
+demo: setup web media
 	HWARANG_DEMO_VIDEO=$(DEMO_VIDEO) $(BIN)/hwarang demo --host $(HOST) --port $(PORT)
 
 ## test: create the environment, install the test browser and PostGIS, run lint, types and every test
-test: setup browser services
+test: setup web browser services
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q -ra
@@ -29,6 +29,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+## web: the situation-room front-end (TypeScript + MapLibre GL, npm-locked) built by Vite into src/hwarang/web/dist
+WEB_APP := src/hwarang/web/app
+WEB_DIST := src/hwarang/web/dist/index.html
+NPM ?= npm
+web: $(WEB_DIST)
+
+$(WEB_APP)/node_modules/.package-lock.json: $(WEB_APP)/package.json $(WEB_APP)/package-lock.json
+	@command -v $(NPM) >/dev/null || { echo "building the web front-end (make web) needs Node.js 20.19+ and npm on PATH"; exit 1; }
+	cd $(WEB_APP) && $(NPM) ci --no-audit --no-fund --loglevel=error --prefer-offline
+
+$(WEB_DIST): $(WEB_APP)/node_modules/.package-lock.json $(WEB_APP)/index.html $(WEB_APP)/vite.config.ts $(WEB_APP)/tsconfig.json $(wildcard $(WEB_APP)/src/*)
+	cd $(WEB_APP) && $(NPM) run --silent build -- --logLevel warn
 
 ## media: the real PETS 2009 clip from Debian's opencv-doc package (the demo runs synthetic-only without it)
 media: $(DEMO_VIDEO)
@@ -66,4 +79,4 @@ bench: setup
 	$(BIN)/python bench/edge_capacity.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts $(WEB_APP)/node_modules src/hwarang/web/dist

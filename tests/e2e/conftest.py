@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cop_support import api_token
 from demo_support import DemoServer
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
 CHROMIUM = Path(os.environ.get("HWARANG_TEST_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DOC_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -23,6 +25,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--enable-unsafe-swiftshader",  # WebGL (the map) on the software rasteriser, headless, no GPU
 ]
 
 
@@ -93,3 +96,16 @@ def artifacts() -> Path:
     path = ARTIFACTS / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def doc_screenshots() -> Path:
+    """``docs/screenshots``: the main screens, overwritten by every run and linked from the README."""
+    DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return DOC_SCREENSHOTS
+
+
+@pytest.fixture(scope="session")
+def admin_token(demo_server: DemoServer) -> str:
+    """An access token of the demo's admin, for injecting events through the API."""
+    return api_token(demo_server.base_url, demo_server.password)

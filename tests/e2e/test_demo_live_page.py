@@ -89,9 +89,21 @@ def test_incident_arrives_in_a_second_session_without_reload(
     for page in (first, second):
         _login(page, demo_server, demo_server.password)
         expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "live", timeout=10000)
-    newest = int(first.locator('[data-testid="incident-row"]').first.get_attribute("data-seq") or "0")
-    later = f'[data-testid="incident-row"][data-seq="{newest + 1}"]'
-    for page in (first, second):
-        expect(page.locator(later)).to_be_visible(timeout=20000)
+    newest = _newest_seq(first) if first.get_by_test_id("incident-row").count() else 0
+    # The next change (a new incident, or an event joining one) reaches both screens; the same
+    # incident may change again meanwhile, so the second screen shows that seq or a later one.
+    changed = first.wait_for_function(
+        """(seq) => [...document.querySelectorAll('[data-testid="incident-row"]')]
+            .map((row) => [row.dataset.incidentId, Number(row.dataset.seq)]).find(([, s]) => s > seq)""",
+        arg=newest,
+        timeout=20000,
+    ).json_value()
+    incident_id, seq = changed
+    second.wait_for_function(
+        """([id, seq]) => [...document.querySelectorAll('[data-testid="incident-row"]')]
+            .some((row) => row.dataset.incidentId === id && Number(row.dataset.seq) >= seq)""",
+        arg=[incident_id, seq],
+        timeout=10000,
+    )
     first.close()
     second.close()

@@ -11,7 +11,8 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute, APIWebSocketRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute
@@ -30,6 +31,7 @@ from hwarang.api.routers import (
     audit,
     cameras,
     conditions,
+    drones,
     events,
     evidence_package,
     fusion,
@@ -37,6 +39,7 @@ from hwarang.api.routers import (
     incidents,
     interop,
     live,
+    map,
     snapshots,
     workflow,
 )
@@ -45,7 +48,7 @@ from hwarang.api.tokens import TokenCodec
 from hwarang.hub.errors import ConflictError, HubError, IngestError, NotFoundError, StoreError
 from hwarang.hub.service import HubService
 from hwarang.hub.sharing import AccessDeniedError
-from hwarang.web import STATIC_DIR
+from hwarang.web import STATIC_DIR, WEB_NOT_BUILT
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +83,11 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         install_token_redaction()
         broadcaster.attach(asyncio.get_running_loop())
+        stop_map_warm_up = map.start_warm_up(context)
         try:
             yield
         finally:
+            stop_map_warm_up()
             broadcaster.detach()
 
     app = FastAPI(
@@ -103,6 +108,7 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     for module in (
         auth,
         health,
@@ -118,6 +124,8 @@ def create_app(
         audit,
         evidence_package,
         fusion,
+        map,
+        drones,
     ):
         app.include_router(module.router)
     _add_openapi_route(app)
@@ -134,14 +142,30 @@ def _add_openapi_route(app: FastAPI) -> None:
         return app.openapi()
 
 
+class _RevalidatedStaticFiles(StaticFiles):
+    """The built assets keep stable names, so browsers revalidate them (ETag) on every load."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 def _add_page(app: FastAPI) -> None:
     index = STATIC_DIR / "index.html"
 
-    @app.get("/", include_in_schema=False)
-    def page() -> FileResponse:
-        return FileResponse(index, media_type="text/html; charset=utf-8")
+    @app.get("/", include_in_schema=False, response_model=None)
+    def page() -> FileResponse | HTMLResponse:
+        if not index.is_file():
+            return HTMLResponse(WEB_NOT_BUILT, status_code=503)
+        return FileResponse(
+            index, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
+        )
 
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if STATIC_DIR.is_dir():
+        app.mount("/static", _RevalidatedStaticFiles(directory=STATIC_DIR), name="static")
+    else:
+        logger.warning("web front-end not built (%s missing): run `make web`", STATIC_DIR)
 
 
 _CLIENT_ERRORS: tuple[tuple[type[HubError], int], ...] = (

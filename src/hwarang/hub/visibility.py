@@ -74,9 +74,11 @@ class VisibleReads:
                 paged = stmt if before is None else stmt.where(IncidentRow.seq < before)
                 rows = list(session.scalars(paged.order_by(IncidentRow.seq.desc()).limit(page)))
                 scanned += len(rows)
-                allowed = [(row, d) for row in rows if (d := _decide_row(scope, row)).allowed]
+                # each row becomes an Incident once (with its event ids), then the policy decides on it
+                page_items = incidents_from_rows(session, rows)
+                allowed = [(i, d) for i in page_items if (d := scope.decide(Action.INCIDENT_VIEW, i)).allowed]
                 allowed = allowed[: limit - len(kept)]
-                kept.extend(incidents_from_rows(session, [row for row, _ in allowed]))
+                kept.extend(incident for incident, _ in allowed)
                 grants.update(d.grant_id for _, d in allowed if d.grant_id is not None)
                 if len(rows) < page:
                     break

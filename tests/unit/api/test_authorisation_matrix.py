@@ -33,6 +33,7 @@ from hwarang.api.app import create_app, iter_routes
 from hwarang.api.settings import ApiSettings
 from hwarang.domain import Role
 from hwarang.hub.service import HubService
+from hwarang.interop.remote_id_flight import generate_flight
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -152,6 +153,25 @@ def _detection(c: Ctx) -> Call:
     return Call("POST", "/api/v1/detections", json=body)
 
 
+def _remote_id(c: Ctx) -> Call:
+    start = datetime(2026, 3, 2, 12, c.slot, tzinfo=UTC)
+    [(at, pack)] = generate_flight(
+        [(37.57, 126.98), (37.57, 126.98)],
+        speed_ms=10.0,
+        alt_m=50.0,
+        operator=(37.569, 126.98),
+        uas_id=f"MATRIX{c.slot}",
+        start=start,
+    )
+    item = {"receiver_id": f"rx-{c.slot}", "received_at": at.isoformat(), "hex": pack.hex()}
+    return Call("POST", "/api/v1/drones/remote-id", json={"items": [item]})
+
+
+def _telemetry(c: Ctx) -> Call:
+    report = {"unit_id": f"sys{c.slot}", "lat": 37.57, "lon": 126.98, "time": _future(0.0)}
+    return Call("POST", "/api/v1/drones/telemetry", json={"reports": [report]})
+
+
 _INCIDENTS = _any_id(lambda w: w.incidents)
 MATRIX: dict[tuple[str, str], Row] = {
     # public
@@ -193,6 +213,13 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/snapshots/{sha256}"): Row(
         lambda c: Call("GET", f"/api/v1/snapshots/{c.world.snapshots[0]}"), EVIDENCE
     ),
+    # map layers (regions and zones are reference geography, not need-to-know)
+    ("GET", "/api/v1/map/regions"): Row(_get("/api/v1/map/regions"), EVERYONE, EVERYONE),
+    ("GET", "/api/v1/map/zones"): Row(_get("/api/v1/map/zones"), EVERYONE, EVERYONE),
+    ("GET", "/api/v1/map/cameras"): Row(
+        _get("/api/v1/map/cameras"), EVERYONE, hidden_outside=EVERYONE, sees=_any_id(lambda w: [CAMERA_ID])
+    ),
+    ("GET", "/api/v1/incidents/{incident_id}/track"): Row(_incident0("/track"), EVERYONE),
     # interop
     ("GET", "/api/v1/incidents/{incident_id}/cap"): Row(_incident0("/cap"), EXPORT),
     ("GET", "/api/v1/incidents/{incident_id}/cot"): Row(_incident0("/cot"), EXPORT),
@@ -337,6 +364,13 @@ MATRIX: dict[tuple[str, str], Row] = {
         ),
         USER_ADMIN,
     ),
+    # drones (issue #8): receivers and own units report what they hear anywhere; not need-to-know
+    ("POST", "/api/v1/drones/remote-id"): Row(_remote_id, INGEST, INGEST, note="not bound to a jurisdiction"),
+    ("POST", "/api/v1/drones/telemetry"): Row(_telemetry, INGEST, INGEST, note="not bound to a jurisdiction"),
+    ("GET", "/api/v1/drones"): Row(_get("/api/v1/drones"), EVERYONE, EVERYONE),
+    ("GET", "/api/v1/drones/alerts"): Row(_get("/api/v1/drones/alerts"), EVERYONE, EVERYONE),
+    ("GET", "/api/v1/drones/tracks.geojson"): Row(_get("/api/v1/drones/tracks.geojson"), EVERYONE, EVERYONE),
+    ("GET", "/api/v1/drones.cot"): Row(_get("/api/v1/drones.cot"), EVERYONE, EVERYONE),
 }
 WEBSOCKETS = {"/api/v1/ws": "each connection receives exactly the incidents its user may view"}
 CALLERS: list[tuple[Role, bool]] = [(role, inside) for inside in (True, False) for role in Role]

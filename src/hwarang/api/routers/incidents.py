@@ -11,6 +11,8 @@ from hwarang.domain import Incident, User
 from hwarang.hub.sharing import Action
 
 MAX_NEAR_RADIUS_M = 1_000_000.0
+MAX_LIST_LIMIT = 5000
+"""Most incidents one list returns (the map loads a whole jurisdiction's open picture at once)."""
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 NEAR_CANDIDATES = 1000
@@ -21,7 +23,7 @@ NEAR_CANDIDATES = 1000
 def list_incidents(
     user: Annotated[User, Depends(permit(Action.INCIDENT_VIEW))],
     context: Annotated[ApiContext, Depends(get_context)],
-    limit: Annotated[int, Query(ge=1, le=1000, description="Most incidents returned.")] = 200,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT, description="Most incidents returned.")] = 200,
     after_seq: Annotated[int, Query(ge=0, description="Only incidents changed after this seq.")] = 0,
     include_exercise: Annotated[bool, Query(description="Include exercise incidents.")] = False,
     near: Annotated[

@@ -1,0 +1,120 @@
+// Korean (default) and English UI text. Keys are shared; a missing English key falls back to Korean.
+
+const KO = {
+  title: '화랑 통합방위 상황실', login_title: '로그인', username: '사용자 ID', password: '비밀번호',
+  login: '로그인', logout: '로그아웃', login_failed: '사용자 ID 또는 비밀번호가 올바르지 않습니다.',
+  login_unavailable: '서버에 연결할 수 없습니다. 잠시 후 다시 시도하세요.',
+  session_expired: '세션이 만료되었습니다. 다시 로그인하세요.',
+  incidents: '상황 목록', count: '건수', empty: '표시할 상황이 없습니다.', more: '상위 {n}건만 표시 (필터로 좁히세요)',
+  col_snapshot: '스냅샷', col_time: '시각 (KST)', col_severity: '위험도', col_title: '제목',
+  col_class: '객체', col_rule: '규칙', col_camera: '카메라', col_state: '상태',
+  conn_connecting: '연결 중', conn_live: '실시간', conn_reconnecting: '재연결 중', conn_offline: '연결 끊김',
+  truncated: '연결이 오래 끊겨 일부 이전 상황은 목록에 없습니다.', exercise: '훈련', lang_other: 'EN',
+  sev_low: '낮음', sev_medium: '보통', sev_high: '높음', sev_critical: '심각',
+  state_new: '신규', state_acknowledged: '확인', state_assessing: '평가 중', state_responding: '대응 중',
+  state_resolved: '종결', state_false_alarm: '오경보',
+  cls_person: '사람', cls_vehicle: '차량', cls_two_wheeler: '이륜차', cls_boat: '선박',
+  cls_aircraft: '항공기', cls_animal: '동물', cls_unknown: '미상',
+  rule_zone_intrusion: '구역 침입', rule_line_crossing: '선 통과', rule_loitering: '배회', rule_crowding: '군집',
+  f_zone: '훈련 구역', f_sido: '시도', f_sigungu: '시군구', f_agency: '기관', f_class: '객체',
+  f_severity: '위험도', f_state: '상태', f_time: '기간', f_reset: '초기화', f_all: '전체',
+  t_1h: '최근 1시간', t_6h: '최근 6시간', t_24h: '최근 24시간', t_7d: '최근 7일',
+  state_open: '미종결', camera_search: '카메라 검색 (ID·이름)', no_camera: '일치하는 카메라 없음',
+  ack: '접수', ack_failed: '접수하지 못했습니다', action_failed: '처리하지 못했습니다',
+  to_acknowledged: '접수', to_assessing: '평가', to_responding: '대응', to_resolved: '종결(실상황)',
+  to_false_alarm: '오경보 종결', reason: '사유', reason_needed: '종결하려면 사유를 입력하세요.',
+  assign: '담당 지정', assign_user: '담당자 ID', unassign: '해제', assignee: '담당',
+  task: '기관 임무 부여', task_title: '임무', task_due: '기한(분)', task_send: '부여', tasks: '임무',
+  note: '메모', note_add: '메모 추가', timeline: '경과', evidence: '증거', snapshot: '스냅샷',
+  frames: '프레임', close: '닫기', camera: '카메라', region: '지역', zone: '구역', seen: '탐지',
+  events: '이벤트', no_snapshot: '스냅샷 없음', done: '처리되었습니다', help_title: '단축키',
+  k_next: '다음 상황', k_prev: '이전 상황', k_open: '선택한 상황 열기', k_ack: '접수 (확인)',
+  k_note: '메모 입력', k_esc: '패널·도움말 닫기', k_help: '단축키 보기', k_search: '카메라 검색',
+  k_lang: '한국어/영어 전환',
+  legend_incident: '상황', legend_camera: '카메라 상태', health_ok: '정상', health_degraded: '저하',
+  health_down: '고장', health_unknown: '미상', drones: '드론', tl_state: '상태 변경', tl_note: '메모',
+  tl_created: '생성', tl_event: '이벤트 추가', tl_assign: '담당 지정', tl_task: '임무',
+  map_unavailable: '지도 데이터를 불러오지 못했습니다',
+};
+
+type Key = keyof typeof KO;
+
+const EN: Partial<Record<Key, string>> = {
+  title: 'Hwarang Integrated Defense Situation Room', login_title: 'Log in', username: 'Username',
+  password: 'Password', login: 'Log in', logout: 'Log out', login_failed: 'Incorrect username or password.',
+  login_unavailable: 'Cannot reach the server. Try again shortly.',
+  session_expired: 'Your session expired. Please log in again.',
+  incidents: 'Incidents', count: 'Count', empty: 'No incidents to show.', more: 'Showing the first {n} (narrow with filters)',
+  col_snapshot: 'Snapshot', col_time: 'Time (KST)', col_severity: 'Severity', col_title: 'Title',
+  col_class: 'Object', col_rule: 'Rule', col_camera: 'Camera', col_state: 'State',
+  conn_connecting: 'Connecting', conn_live: 'Live', conn_reconnecting: 'Reconnecting', conn_offline: 'Offline',
+  truncated: 'Disconnected for long; some older incidents are not listed.', exercise: 'Exercise',
+  lang_other: '한국어',
+  sev_low: 'Low', sev_medium: 'Medium', sev_high: 'High', sev_critical: 'Critical',
+  state_new: 'New', state_acknowledged: 'Acknowledged', state_assessing: 'Assessing',
+  state_responding: 'Responding', state_resolved: 'Resolved', state_false_alarm: 'False alarm',
+  cls_person: 'Person', cls_vehicle: 'Vehicle', cls_two_wheeler: 'Two-wheeler', cls_boat: 'Boat',
+  cls_aircraft: 'Aircraft', cls_animal: 'Animal', cls_unknown: 'Unknown',
+  rule_zone_intrusion: 'Zone intrusion', rule_line_crossing: 'Line crossing', rule_loitering: 'Loitering',
+  rule_crowding: 'Crowding',
+  f_zone: 'Exercise zone', f_sido: 'Province', f_sigungu: 'Local government', f_agency: 'Agency',
+  f_class: 'Object', f_severity: 'Severity', f_state: 'State', f_time: 'Time', f_reset: 'Reset', f_all: 'All',
+  t_1h: 'Last hour', t_6h: 'Last 6 hours', t_24h: 'Last 24 hours', t_7d: 'Last 7 days',
+  state_open: 'Open', camera_search: 'Find camera (id, name)', no_camera: 'No matching camera',
+  ack: 'Ack', ack_failed: 'Could not acknowledge', action_failed: 'Could not do that',
+  to_acknowledged: 'Acknowledge', to_assessing: 'Assess', to_responding: 'Respond', to_resolved: 'Resolve',
+  to_false_alarm: 'False alarm', reason: 'Reason', reason_needed: 'Closing needs a reason.',
+  assign: 'Assign', assign_user: 'Username', unassign: 'Unassign', assignee: 'Assignee',
+  task: 'Task an agency', task_title: 'Task', task_due: 'Due (minutes)', task_send: 'Send', tasks: 'Tasks',
+  note: 'Note', note_add: 'Add note', timeline: 'Timeline', evidence: 'Evidence', snapshot: 'Snapshot',
+  frames: 'Frames', close: 'Close', camera: 'Camera', region: 'Region', zone: 'Zone', seen: 'Seen',
+  events: 'Events', no_snapshot: 'No snapshot', done: 'Done', help_title: 'Keyboard shortcuts',
+  k_next: 'Next incident', k_prev: 'Previous incident', k_open: 'Open the selected incident',
+  k_ack: 'Acknowledge', k_note: 'Write a note', k_esc: 'Close panel or help', k_help: 'Show shortcuts',
+  k_search: 'Find a camera', k_lang: 'Switch Korean/English',
+  legend_incident: 'Incidents', legend_camera: 'Camera health', health_ok: 'OK', health_degraded: 'Degraded',
+  health_down: 'Down', health_unknown: 'Unknown', drones: 'Drones', tl_state: 'State', tl_note: 'Note',
+  tl_created: 'Created', tl_event: 'Event added', tl_assign: 'Assigned', tl_task: 'Task',
+  map_unavailable: 'Could not load map data',
+};
+
+export type Lang = 'ko' | 'en';
+const LANG_KEY = 'hwarang.lang';
+let lang: Lang = localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'ko';
+const listeners: Array<() => void> = [];
+
+export function currentLang(): Lang {
+  return lang;
+}
+
+/** The text for `key` (a known key or a dynamic one such as `sev_high`), in the current language. */
+export function t(key: string, vars: Record<string, string | number> = {}): string {
+  const table: Record<string, string | undefined> = lang === 'en' ? EN : KO;
+  let text = table[key] ?? (KO as Record<string, string>)[key] ?? key;
+  for (const [name, value] of Object.entries(vars)) text = text.replace(`{${name}}`, String(value));
+  return text;
+}
+
+export function onLangChange(listener: () => void): void {
+  listeners.push(listener);
+}
+
+export function toggleLang(): void {
+  lang = lang === 'ko' ? 'en' : 'ko';
+  localStorage.setItem(LANG_KEY, lang);
+  applyLang();
+}
+
+/** Re-labels the static page (data-i18n, data-i18n-title, data-i18n-placeholder) and notifies listeners. */
+export function applyLang(): void {
+  document.documentElement.lang = lang;
+  document.title = t('title');
+  for (const el of document.querySelectorAll<HTMLElement>('[data-i18n]')) el.textContent = t(el.dataset.i18n ?? '');
+  for (const el of document.querySelectorAll<HTMLElement>('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle ?? '');
+  for (const el of document.querySelectorAll<HTMLInputElement>('[data-i18n-placeholder]')) {
+    el.placeholder = t(el.dataset.i18nPlaceholder ?? '');
+  }
+  const toggle = document.getElementById('lang-toggle');
+  if (toggle) toggle.textContent = t('lang_other');
+  for (const listener of listeners) listener();
+}
