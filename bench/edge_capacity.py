@@ -29,7 +29,7 @@ import cv2
 from hwarang.domain import AdminLocation, EventMessage
 from hwarang.edge.config import EdgeConfig
 from hwarang.edge.health import CameraHealth
-from hwarang.edge.node import create_node
+from hwarang.edge.node import Node, create_node
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 DEFAULT_VIDEO = DATA / "video" / "vtest_opencv_orig.avi"
@@ -132,6 +132,13 @@ def _totals(health: Sequence[CameraHealth]) -> dict[str, float]:
     }
 
 
+def _wait_all_analysing(node: Node, limit_s: float) -> None:
+    """Until every camera has analysed a frame (bounded): the warm-up starts from there."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline and not all(h.frames_processed > 0 for h in node.health()):
+        time.sleep(0.2)
+
+
 def _cpu_seconds(pids: Sequence[int]) -> float:
     """User + system CPU seconds of ``pids`` (this process and the node's worker processes)."""
     total = 0.0
@@ -156,6 +163,7 @@ def run_trial(mode: str, cameras: int, args: argparse.Namespace) -> Trial:
     load_avg = os.getloadavg()[0]
     try:
         node.start(stagger_s=min(args.stagger_s, args.max_spread_s / max(cameras - 1, 1)))
+        _wait_all_analysing(node, limit_s=60.0)  # worker processes import and load models first
         time.sleep(args.warmup_s)
         before = node.health()
         pids = [os.getpid(), *getattr(node, "pids", [])]

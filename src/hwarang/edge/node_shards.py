@@ -137,6 +137,7 @@ class ShardedEdgeNode:
         self._shards: list[_Shard] = []
         self._health: dict[str, CameraHealth] = {}
         self._lock = threading.Lock()
+        self._drain_lock = threading.Lock()
         self._forwarder: threading.Thread | None = None
         self._done = threading.Event()
         self.published = 0
@@ -218,6 +219,10 @@ class ShardedEdgeNode:
         ]
 
     def _drain_health(self) -> None:
+        with self._drain_lock:
+            self._drain_health_locked()
+
+    def _drain_health_locked(self) -> None:
         while True:
             try:
                 index, reports, finished = self._health_queue.get_nowait()
@@ -232,6 +237,7 @@ class ShardedEdgeNode:
     def _forward(self) -> None:
         """Publish the children's events here until stopped and every child is gone and drained."""
         while True:
+            self._drain_health()  # always read: a child cannot exit with reports stuck in its pipe
             try:
                 message = self._events.get(timeout=0.2)
             except queue.Empty:
