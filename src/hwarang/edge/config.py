@@ -98,7 +98,7 @@ class EdgeConfig(_Strict):
         le=64,
         description=(
             "Worker processes the cameras are split across (each with its own analytics pool and model "
-            "sessions); more than one lifts the single interpreter's limit on many-camera nodes."
+            "sessions); for many-core machines where one interpreter's lock limits the node."
         ),
     )
     queue_size: int = Field(

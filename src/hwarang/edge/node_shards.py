@@ -1,8 +1,8 @@
 """An edge node whose cameras run in several worker processes (``edge.processes`` > 1).
 
-One Python process runs every camera's decoder thread and the shared analytics pool; past a few
-dozen cameras the interpreter lock, not the cores, sets the pace (tracking, post-processing and
-gating are Python). :class:`ShardedEdgeNode` splits the enabled cameras round-robin across
+One Python process runs every camera's decoder thread and the shared analytics pool; on a machine
+with many cores its interpreter lock (tracking, post-processing and gating are Python) can limit
+the node before the cores do (on 2 cores it does not: docs/benchmarks.md). :class:`ShardedEdgeNode` splits the enabled cameras round-robin across
 ``processes`` children (``spawn``: no inherited threads or locks), each an ordinary
 :class:`~hwarang.edge.node.EdgeNode` with its own analytics pool and model sessions. The parent
 keeps the node's interface: events come back over a bounded queue and are published here, in the
