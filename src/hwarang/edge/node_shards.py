@@ -1,15 +1,15 @@
 """An edge node whose cameras run in several worker processes (``edge.processes`` > 1).
 
 One Python process runs every camera's decoder thread and the shared analytics pool; on a machine
-with many cores its interpreter lock (tracking, post-processing and gating are Python) can limit
-the node before the cores do (on 2 cores it does not: docs/benchmarks.md). :class:`ShardedEdgeNode` splits the enabled cameras round-robin across
-``processes`` children (``spawn``: no inherited threads or locks), each an ordinary
-:class:`~hwarang.edge.node.EdgeNode` with its own analytics pool and model sessions. The parent
-keeps the node's interface: events come back over a bounded queue and are published here, in the
-order each camera produced them (a camera lives in one child); children report camera health
-every :data:`HEALTH_PERIOD_S`; OpenCV's thread count is the parent's. A full queue blocks the
-child's analytics (back-pressure), so no event is dropped between the processes. Region codes are
-resolved in the parent, so children need no lookup.
+with many cores its interpreter lock (tracking, post-processing and gating are Python) can limit the
+node before the cores do (on 2 cores it does not: docs/benchmarks.md). :class:`ShardedEdgeNode`
+splits the enabled cameras round-robin across ``processes`` children (``spawn``: no inherited
+threads or locks), each an ordinary :class:`~hwarang.edge.node.EdgeNode` with its own analytics pool
+and model sessions. The parent keeps the node's interface: events come back over a bounded queue and
+are published here, in the order each camera produced them (a camera lives in one child); children
+report camera health every :data:`HEALTH_PERIOD_S`; OpenCV's thread count is the parent's. A full
+queue blocks the child's analytics (back-pressure), so no event is dropped between the processes.
+Region codes are resolved in the parent, so children need no lookup.
 """
 
 import logging
