@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from hwarang.domain import DroneAlert, DroneReport
 from hwarang.domain.base import SCHEMA_VERSION
+from hwarang.domain.drone import PRINTABLE_TEXT
 from hwarang.hub.drone_hub import DroneHub
 from hwarang.hub.drone_tracks import report_from_remote_id
 from hwarang.interop.opendroneid import RemoteIdDecodeError, decode_stream, flatten
@@ -31,7 +32,9 @@ class RemoteIdItem(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    receiver_id: str = Field(min_length=1, max_length=64, description="The receiver that heard it.")
+    receiver_id: str = Field(
+        min_length=1, max_length=64, pattern=PRINTABLE_TEXT, description="The receiver that heard it."
+    )
     sender: str | None = Field(
         default=None,
         max_length=64,

@@ -21,6 +21,10 @@ class DroneSource(StrEnum):
     VISUAL = "visual"
 
 
+PRINTABLE_TEXT = r"^[^\x00-\x1f\x7f]*$"
+"""Text without control characters (it goes into XML and logs)."""
+
+
 class DroneReport(DomainModel):
     """One position report of a drone or ground robot (Remote ID broadcast, own telemetry, camera)."""
 
@@ -28,6 +32,7 @@ class DroneReport(DomainModel):
     track_id: str = Field(
         min_length=1,
         max_length=64,
+        pattern=PRINTABLE_TEXT,
         description="Remote ID: the UAS id (serial, registration, session id); MAVLink: 'sys<system id>'.",
     )
     friendly: bool = Field(default=False, description="True for our own units (MAVLink telemetry).")
@@ -43,15 +48,25 @@ class DroneReport(DomainModel):
     time: AwareDatetime = Field(description="When the position was valid (or received, if not sent).")
     operator: GeoPoint | None = Field(default=None, description="The remote pilot's position.")
     operator_alt_m: float | None = None
-    operator_id: str | None = Field(default=None, max_length=64)
+    operator_id: str | None = Field(default=None, max_length=64, pattern=PRINTABLE_TEXT)
     ua_type: str | None = Field(
-        default=None, max_length=64, description="Airframe or vehicle type, e.g. 'helicopter_or_multirotor'."
+        default=None,
+        max_length=64,
+        pattern=PRINTABLE_TEXT,
+        description="Airframe or vehicle type, e.g. 'helicopter_or_multirotor'.",
     )
     classification: str | None = Field(
-        default=None, max_length=64, description="UA category and class from Remote ID, e.g. 'eu C1'."
+        default=None,
+        max_length=64,
+        pattern=PRINTABLE_TEXT,
+        description="UA category and class from Remote ID, e.g. 'eu C1'.",
     )
-    self_id: str | None = Field(default=None, max_length=64, description="Free-text Self-ID description.")
-    receiver_id: str | None = Field(default=None, max_length=64, description="Which receiver heard it.")
+    self_id: str | None = Field(
+        default=None, max_length=64, pattern=PRINTABLE_TEXT, description="Free-text Self-ID description."
+    )
+    receiver_id: str | None = Field(
+        default=None, max_length=64, pattern=PRINTABLE_TEXT, description="Which receiver heard it."
+    )
 
     @property
     def key(self) -> str:

@@ -12,6 +12,7 @@ Remote ID snapshots (``hwarang.interop.remote_id_state.RemoteIdState``) become r
 """
 
 import math
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -115,13 +116,21 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """Radio text without control characters (a broadcast may carry any byte)."""
+    return _CONTROL.sub("", str(text))
+
+
 def report_from_remote_id(state: RemoteIdSnapshot, *, receiver_id: str | None = None) -> DroneReport | None:
     """The report of a Remote ID snapshot; None until it has both an id and a position.
 
     The altitude is the geodetic one, else the barometric one. The report's time is when the
     snapshot was received (Remote ID timestamps count only tenths of seconds within the hour).
     """
-    uas_id = (state.uas_id or "").strip()
+    uas_id = printable(state.uas_id or "").strip()
     lat, lon = _finite(state.lat), _finite(state.lon)
     if not uas_id or lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return None
@@ -147,10 +156,10 @@ def report_from_remote_id(state: RemoteIdSnapshot, *, receiver_id: str | None = 
         time=state.received_at,
         operator=operator,
         operator_alt_m=_finite(state.operator_alt_m) if operator is not None else None,
-        operator_id=(state.operator_id or None) and str(state.operator_id)[:64],
+        operator_id=printable(state.operator_id or "")[:64] or None,
         ua_type=_ua_type(state.ua_type),
         classification=_label(state.classification),
-        self_id=(state.self_id or None) and str(state.self_id)[:64],
+        self_id=printable(state.self_id or "")[:64] or None,
         receiver_id=receiver_id,
     )
 

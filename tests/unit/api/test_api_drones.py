@@ -160,3 +160,23 @@ def test_cot_shows_unknown_drones_their_operators_and_friendly_units(
     assert point is not None and float(point.get("hae", "0")) == pytest.approx(120.0, abs=0.5)
     track = drone.find("detail/track")
     assert track is not None and float(track.get("speed", "0")) == pytest.approx(20.0, abs=0.3)
+
+
+def test_control_characters_are_refused_and_never_reach_the_exports(
+    client: TestClient, operator_token: str, drones: DroneHub
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    good = {"unit_id": "sys7", "lat": 37.55, "lon": 126.99, "time": now.isoformat()}
+    for field, value in (("unit_id", "sys\x07"), ("ua_type", "quad\x00\x1b")):
+        bad = {**good, field: value}
+        refused = client.post(
+            "/api/v1/drones/telemetry", json={"reports": [bad]}, headers=bearer(operator_token)
+        )
+        assert refused.status_code == 422, (field, refused.text)
+    sent = client.post("/api/v1/drones/telemetry", json={"reports": [good]}, headers=bearer(operator_token))
+    assert sent.status_code == 200, sent.text
+    cot = client.get("/api/v1/drones.cot", headers=bearer(operator_token))
+    assert cot.status_code == 200, cot.text
+    assert [e.get("uid") for e in etree.fromstring(cot.content).findall("event")] == [
+        "hwarang-drone-mavlink:sys7"
+    ]

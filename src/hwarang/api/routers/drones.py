@@ -18,6 +18,7 @@ from hwarang.api.context import ApiContext, get_context
 from hwarang.api.drone_intake import RemoteIdBatch, RemoteIdResult, intake_for
 from hwarang.domain import DroneAlert, DroneReport, DroneSource, DroneTrack, User
 from hwarang.domain.base import SCHEMA_VERSION
+from hwarang.domain.drone import PRINTABLE_TEXT
 from hwarang.hub.drone_hub import drones_of
 from hwarang.hub.sharing import Action, cleared_for
 from hwarang.interop.drone_cot import DEFAULT_STALE_S, drones_cot_document
@@ -36,7 +37,12 @@ class FriendlyReport(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    unit_id: str = Field(min_length=1, max_length=64, description="Our unit's id, e.g. 'sys7' or 'robot-3'.")
+    unit_id: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=PRINTABLE_TEXT,
+        description="Our unit's id, e.g. 'sys7' or 'robot-3'.",
+    )
     lat: float = Field(ge=-90.0, le=90.0)
     lon: float = Field(ge=-180.0, le=180.0)
     alt_m: float | None = None
@@ -45,7 +51,9 @@ class FriendlyReport(BaseModel):
     heading_deg: float | None = Field(default=None, ge=0.0, lt=360.0)
     vert_speed_ms: float | None = None
     time: AwareDatetime
-    ua_type: str | None = Field(default=None, max_length=64, description="E.g. 'quadrotor', 'ground_rover'.")
+    ua_type: str | None = Field(
+        default=None, max_length=64, pattern=PRINTABLE_TEXT, description="E.g. 'quadrotor', 'ground_rover'."
+    )
 
 
 class TelemetryBatch(BaseModel):
