@@ -1,9 +1,12 @@
 """Build the FastAPI application around a ``HubService``."""
 
 import asyncio
+import html
 import logging
+import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import fastapi.routing
@@ -130,7 +133,7 @@ def create_app(
         app.include_router(module.router)
     _add_openapi_route(app)
     document_errors(app)
-    _add_page(app)
+    _add_page(app, settings)
     _add_error_handlers(app)
     check_access_control(app.routes)
     return app
@@ -151,13 +154,26 @@ class _RevalidatedStaticFiles(StaticFiles):
         return response
 
 
-def _add_page(app: FastAPI) -> None:
+_TILES_META = re.compile(r'(<meta name="hwarang-tiles" content=")[^"]*(")')
+
+
+def _page_html(index: Path, tiles: str | None) -> str:
+    """The built page; with ``tiles`` (HWARANG_API_MAP_TILES) set, its tile ``<meta>`` says so."""
+    text = index.read_text(encoding="utf-8")
+    if tiles is None:
+        return text
+    return _TILES_META.sub(lambda m: m.group(1) + html.escape(tiles, quote=True) + m.group(2), text, count=1)
+
+
+def _add_page(app: FastAPI, settings: ApiSettings) -> None:
     index = STATIC_DIR / "index.html"
 
     @app.get("/", include_in_schema=False, response_model=None)
     def page() -> FileResponse | HTMLResponse:
         if not index.is_file():
             return HTMLResponse(WEB_NOT_BUILT, status_code=503)
+        if settings.map_tiles is not None:
+            return HTMLResponse(_page_html(index, settings.map_tiles), headers={"Cache-Control": "no-cache"})
         return FileResponse(
             index, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
         )

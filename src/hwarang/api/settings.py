@@ -163,6 +163,16 @@ class ApiSettings(BaseSettings):
         ge=1,
         description="Most incidents replayed to one WebSocket client on resume (the newest are kept).",
     )
+    map_tiles: str | None = Field(
+        default=None,
+        max_length=512,
+        pattern=r"^/[^/\s\"<>][^\s\"<>]*$",
+        description=(
+            "An XYZ raster tile URL path on the hub's own origin, e.g. '/tiles/{z}/{x}/{y}.png' (served by "
+            "the reverse proxy in front of the hub), drawn under the map's boundaries; overrides the "
+            "value the page was built with. Unset: no tiles (or the build's)."
+        ),
+    )
 
     def signing_key(self) -> str:
         """The JWT signing key: configured, persisted in secret_file, or (last resort) per process."""

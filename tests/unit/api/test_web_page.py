@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from hwarang.api import app as app_module
 from hwarang.api.settings import ApiSettings
@@ -45,3 +46,24 @@ def test_built_assets_are_public_and_revalidated(
         again = client.get("/static/app.js", headers={"If-None-Match": script.headers["etag"]})
         assert again.status_code == 304
         assert client.get("/static/../../pyproject.toml").status_code == 404
+
+
+def test_a_configured_tile_path_reaches_the_page_and_other_hosts_are_refused(
+    hub: HubService, settings: ApiSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / "index.html").write_text(
+        '<!doctype html><meta name="hwarang-tiles" content=""><div id="map"></div>', encoding="utf-8"
+    )
+    monkeypatch.setattr(app_module, "STATIC_DIR", dist)
+    tiles = "/tiles/{z}/{x}/{y}.png?style=a&b=1"
+    with _client(hub, settings.model_copy(update={"map_tiles": tiles})) as client:
+        page = client.get("/")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-cache"
+    assert '<meta name="hwarang-tiles" content="/tiles/{z}/{x}/{y}.png?style=a&amp;b=1">' in page.text
+    with _client(hub, settings) as client:
+        assert '<meta name="hwarang-tiles" content="">' in client.get("/").text
+    for outside in ("https://tiles.example.com/{z}/{x}/{y}.png", "//cdn.example/{z}.png", 'x"><script>'):
+        with pytest.raises(ValidationError, match="map_tiles"):
+            ApiSettings(map_tiles=outside)
