@@ -4,6 +4,7 @@ Every incident here is injected through the API (POST /api/v1/events, as an edge
 running demo, and must reach the map and the list over the live WebSocket.
 """
 
+import contextlib
 import re
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import pytest
 from cop_support import ON_MAP, PLACES, inject_event, login, wait_map_ready
 from demo_support import DemoServer
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 pytestmark = pytest.mark.e2e
 
@@ -60,9 +62,12 @@ def test_login_map_and_list_show_an_injected_incident_within_2_s_with_no_foreign
     login(page, demo_server.base_url, demo_server.password)
     wait_map_ready(page)
     expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "live", timeout=10000)
-    layers = page.evaluate(
-        """() => ['sido', 'zones', 'cameras'].map((id) => window.hwarangMap.querySourceFeatures(id).length)"""
+    counts = (
+        "() => ['sido', 'zones', 'cameras'].map((id) => window.hwarangMap.querySourceFeatures(id).length)"
     )
+    with contextlib.suppress(PlaywrightTimeoutError):  # the clustering worker may still be tiling
+        page.wait_for_function(f"() => ({counts})().every((n) => n > 0)", timeout=10000)
+    layers = page.evaluate(counts)
     assert all(count > 0 for count in layers), f"sido, zones, cameras features: {layers}"
     assert page.evaluate("() => sessionStorage.getItem('hwarang.token')"), "token kept in sessionStorage"
 
