@@ -3,15 +3,19 @@
 One alert per incident state: ``identifier`` is ``<incident id>.<seq>``, and every alert about the
 same incident names it in ``<incidents>`` so receivers can group them. The mapping of severity and
 workflow state to CAP's urgency, severity, certainty and response type is in ``cap_codes`` and
-docs/interop.md. Resolved and false-alarm incidents are sent as ``Update`` with urgency ``Past``
-and response ``AllClear`` (certainty ``Unlikely`` for a false alarm) rather than ``Cancel``: CAP's
-Cancel withdraws specific earlier messages named in ``<references>``, which a pull export cannot
-know. Validate the output with :mod:`hwarang.interop.cap_validate`.
+docs/interop.md. The first alert Hwarang sends about an incident is an ``Alert``; every later one
+references all earlier ones (``<references>``, from the record of sent alerts in
+:mod:`hwarang.interop.cap_sent`) and is an ``Update``, or a ``Cancel`` once the incident is a false
+alarm. Resolved incidents are an ``Update`` with urgency ``Past`` and response ``AllClear``.
+``<expires>`` comes from the :class:`CapPolicy` (per severity; closed incidents briefly),
+``<web>`` is the incident's page on the hub. Validate the output with
+:mod:`hwarang.interop.cap_validate` (and :mod:`hwarang.interop.cap_profile` for Google's profile).
 """
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
+from urllib.parse import quote, urlsplit
 
 from lxml import etree
 
@@ -64,6 +68,46 @@ class CapCodes:
     response_type: str
 
 
+def _default_validity() -> dict[Severity, float]:
+    return {
+        Severity.CRITICAL: 3600.0,
+        Severity.HIGH: 2 * 3600.0,
+        Severity.MEDIUM: 6 * 3600.0,
+        Severity.LOW: 12 * 3600.0,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class CapPolicy:
+    """How long an incident's alert stays in force: ``<expires>`` is ``sent`` plus this.
+
+    Open incidents: ``valid_s`` by severity (a critical incident must be re-confirmed by a newer
+    alert within the hour); closed ones (resolved, false alarm): ``closed_valid_s``, long enough for
+    every receiver to take the all-clear or cancel.
+    """
+
+    valid_s: Mapping[Severity, float] = field(default_factory=_default_validity)
+    closed_valid_s: float = 3600.0
+
+    def expires(self, incident: Incident, sent: datetime) -> datetime:
+        """When the alert about ``incident`` sent at ``sent`` stops being in force."""
+        seconds = self.closed_valid_s if incident.state in CLOSED_STATES else self.valid_s[incident.severity]
+        if not seconds > 0.0:
+            raise CapError(f"CAP validity for {incident.severity.value} must be > 0 s, got {seconds!r}")
+        return sent + timedelta(seconds=seconds)
+
+
+DEFAULT_POLICY = CapPolicy()
+
+
+def incident_web_url(base_url: str, incident_id: object) -> str:
+    """The incident's page on the hub: ``<base_url>/?incident=<id>`` (``base_url`` must be absolute)."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise CapError(f"the hub's base URL must be absolute http(s), got {base_url!r}")
+    return f"{base_url.rstrip('/')}/?incident={quote(str(incident_id))}"
+
+
 @dataclass(frozen=True, slots=True)
 class CapReference:
     """An earlier CAP message this one refers to (``sender,identifier,sent``)."""
@@ -89,12 +133,19 @@ def cap_time(value: datetime, tz: tzinfo = KST) -> str:
     return text[:-6] + "-00:00" if text.endswith("+00:00") else text
 
 
-def cap_codes(incident: Incident) -> CapCodes:
-    """Message type, urgency, severity, certainty and response type of ``incident``'s alert."""
+def cap_codes(incident: Incident, *, has_references: bool = False) -> CapCodes:
+    """Message type, urgency, severity, certainty and response type of ``incident``'s alert.
+
+    Without earlier alerts to reference the message is an ``Alert``; with them an ``Update``, or a
+    ``Cancel`` for a false alarm.
+    """
     closed = incident.state in CLOSED_STATES
-    fresh = incident.created_at == incident.updated_at and not closed
+    if not has_references:
+        msg_type = "Alert"
+    else:
+        msg_type = "Cancel" if incident.state is IncidentState.FALSE_ALARM else "Update"
     return CapCodes(
-        msg_type="Alert" if fresh else "Update",
+        msg_type=msg_type,
         urgency="Past" if closed else _URGENCY[incident.severity],
         severity=_SEVERITY[incident.severity],
         certainty=_CERTAINTY[incident.state],
@@ -178,6 +229,20 @@ def _parameters(info: etree._Element, incident: Incident) -> None:
         _pair(info, "parameter", name, value)
 
 
+def _earlier(references: Sequence[CapReference], identifier: str, sent: str, tz: tzinfo) -> list[str]:
+    """The ``sender,identifier,sent`` triples of earlier ``references``, each once, oldest first."""
+    limit = datetime.fromisoformat(sent)
+    seen: set[tuple[str, str]] = set()
+    triples = []
+    for ref in sorted(references, key=lambda r: r.sent):
+        key = (ref.sender, ref.identifier)
+        if ref.identifier == identifier or key in seen or ref.sent.replace(microsecond=0) > limit:
+            continue
+        seen.add(key)
+        triples.append(f"{ref.sender},{ref.identifier},{cap_time(ref.sent, tz)}")
+    return triples
+
+
 def incident_to_cap(
     incident: Incident,
     *,
@@ -188,24 +253,32 @@ def incident_to_cap(
     radius_km: float = 0.1,
     region_names: RegionNames | None = None,
     references: Sequence[CapReference] = (),
+    policy: CapPolicy = DEFAULT_POLICY,
+    web_base_url: str | None = None,
 ) -> bytes:
     """``incident`` as a CAP 1.2 alert (UTF-8 XML with declaration).
 
     ``sent`` defaults to the incident's last change; times are written in ``tz`` (KST by default).
+    ``references`` are the alerts sent about the incident before (see :mod:`hwarang.interop.cap_sent`);
+    this alert itself and any sent later are left out. ``policy`` gives ``<expires>``;
+    ``web_base_url`` (the hub's absolute URL) gives ``<web>``, the incident's page.
     The area is the incident's sigungu (``region_names`` adds Korean names) plus, when the position
     is known, a circle of ``radius_km`` around it.
     """
     _check_token("sender", sender)
+    identifier = cap_identifier(incident)
+    sent_at = sent or incident.updated_at
     for ref in references:
         _check_token("reference sender", ref.sender)
         _check_token("reference identifier", ref.identifier)
+    earlier = _earlier(references, identifier, cap_time(sent_at, tz), tz)
     if not radius_km >= 0.0:
         raise CapError(f"radius_km must be >= 0, got {radius_km!r}")
-    codes = cap_codes(incident)
+    codes = cap_codes(incident, has_references=bool(earlier))
     alert = etree.Element(f"{{{CAP_NS}}}alert", nsmap={None: CAP_NS})
-    _sub(alert, "identifier", cap_identifier(incident))
+    _sub(alert, "identifier", identifier)
     _sub(alert, "sender", sender)
-    _sub(alert, "sent", cap_time(sent or incident.updated_at, tz))
+    _sub(alert, "sent", cap_time(sent_at, tz))
     _sub(alert, "status", "Exercise" if incident.exercise else "Actual")
     _sub(alert, "msgType", codes.msg_type)
     _sub(alert, "source", f"camera {incident.camera_id}")
@@ -214,9 +287,8 @@ def incident_to_cap(
     else:
         _sub(alert, "scope", "Restricted")
         _sub(alert, "restriction", _restriction(incident.classification))
-    if references:
-        text = " ".join(f"{r.sender},{r.identifier},{cap_time(r.sent, tz)}" for r in references)
-        _sub(alert, "references", text)
+    if earlier:
+        _sub(alert, "references", " ".join(earlier))
     _sub(alert, "incidents", str(incident.id))
 
     info = _sub(alert, "info")
@@ -229,9 +301,12 @@ def incident_to_cap(
     _sub(info, "certainty", codes.certainty)
     _pair(info, "eventCode", "HWARANG_RULE", incident.rule.value)
     _sub(info, "onset", cap_time(incident.first_seen, tz))
+    _sub(info, "expires", cap_time(policy.expires(incident, sent_at), tz))
     _sub(info, "senderName", sender_name)
     _sub(info, "headline", incident.title)
     _sub(info, "description", _description(incident, tz))
+    if web_base_url is not None:
+        _sub(info, "web", incident_web_url(web_base_url, incident.id))
     _parameters(info, incident)
 
     area = _sub(info, "area")

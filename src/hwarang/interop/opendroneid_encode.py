@@ -1,14 +1,20 @@
 """Encode OpenDroneID messages to their 25-byte broadcast form (the inverse of the decoder).
 
-Values are rounded to the format's resolution (1e-7 degree, 0.5 m, 0.25/0.75 m/s, 0.5 m/s, 1 degree,
-0.1 s, 10 m area radius, 1 s); speeds beyond the format's maximum are clamped as the standard says;
-anything else out of range raises :class:`RemoteIdEncodeError` naming the field.
+Values are quantised exactly as the reference C library (opendroneid-core-c) does, in single
+precision like its ``float`` fields: direction, horizontal speed and the time stamp are rounded half
+away from zero (``roundf``); vertical speed, altitudes, latitude/longitude and the area radius are
+truncated toward zero (C's integer casts), so an area radius of 75 m is sent as 70 m and a ceiling
+of 176.9 m as 176.5 m. Speeds beyond the format's maximum are clamped as the standard says; anything
+else out of range raises :class:`RemoteIdEncodeError` naming the field.
 """
 
+import math
 import struct
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+
+import numpy as np
 
 from hwarang.interop.opendroneid_messages import (
     MESSAGE_SIZE,
@@ -98,7 +104,7 @@ def _encode_location(header: int, msg: LocationVector) -> bytes:
     if msg.timestamp_s is None:
         tenths = 0xFFFF
     elif 0.0 <= msg.timestamp_s <= 3600.0:
-        tenths = round(msg.timestamp_s * 10)
+        tenths = min(_roundf(_f32(msg.timestamp_s) * _f32(10.0)), 36000)
     else:
         raise RemoteIdEncodeError(f"timestamp_s {msg.timestamp_s} outside 0..3600 s after the hour")
     return _LOCATION.pack(
@@ -148,7 +154,7 @@ def _encode_system(header: int, msg: SystemMessage) -> bytes:
         lat,
         lon,
         _range_int(msg.area_count, 0, 0xFFFF, "area_count"),
-        round(msg.area_radius_m / 10),
+        int(msg.area_radius_m) // 10,  # the C library's uint16 metres, then integer division
         _encode_alt(msg.area_ceiling_m, "area_ceiling_m"),
         _encode_alt(msg.area_floor_m, "area_floor_m"),
         (_nibble(msg.category_eu, "category_eu") << 4) | _nibble(msg.class_eu, "class_eu"),
@@ -176,7 +182,7 @@ def _encode_direction(direction: float | None) -> tuple[int, int]:
         return 181, 1
     if not 0.0 <= direction < 360.0:
         raise RemoteIdEncodeError(f"direction_deg {direction} outside 0..360")
-    whole = round(direction) % 360
+    whole = _roundf(_f32(direction)) % 360
     return (whole - 180, 1) if whole >= 180 else (whole, 0)
 
 
@@ -185,15 +191,16 @@ def _encode_speed(speed: float | None) -> tuple[int, int]:
         return 255, 1
     if speed < 0:
         raise RemoteIdEncodeError(f"speed_ms {speed} is negative")
-    if speed <= _SPEED_LOW_MAX:
-        return round(speed / 0.25), 0
-    return min(round((min(speed, _SPEED_MAX) - _SPEED_LOW_MAX) / 0.75), 254), 1
+    value = _f32(min(speed, _SPEED_MAX))
+    if value <= _SPEED_LOW_MAX:
+        return _roundf(value / _f32(0.25)), 0
+    return min(_roundf((value - _f32(_SPEED_LOW_MAX)) / _f32(0.75)), 254), 1
 
 
 def _encode_vertical_speed(speed: float | None) -> int:
     if speed is None:
         return 126
-    return round(max(-_VSPEED_MAX, min(_VSPEED_MAX, speed)) / 0.5)
+    return int(_f32(max(-_VSPEED_MAX, min(_VSPEED_MAX, speed))) / _f32(0.5))
 
 
 def _encode_position(lat: float | None, lon: float | None, lat_name: str, lon_name: str) -> tuple[int, int]:
@@ -205,7 +212,7 @@ def _encode_position(lat: float | None, lon: float | None, lat_name: str, lon_na
         raise RemoteIdEncodeError(f"{lat_name} {lat} outside -90..90")
     if not -180.0 <= lon <= 180.0:
         raise RemoteIdEncodeError(f"{lon_name} {lon} outside -180..180")
-    return round(lat * 1e7), round(lon * 1e7)
+    return int(lat * 1e7), int(lon * 1e7)  # double precision, truncated like the C library
 
 
 def _encode_alt(alt: float | None, name: str) -> int:
@@ -213,7 +220,17 @@ def _encode_alt(alt: float | None, name: str) -> int:
         return 0
     if not -1000.0 <= alt <= _MAX_ALT:
         raise RemoteIdEncodeError(f"{name} {alt} outside -1000..{_MAX_ALT} m")
-    return round((alt + 1000.0) / 0.5)
+    return int((_f32(alt) + _f32(1000.0)) / _f32(0.5))
+
+
+def _f32(value: float) -> np.float32:
+    """``value`` as the C library's single-precision ``float``."""
+    return np.float32(value)
+
+
+def _roundf(value: np.float32) -> int:
+    """C's ``roundf``: to the nearest integer, halves away from zero."""
+    return int(math.copysign(math.floor(abs(float(value)) + 0.5), float(value)))
 
 
 def _encode_epoch(when: datetime | None, name: str) -> int:
@@ -221,7 +238,7 @@ def _encode_epoch(when: datetime | None, name: str) -> int:
         return 0
     if when.tzinfo is None:
         raise RemoteIdEncodeError(f"{name} must be timezone-aware")
-    seconds = round((when - ODID_EPOCH).total_seconds())
+    seconds = int((when - ODID_EPOCH).total_seconds())  # whole seconds, truncated
     return _range_int(seconds, 0, 0xFFFFFFFF, f"{name} (seconds since 2019-01-01)")
 
 

@@ -117,16 +117,19 @@ def test_unclassified_is_public_and_unknown_position_has_no_circle() -> None:
         (IncidentState.ASSESSING, Severity.MEDIUM, True, "Update Expected Moderate Likely Monitor"),
         (IncidentState.RESPONDING, Severity.LOW, True, "Update Future Minor Observed Monitor"),
         (IncidentState.RESOLVED, Severity.HIGH, True, "Update Past Severe Observed AllClear"),
-        (IncidentState.FALSE_ALARM, Severity.HIGH, True, "Update Past Severe Unlikely AllClear"),
+        (IncidentState.FALSE_ALARM, Severity.HIGH, True, "Cancel Past Severe Unlikely AllClear"),
     ],
 )
 def test_codes_follow_severity_and_state(
     state: IncidentState, severity: Severity, updated: bool, codes_text: str
 ) -> None:
+    """``updated``: an earlier alert about the incident was sent, so this one references it."""
     expected = tuple(codes_text.split())
-    codes = cap_codes(make_incident(state=state, severity=severity, updated=updated))
+    codes = cap_codes(make_incident(state=state, severity=severity, updated=updated), has_references=updated)
     assert (codes.msg_type, codes.urgency, codes.severity, codes.certainty, codes.response_type) == expected
-    xml = incident_to_cap(make_incident(state=state, severity=severity, updated=updated))
+    incident = make_incident(state=state, severity=severity, updated=updated)
+    earlier = [CapReference("hwarang-hub", f"{incident.id}.0", incident.created_at)] if updated else []
+    xml = incident_to_cap(incident, references=earlier)
     assert _one(xml, "cap:msgType") == expected[0]
     assert _one(xml, "cap:info/cap:urgency") == expected[1]
     assert _one(xml, "cap:info/cap:certainty") == expected[3]
@@ -173,7 +176,7 @@ def _broken(path: Path, pattern: str, replacement: str) -> bytes:
 
 BROKEN = {
     "missing-sender": (r"<sender>[^<]*</sender>", "", "sender"),
-    "cap-1.1-namespace": (r"cap:1\.2", "cap:1.1", "namespace|alert"),
+    "unknown-cap-namespace": (r"cap:1\.2", "cap:1.9", "namespace|alert"),
     "bad-status": (r"<status>Actual</status>", "<status>Real</status>", "status|Real"),
     "out-of-order": (
         r"(<sender>[^<]*</sender>)(\s*)(<sent>[^<]*</sent>)",
