@@ -267,7 +267,8 @@ def validate_cap_schema(xml: bytes) -> None:
     root = _parse(xml)
     if etree.QName(root).namespace != CAP_NS:
         raise CapError(
-            f"line {root.sourceline}: root namespace {etree.QName(root).namespace!r} is not CAP 1.2's ({CAP_NS}), which this XSD checks"
+            f"line {root.sourceline}: root namespace {etree.QName(root).namespace!r} "
+            "is not CAP 1.2's, which this XSD checks"
         )
     if not schema.validate(root):
         error = schema.error_log.last_error
