@@ -6,7 +6,7 @@ import time
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 import takproto
@@ -160,31 +160,3 @@ async def test_clients_beyond_the_limit_are_refused_and_stop_disconnects(server:
     for reader, _writer in connections:
         assert await asyncio.wait_for(reader.read(), TIMEOUT) == b""
     assert server.stats().clients == 0
-
-
-async def test_protobuf_wire_sends_tak_stream_frames() -> None:
-    tak = TakStreamServer(accept=lambda _incident: True, wire="protobuf")
-    await tak.start()
-    try:
-        reader, writer = await _connect(tak)
-        incident = make_incident()
-        tak.publish(incident)
-        header = await asyncio.wait_for(reader.readexactly(1), TIMEOUT)
-        assert header == b"\xbf"
-        length, shift, raw = 0, 0, b""
-        while True:
-            byte = await asyncio.wait_for(reader.readexactly(1), TIMEOUT)
-            raw += byte
-            length |= (byte[0] & 0x7F) << shift
-            shift += 7
-            if not byte[0] & 0x80:
-                break
-        body = await asyncio.wait_for(reader.readexactly(length), TIMEOUT)
-        message = takproto.parse_stream(bytearray(header + raw + body))
-        assert message.cotEvent.uid == f"hwarang-incident-{incident.id}"
-        assert message.cotEvent.staleTime - message.cotEvent.sendTime == int(
-            timedelta(minutes=10).total_seconds() * 1000
-        )
-        writer.close()
-    finally:
-        await tak.stop()

@@ -1,10 +1,15 @@
 """A small TAK-compatible streaming server: TAK clients connect over TCP and receive incidents as CoT.
 
-It speaks what a TAK server's plain TCP streaming port speaks (TAK protocol version 0: one CoT XML
-``<event>`` after another, each with its XML declaration); ``wire="protobuf"`` sends TAK protocol v1
-stream framing instead, for consumers set up for it. Clients' own traffic is read and discarded,
-except TAK pings (``t-x-c-t``), which are answered with a pong (``t-x-c-t-r``). No TLS: put it
-behind a TLS-terminating proxy, or keep it on a trusted network (see docs/interop.md).
+It speaks what a TAK server's plain TCP streaming port speaks. Every connection starts in TAK
+protocol version 0 (one CoT XML ``<event>`` after another). With ``wire="protobuf"`` the server
+negotiates as ATAK expects: it offers version 1 (``t-x-takp-v``), a client that wants it asks
+(``t-x-takp-q``), the server answers (``t-x-takp-r``, ``status="true"``) and only then does that
+connection switch to ``0xbf`` protobuf stream framing, in both directions. Clients that never ask
+stay in XML; each client is answered in its own mode (an XML ping gets an XML pong). With
+``wire="xml"`` no version is offered and requests are declined. Clients' own events are read with
+:mod:`hwarang.interop.cot_reader` and handed to ``on_cot`` (if given) with the peer; events that do
+not validate are counted and logged, never fatal. No TLS: put it behind a TLS-terminating proxy,
+or keep it on a trusted network (see docs/interop.md).
 
 ``publish`` may be called from any thread (e.g. ``HubService.add_listener(server.publish)``); each
 client has a bounded queue, and an event that does not fit is dropped and counted, never waited for.
@@ -31,14 +36,20 @@ from hwarang.interop.cot import (
     incident_to_cot_xml,
     incident_to_tak_protobuf,
 )
+from hwarang.interop.cot_reader import CotReport, read_cot, split_protobuf, split_xml
+from hwarang.interop.errors import CotError
 
 logger = logging.getLogger(__name__)
 
 Wire = Literal["xml", "protobuf"]
+Mode = Literal["xml", "protobuf"]
 MAX_INBOUND_BYTES = 64 * 1024
 """Bytes of a client's unfinished inbound event kept before they are discarded."""
-_PING = re.compile(rb"""\btype\s*=\s*["']t-x-c-t["']""")
-_EVENT_END = b"</event>"
+PROTOCOL_VERSION = "1"
+_TYPE = re.compile(rb"""\btype\s*=\s*["']([^"']*)["']""")
+_REQUEST_VERSION = re.compile(rb"""<TakRequest\b[^>]*\bversion\s*=\s*["']([^"']*)["']""")
+CotHandler = Callable[[CotReport, str], None]
+"""Called on the server's loop with each valid event a client sends and the client's address."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,32 +65,68 @@ class TakStreamStats:
     dropped: int
     pings: int
     refused: int
+    negotiated: int
+    received: int
+    invalid: int
+
+
+def _control_xml(uid: str, cot_type: str, now: datetime, control: etree._Element | None = None) -> bytes:
+    event = etree.Element(
+        "event",
+        version="2.0",
+        uid=uid,
+        type=cot_type,
+        how="h-g-i-g-o",
+        time=cot_time(now),
+        start=cot_time(now),
+        stale=cot_time(now + timedelta(seconds=20 if control is None else 60)),
+    )
+    unknown = repr(UNKNOWN_METRES)
+    etree.SubElement(event, "point", lat="0.0", lon="0.0", hae=unknown, ce=unknown, le=unknown)
+    detail = etree.SubElement(event, "detail")
+    if control is not None:
+        detail.append(control)
+    result: bytes = etree.tostring(event, xml_declaration=True, encoding="UTF-8")
+    return result
 
 
 def pong_xml(now: datetime) -> bytes:
     """The CoT pong (``t-x-c-t-r``) a TAK server sends in answer to a client's ping."""
-    event = etree.Element(
-        "event",
-        version="2.0",
-        uid="takPong",
-        type="t-x-c-t-r",
-        how="h-g-i-g-o",
-        time=cot_time(now),
-        start=cot_time(now),
-        stale=cot_time(now + timedelta(seconds=20)),
-    )
-    unknown = repr(UNKNOWN_METRES)
-    etree.SubElement(event, "point", lat="0.0", lon="0.0", hae=unknown, ce=unknown, le=unknown)
-    etree.SubElement(event, "detail")
-    result: bytes = etree.tostring(event, xml_declaration=True, encoding="UTF-8")
-    return result
+    return _control_xml("takPong", "t-x-c-t-r", now)
+
+
+def protocol_offer_xml(now: datetime) -> bytes:
+    """The server's offer of TAK protocol version 1 (``t-x-takp-v``), sent in XML on connect."""
+    control = etree.Element("TakControl")
+    etree.SubElement(control, "TakProtocolSupport", version=PROTOCOL_VERSION)
+    return _control_xml("protouid", "t-x-takp-v", now, control)
+
+
+def protocol_response_xml(now: datetime, *, accepted: bool) -> bytes:
+    """The server's answer (``t-x-takp-r``) to a client's protocol request."""
+    control = etree.Element("TakControl")
+    etree.SubElement(control, "TakResponse", status="true" if accepted else "false")
+    return _control_xml("protouid", "t-x-takp-r", now, control)
+
+
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    """One item of a client's queue: XML, and protobuf for clients that negotiated it."""
+
+    xml: bytes
+    protobuf: bytes | None = None
+    switch_after: bool = False
 
 
 class _Client:
     def __init__(self, peer: str, queue_size: int) -> None:
         self.peer = peer
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue(queue_size)
+        self.queue: asyncio.Queue[_Outgoing] = asyncio.Queue(queue_size)
         self.dropped = 0
+        self.mode: Mode = "xml"
+        """What is sent: switches to protobuf once the protocol response has been written."""
+        self.reading: Mode = "xml"
+        """What is read: switches as soon as the client's request is accepted."""
 
 
 class TakStreamServer:
@@ -98,6 +145,7 @@ class TakStreamServer:
         max_clients: int = 64,
         stale_s: float = DEFAULT_STALE_S,
         wire: Wire = "xml",
+        on_cot: CotHandler | None = None,
     ) -> None:
         if queue_size < 1 or max_clients < 1:
             raise ValueError(f"queue_size and max_clients must be >= 1, got {queue_size}, {max_clients}")
@@ -110,6 +158,7 @@ class TakStreamServer:
         self._max_clients = max_clients
         self._stale_s = stale_s
         self._wire: Wire = wire
+        self._on_cot = on_cot
         self._server: asyncio.Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._clients: set[_Client] = set()
@@ -125,6 +174,9 @@ class TakStreamServer:
                 "dropped",
                 "pings",
                 "refused",
+                "negotiated",
+                "received",
+                "invalid",
             ),
             0,
         )
@@ -168,11 +220,13 @@ class TakStreamServer:
         with self._lock:
             self._counts[name] += amount
 
-    def _encode(self, incident: Incident) -> bytes:
+    def _encode(self, incident: Incident) -> _Outgoing:
         now = datetime.now(UTC)
-        if self._wire == "protobuf":
-            return incident_to_tak_protobuf(incident, framing="stream", now=now, stale_s=self._stale_s)
-        return incident_to_cot_xml(incident, now=now, stale_s=self._stale_s)
+        xml = incident_to_cot_xml(incident, now=now, stale_s=self._stale_s)
+        if self._wire != "protobuf":
+            return _Outgoing(xml)
+        protobuf = incident_to_tak_protobuf(incident, framing="stream", now=now, stale_s=self._stale_s)
+        return _Outgoing(xml, protobuf)
 
     def publish(self, incident: Incident) -> None:
         """Send ``incident`` to every client if ``accept`` admits it; any thread, never blocks."""
@@ -193,11 +247,11 @@ class TakStreamServer:
         except RuntimeError:  # the loop closed in between
             self._count("not_running")
 
-    def _fan_out(self, payload: bytes) -> None:
+    def _fan_out(self, payload: _Outgoing) -> None:
         for client in tuple(self._clients):
             self._offer(client, payload)
 
-    def _offer(self, client: _Client, payload: bytes) -> None:
+    def _offer(self, client: _Client, payload: _Outgoing) -> None:
         try:
             client.queue.put_nowait(payload)
         except asyncio.QueueFull:
@@ -219,10 +273,14 @@ class TakStreamServer:
         if task is not None:
             self._handlers.add(task)
         logger.info("TAK client %s connected", peer)
+        if self._wire == "protobuf":
+            self._offer(client, _Outgoing(protocol_offer_xml(datetime.now(UTC))))
         sending = asyncio.create_task(self._send(client, writer))
         receiving = asyncio.create_task(self._receive(client, reader))
         try:
             await asyncio.wait({sending, receiving}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            pass  # stop(): the connection ends here, quietly (no traceback from the server's task)
         finally:
             for part in (sending, receiving):
                 part.cancel()
@@ -238,9 +296,12 @@ class TakStreamServer:
     async def _send(self, client: _Client, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
-                payload = await client.queue.get()
-                writer.write(payload)
+                item = await client.queue.get()
+                use_protobuf = client.mode == "protobuf" and item.protobuf is not None
+                writer.write(item.protobuf if use_protobuf and item.protobuf is not None else item.xml)
                 await writer.drain()
+                if item.switch_after:
+                    client.mode = "protobuf"
                 self._count("sent")
         except (ConnectionError, OSError) as exc:
             logger.info("TAK client %s: send failed: %s", client.peer, exc)
@@ -250,16 +311,69 @@ class TakStreamServer:
         try:
             while chunk := await reader.read(4096):
                 buffer += chunk
-                *events, buffer = buffer.split(_EVENT_END)
-                for event in events:
-                    if _PING.search(event):
-                        self._count("pings")
-                        self._offer(client, self._pong())
+                while True:
+                    mode = client.reading
+                    if mode == "xml":
+                        events, buffer = split_xml(buffer)
+                    else:
+                        events, buffer = split_protobuf(buffer)
+                    for index, event in enumerate(events):
+                        self._inbound(client, event)
+                        if client.reading != mode:  # switched: the rest is in the new framing
+                            buffer = b"".join(events[index + 1 :]) + buffer
+                            break
+                    if client.reading == mode:
+                        break
                 if len(buffer) > MAX_INBOUND_BYTES:
                     buffer = b""
+        except CotError as exc:
+            logger.warning("TAK client %s: unreadable stream, disconnecting: %s", client.peer, exc)
         except (ConnectionError, OSError) as exc:
             logger.info("TAK client %s: receive failed: %s", client.peer, exc)
 
-    def _pong(self) -> bytes:
+    def _inbound(self, client: _Client, event: bytes) -> None:
+        if client.reading == "xml":
+            match = _TYPE.search(event)
+            cot_type = match.group(1).decode("ascii", "replace") if match else ""
+            if cot_type == "t-x-takp-q":
+                self._answer_request(client, event)
+                return
+            if cot_type == "t-x-c-t":
+                self._pong(client)
+                return
+        try:
+            report = read_cot(event)
+        except CotError as exc:
+            self._count("invalid")
+            logger.info("TAK client %s: event refused: %s", client.peer, exc)
+            return
+        if report.type == "t-x-c-t":
+            self._pong(client)
+            return
+        self._count("received")
+        if self._on_cot is not None and report.kind != "control":
+            try:
+                self._on_cot(report, client.peer)
+            except Exception:  # a stage's top: the handler's failure must not end the connection
+                logger.exception("TAK client %s: handling event %s failed", client.peer, report.uid)
+
+    def _answer_request(self, client: _Client, event: bytes) -> None:
+        match = _REQUEST_VERSION.search(event)
+        accepted = (
+            self._wire == "protobuf" and match is not None and match.group(1) == PROTOCOL_VERSION.encode()
+        )
+        self._offer(
+            client,
+            _Outgoing(protocol_response_xml(datetime.now(UTC), accepted=accepted), switch_after=accepted),
+        )
+        if accepted:
+            client.reading = "protobuf"
+            self._count("negotiated")
+        logger.info(
+            "TAK client %s asked for protocol %s: %s", client.peer, match and match.group(1), accepted
+        )
+
+    def _pong(self, client: _Client) -> None:
+        self._count("pings")
         pong = pong_xml(datetime.now(UTC))
-        return bytes(xml2proto(pong, TAKProtoVer.STREAM)) if self._wire == "protobuf" else pong
+        self._offer(client, _Outgoing(pong, bytes(xml2proto(pong, TAKProtoVer.STREAM))))
