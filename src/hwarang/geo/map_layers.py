@@ -16,13 +16,13 @@ from enum import StrEnum
 
 import numpy as np
 import shapely
-from numpy.typing import NDArray
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from hwarang.domain import ExerciseZone, Region
 from hwarang.domain.region import RegionLevel
 from hwarang.geo.errors import GeoError
+from hwarang.geo.polygons import rounded_valid
 from hwarang.geo.regions import RegionCatalog, default_catalog
 
 
@@ -99,11 +99,7 @@ def simplified(geom: BaseGeometry, spec: DetailSpec) -> BaseGeometry:
         kept = [parts[int(np.argmax(areas))]]
     reduced: BaseGeometry = kept[0] if len(kept) == 1 else MultiPolygon(kept)
     reduced = shapely.simplify(reduced, spec.tolerance_deg, preserve_topology=True)
-
-    def _round(coords: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.round(coords, spec.decimals)
-
-    return shapely.transform(reduced, _round)
+    return rounded_valid(reduced, spec.decimals)
 
 
 def _feature(feature_id: str, geom: BaseGeometry, properties: dict[str, object]) -> str:

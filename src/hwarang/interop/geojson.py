@@ -8,12 +8,14 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-import numpy as np
 import shapely
+from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from hwarang.domain import Camera, ExerciseZone, GeoPoint, Incident, Region, RegionLevel
 from hwarang.geo.calibration import fov_outline
+from hwarang.geo.geofences import GeofenceSite
+from hwarang.geo.polygons import rounded_valid
 
 DECIMALS = 6
 
@@ -45,9 +47,7 @@ def _position(point: GeoPoint) -> list[float]:
 
 def geometry_to_geojson(geom: BaseGeometry) -> JsonDict:
     """A shapely geometry (lon/lat) as a GeoJSON geometry object: rounded, rings oriented."""
-    rounded = shapely.transform(geom, lambda coords: np.round(coords, DECIMALS))
-    oriented = shapely.orient_polygons(rounded, exterior_cw=False)
-    result: JsonDict = json.loads(shapely.to_geojson(oriented))
+    result: JsonDict = json.loads(shapely.to_geojson(rounded_valid(geom, DECIMALS)))
     return result
 
 
@@ -171,7 +171,24 @@ def cameras_to_feature_collection(cameras: Iterable[Camera]) -> JsonDict:
         }
         point = {"type": "Point", "coordinates": _position(camera.position)}
         features.append(_feature(camera.id, point, properties))
-        ring = [_position(p) for p in reversed(fov_outline(camera))]
-        sector = {"type": "Polygon", "coordinates": [ring]}
+        sector = geometry_to_geojson(Polygon([(p.lon, p.lat) for p in fov_outline(camera)]))
         features.append(_feature(f"{camera.id}:fov", sector, {"kind": "fov", "camera_id": camera.id}))
+    return _collection(features)
+
+
+def geofences_to_feature_collection(sites: Iterable[GeofenceSite]) -> JsonDict:
+    """One Polygon feature per protected site (its outline, band and classification)."""
+    features = []
+    for site in sites:
+        properties: JsonDict = {
+            "kind": "geofence",
+            "id": site.id,
+            "name": site.name,
+            "site_kind": site.kind,
+            "classification": site.classification.value,
+            "floor_m": site.floor_m,
+            "ceiling_m": site.ceiling_m,
+            "sigungu_code": site.sigungu_code,
+        }
+        features.append(_feature(site.id, geometry_to_geojson(Polygon(site.polygon)), properties))
     return _collection(features)

@@ -142,7 +142,7 @@ def test_cameras_point_and_fov_polygon() -> None:
     assert point["properties"]["calibrated"] is False and point["properties"]["heading_deg"] == 90.0
     ring = sector["geometry"]["coordinates"][0]
     assert sector["geometry"]["type"] == "Polygon" and sector["id"] == "cam-1:fov"
-    assert ring[0] == ring[-1] == [126.977912, 37.566312]
+    assert ring[0] == ring[-1] and [126.977912, 37.566312] in ring  # closed, apex at the camera
     polygon = shape(sector["geometry"])
     assert polygon.is_valid and polygon.exterior.is_ccw
     # looking east: the sector lies east of the camera, about 100 m (~0.00113° of longitude) deep
