@@ -93,6 +93,18 @@ def test_incident_exports(client: TestClient, operator: dict[str, str], viewer: 
     assert collection.status_code == 200
     parsed_collection = FeatureCollection[AnyFeature].model_validate_json(collection.content)
     assert [f.id for f in parsed_collection.features] == [incident_id]
+    ns = {"cap": CAP_NS}
+    assert root.findtext("cap:msgType", namespaces=ns) == "Alert"
+    assert root.findtext("cap:info/cap:web", namespaces=ns) == f"http://testserver/?incident={incident_id}"
+    assert root.findtext("cap:info/cap:expires", namespaces=ns)
+    first_id = root.findtext("cap:identifier", namespaces=ns)
+    closed = client.post(
+        f"{base}/transitions", json={"to": "false_alarm", "reason": "a shadow"}, headers=operator
+    )
+    assert closed.status_code == 200, closed.text
+    cancel = etree.fromstring(client.get(f"{base}/cap", headers=operator).content)
+    assert cancel.findtext("cap:msgType", namespaces=ns) == "Cancel"  # references the first alert
+    assert (cancel.findtext("cap:references", namespaces=ns) or "").split(",")[1] == first_id
 
 
 def test_exports_need_a_login_and_an_existing_incident(client: TestClient, operator: dict[str, str]) -> None:

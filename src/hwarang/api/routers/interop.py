@@ -6,17 +6,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import ValidationError
 
 from hwarang.api.access import Action, audit_grant_use, load_incident, permit, refuse, visible_reads
 from hwarang.api.auth import require_user
+from hwarang.api.cap_sent import AuditSentAlerts
 from hwarang.api.context import ApiContext, get_context
 from hwarang.api.routers.events import IngestResponse
 from hwarang.domain import Incident, User
 from hwarang.hub.sharing import in_jurisdiction
-from hwarang.interop.cap import DEFAULT_SENDER, catalog_region_name, incident_to_cap
-from hwarang.interop.cap_validate import validate_cap
+from hwarang.interop.cap import DEFAULT_SENDER, catalog_region_name
+from hwarang.interop.cap_sent import send_cap
 from hwarang.interop.cot import DEFAULT_STALE_S, incident_to_cot_xml, incident_to_tak_protobuf
 from hwarang.interop.errors import CotError
 from hwarang.interop.external import ExternalDetection, detection_to_event_message
@@ -60,13 +61,23 @@ def _audit_export(context: ApiContext, user: User, incident: Incident, fmt: str)
 )
 def get_incident_cap(
     incident_id: uuid.UUID,
+    request: Request,
     user: Annotated[User, Depends(permit(Action.INCIDENT_EXPORT))],
     context: Annotated[ApiContext, Depends(get_context)],
 ) -> Response:
-    """The incident's current state as a validated CAP 1.2 alert (times in KST)."""
+    """The incident's current state as a validated CAP 1.2 alert (times in KST).
+
+    It references every alert the hub sent about the incident before (Update / Cancel), expires by
+    the CAP policy and links the incident's page on this hub (``<web>``).
+    """
     incident = _load(context, user, incident_id)
-    body = incident_to_cap(incident, sender=CAP_SENDER, region_names=catalog_region_name)
-    validate_cap(body)
+    body = send_cap(
+        incident,
+        AuditSentAlerts(context.service),
+        sender=CAP_SENDER,
+        web_base_url=str(request.base_url),
+        region_names=catalog_region_name,
+    )
     _audit_export(context, user, incident, "cap")
     return Response(body, media_type=CAP_MEDIA_TYPE)
 
