@@ -1,7 +1,7 @@
 """The configuration schema. Every field is described: the descriptions feed ``--help`` and the docs."""
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,6 +47,16 @@ class TakFeedConfig(_Strict):
     include_exercise: bool = Field(default=False, description="Also stream exercise incidents.")
     max_clients: int = Field(default=16, ge=1, le=1024, description="Connections accepted at once.")
     queue_size: int = Field(default=256, ge=1, le=100_000, description="Per-client backlog before drops.")
+    registered_uids: list[
+        Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+    ] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description=(
+            "CoT uids of the agency's registered TAK clients: their positions and markers become "
+            "friendly tracks on the map; CoT from any other uid is refused and audited."
+        ),
+    )
 
 
 class RemoteIdUdpIntakeConfig(RemoteIdUdpConfig):

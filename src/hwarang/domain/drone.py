@@ -19,6 +19,7 @@ class DroneSource(StrEnum):
     REMOTE_ID = "remote_id"
     MAVLINK = "mavlink"
     VISUAL = "visual"
+    TAK = "tak"
 
 
 PRINTABLE_TEXT = r"^[^\x00-\x1f\x7f]*$"

@@ -7,6 +7,7 @@ from hwarang.domain import Incident, Role, User
 from hwarang.hub.service import HubService
 from hwarang.hub.sharing import Action
 from hwarang.interop.tak_stream import TakStreamServer
+from hwarang.runtime.tak_intake import TakIntake
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,10 @@ def feed_user(service: HubService, config: TakFeedConfig) -> User:
 
 
 def build_tak_feed(service: HubService, config: TakFeedConfig) -> TakStreamServer:
-    """The stream server; each incident it sends is audited as ``interop.export`` by the feed."""
+    """The stream server; each incident it sends is audited as ``interop.export`` by the feed.
+
+    CoT its clients send goes to :class:`TakIntake` (registered uids onto the map, others refused).
+    """
     user = feed_user(service, config)
 
     def accept(incident: Incident) -> bool:
@@ -54,4 +58,5 @@ def build_tak_feed(service: HubService, config: TakFeedConfig) -> TakStreamServe
         queue_size=config.queue_size,
         max_clients=config.max_clients,
         wire=config.wire,
+        on_cot=TakIntake(service, config),
     )
