@@ -86,7 +86,7 @@ async def test_cot_from_registered_clients_becomes_friendly_tracks_others_are_re
     config = AppConfig(hub=HubConfig(data_dir=tmp_path, tak_feeds=[feed]))
     async with hub_background(config, hub) as probes:
         port = probes["tak_feeds"]()["seoul-jung"]["port"]  # type: ignore[index]
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(_position("ANDROID-jung-1", 37.5636, 126.9976))
         writer.write(_position("marker-1", 37.5640, 126.9980, marker_of="ANDROID-jung-1"))
         writer.write(_position("ANDROID-stranger", 37.5, 126.9))
