@@ -25,7 +25,7 @@ const KOREA: [[number, number], [number, number]] = [[124.6, 33.0], [130.9, 38.7
 const CAMERAS_URL = '/api/v1/map/cameras';
 const FOV_MAX_CONES = 4000;
 const PANEL_WIDTH_PX = 440;
-const DRONE_POLL_MS = 5000;
+const DRONE_POLL_MS = 1000;
 const DRONE_RETRY_MS = 60_000;
 
 export interface RegionInfo {
