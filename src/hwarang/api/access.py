@@ -14,8 +14,8 @@ from fastapi import Depends, HTTPException, status
 from hwarang.api.auth import require_user
 from hwarang.api.context import ApiContext
 from hwarang.domain import Incident, User
-from hwarang.hub.sharing import Action, role_allows
-from hwarang.hub.visibility import VisibleReads
+from hwarang.hub.sharing.policy import Action, role_allows
+from hwarang.hub.sharing.visibility import VisibleReads
 
 __all__ = ["Action", "audit_grant_use", "load_incident", "permit", "refuse", "visible_reads"]
 
@@ -36,7 +36,7 @@ def permit(action: Action) -> Callable[..., User]:
 
 def load_incident(context: ApiContext, user: User, incident_id: uuid.UUID, action: Action) -> Incident:
     """The incident when ``user`` may perform ``action`` on it; 404 when missing, 403 with the reason."""
-    incident = context.service.get_incident(incident_id)
+    incident = context.service.incidents.get(incident_id)
     if incident is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"incident {incident_id} not found")
     decision = context.service.sharing.decide(user, action, incident)
@@ -50,7 +50,9 @@ def load_incident(context: ApiContext, user: User, incident_id: uuid.UUID, actio
 
 def refuse(context: ApiContext, user: User, action: Action, target: str, reason: str) -> HTTPException:
     """Audit ``access.denied`` on ``target`` and return the 403 to raise."""
-    context.service.audit(user.username, "access.denied", target, {"action": action.value, "reason": reason})
+    context.service.audit.record(
+        user.username, "access.denied", target, {"action": action.value, "reason": reason}
+    )
     return HTTPException(status.HTTP_403_FORBIDDEN, detail=reason)
 
 
@@ -61,7 +63,7 @@ def audit_grant_use(
     ids = sorted(str(grant_id) for grant_id in grant_ids)
     if ids:
         detail = {"action": action.value, "grant_ids": ids, "target": target}
-        context.service.audit(user.username, "grant.use", f"grant:{ids[0]}", detail)
+        context.service.audit.record(user.username, "grant.use", f"grant:{ids[0]}", detail)
 
 
 def visible_reads(context: ApiContext) -> VisibleReads:

@@ -8,8 +8,14 @@ from pydantic import Field, SecretStr
 from hwarang.api.access import permit, refuse
 from hwarang.api.context import ApiContext, get_context
 from hwarang.domain import Agency, Classification, DomainModel, Role, User
-from hwarang.hub.accounts import InvalidAccountError, check_new_agency, check_new_user, list_users, manages
-from hwarang.hub.sharing import AccessDeniedError, Action
+from hwarang.hub.identity.accounts import (
+    InvalidAccountError,
+    check_new_agency,
+    check_new_user,
+    list_users,
+    manages,
+)
+from hwarang.hub.sharing.policy import AccessDeniedError, Action
 
 router = APIRouter(tags=["admin"])
 
@@ -36,7 +42,7 @@ class UserView(DomainModel):
 
 
 def _admin_target(context: ApiContext, admin: User, username: str, verb: str) -> User:
-    target = context.service.users.get(username, include_disabled=True)
+    target = context.service.identity.users.get(username, include_disabled=True)
     if target is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"user {username!r} not found")
     if not manages(admin, target.jurisdiction_code):
@@ -79,12 +85,12 @@ def create_user(
     )
     password = body.password.get_secret_value()
     try:
-        user = check_new_user(wanted, password, context.service.agencies, admin=admin)
+        user = check_new_user(wanted, password, context.service.identity.agencies, admin=admin)
     except InvalidAccountError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
     except AccessDeniedError as exc:
         raise refuse(context, admin, Action.USER_ADMIN, f"user:{body.username}", str(exc)) from None
-    context.service.create_user(user, password, actor=admin.username)
+    context.service.identity.users.create(user, password, actor=admin.username)
     return user
 
 
@@ -96,7 +102,7 @@ def disable_user(
 ) -> UserView:
     """Disable (their tokens stop working at once); 404 unknown, 409 for yourself."""
     target = _admin_target(context, admin, username, "disable")
-    context.service.set_user_disabled(username, True, actor=admin.username)
+    context.service.identity.users.set_disabled(username, True, actor=admin.username)
     return UserView(user=target, disabled=True)
 
 
@@ -108,7 +114,7 @@ def enable_user(
 ) -> UserView:
     """Enable again; 404 unknown, 409 for yourself."""
     target = _admin_target(context, admin, username, "enable")
-    context.service.set_user_disabled(username, False, actor=admin.username)
+    context.service.identity.users.set_disabled(username, False, actor=admin.username)
     return UserView(user=target, disabled=False)
 
 
@@ -120,9 +126,9 @@ def unlock_user(
 ) -> UserView:
     """Clear a lockout after repeated failed logins (audited ``user.unlock``); 404 unknown, 409 yourself."""
     target = _admin_target(context, admin, username, "unlock")
-    context.service.users.unlock(username, actor=admin.username)
-    stored = context.service.users.get(username, include_disabled=True)
-    disabled = stored is not None and context.service.users.get(username) is None
+    context.service.identity.users.unlock(username, actor=admin.username)
+    stored = context.service.identity.users.get(username, include_disabled=True)
+    disabled = stored is not None and context.service.identity.users.get(username) is None
     return UserView(user=target, disabled=disabled)
 
 
@@ -132,7 +138,7 @@ def get_agencies(
     context: Annotated[ApiContext, Depends(get_context)],
 ) -> list[Agency]:
     """Every agency (names, kinds and jurisdictions are not need-to-know: sharing dialogs list them)."""
-    return context.service.agencies.list()
+    return context.service.identity.agencies.list()
 
 
 @router.post(
@@ -148,8 +154,8 @@ def post_agency(
 ) -> Agency:
     """Register (or replace) an agency inside the administrator's jurisdiction; audited."""
     try:
-        check_new_agency(agency, context.service.agencies.get(agency.code), admin=admin)
+        check_new_agency(agency, context.service.identity.agencies.get(agency.code), admin=admin)
     except AccessDeniedError as exc:
         raise refuse(context, admin, Action.USER_ADMIN, f"agency:{agency.code}", str(exc)) from None
-    context.service.agencies.upsert([agency], actor=admin.username)
+    context.service.identity.agencies.upsert([agency], actor=admin.username)
     return agency

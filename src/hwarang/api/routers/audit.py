@@ -7,8 +7,8 @@ from fastapi import APIRouter, Depends, Query
 from hwarang.api.access import Action, permit
 from hwarang.api.context import ApiContext, get_context
 from hwarang.domain import User
-from hwarang.hub.audit import AuditEntry
-from hwarang.hub.audit_chain import ChainReport
+from hwarang.hub.evidence.audit import AuditEntry
+from hwarang.hub.evidence.chain import ChainReport
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -28,7 +28,9 @@ def list_audit(
     target: Annotated[str | None, Query(max_length=256, description="Only targets containing this.")] = None,
 ) -> list[AuditEntry]:
     """Records with their ``prev_hash`` and ``hash``; page with ``before_id`` = the last id seen."""
-    return context.service.list_audit(limit, before_id=before_id, actor=actor, action=action, target=target)
+    return context.service.audit.entries(
+        limit, before_id=before_id, actor=actor, action=action, target=target
+    )
 
 
 @router.get("/verify", response_model=ChainReport, summary="Verify the audit trail's hash chain")
@@ -37,4 +39,4 @@ def verify_audit(
     context: Annotated[ApiContext, Depends(get_context)],
 ) -> ChainReport:
     """Walk every record; ``ok`` false and ``problem`` naming the first edited, deleted or inserted one."""
-    return context.service.verify_audit()
+    return context.service.audit.verify()

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends
 from hwarang.api.access import permit
 from hwarang.api.context import ApiContext, get_context
 from hwarang.domain import Camera, User
-from hwarang.hub.sharing import Action, in_jurisdiction
+from hwarang.hub.sharing.policy import Action, in_jurisdiction
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
 
@@ -18,4 +18,4 @@ def list_cameras(
     context: Annotated[ApiContext, Depends(get_context)],
 ) -> list[Camera]:
     """Registered cameras in the user's jurisdiction (positions and names; no imagery)."""
-    return [c for c in context.service.list_cameras() if in_jurisdiction(user, c.sigungu_code)]
+    return [c for c in context.service.cameras.all() if in_jurisdiction(user, c.sigungu_code)]

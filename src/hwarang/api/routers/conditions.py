@@ -10,14 +10,14 @@ from hwarang.api.access import permit, refuse
 from hwarang.api.context import ApiContext, get_context
 from hwarang.domain import ConditionKind, DeclaredCondition, DomainModel, Grant, Role, User
 from hwarang.domain.sharing import AREA_CODE_PATTERN
-from hwarang.hub.conditions import (
+from hwarang.hub.sharing.conditions import (
     ConditionStatus,
     GrantStatus,
     InvalidConditionError,
     condition_status,
     grant_status,
 )
-from hwarang.hub.sharing import OWNER_KINDS, AccessDeniedError, Action, areas_overlap
+from hwarang.hub.sharing.policy import OWNER_KINDS, AccessDeniedError, Action, areas_overlap
 
 router = APIRouter(tags=["conditions"])
 
@@ -136,7 +136,9 @@ def list_grants(
     """Owners and administrators see the grants in their jurisdiction; other agencies their own."""
     now = context.service.conditions.now()
     grants = context.service.conditions.grants(active_only=active)
-    owner = Role.ADMIN in user.roles or context.service.agencies.kind_of(user.agency_code) in OWNER_KINDS
+    owner = (
+        Role.ADMIN in user.roles or context.service.identity.agencies.kind_of(user.agency_code) in OWNER_KINDS
+    )
     return [
         GrantView(grant=g, status=grant_status(g, now))
         for g in grants

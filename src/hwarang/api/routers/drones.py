@@ -19,8 +19,7 @@ from hwarang.api.drone_intake import RemoteIdBatch, RemoteIdResult, intake_for
 from hwarang.domain import DroneAlert, DroneReport, DroneSource, DroneTrack, User
 from hwarang.domain.base import SCHEMA_VERSION
 from hwarang.domain.drone import PRINTABLE_TEXT
-from hwarang.hub.drone_hub import drones_of
-from hwarang.hub.sharing import Action, cleared_for
+from hwarang.hub.sharing.policy import Action, cleared_for
 from hwarang.interop.drone_cot import DEFAULT_STALE_S, drones_cot_document
 from hwarang.interop.drone_geojson import drone_tracks_to_feature_collection
 
@@ -84,8 +83,8 @@ def post_remote_id(
     context: Annotated[ApiContext, Depends(get_context)],
 ) -> Response:
     """Decode and apply every item; 422 lists the bad messages by item index (nothing else is lost)."""
-    result = intake_for(drones_of(context.service)).apply(batch.items)
-    context.service.audit(
+    result = intake_for(context.service.drones).apply(batch.items)
+    context.service.audit.record(
         user.username,
         "drones.remote_id",
         "drones",
@@ -121,8 +120,8 @@ def post_telemetry(
         )
         for item in batch.reports
     ]
-    result = drones_of(context.service).apply(reports)
-    context.service.audit(user.username, "drones.telemetry", "drones", {"reports": len(reports)})
+    result = context.service.drones.apply(reports)
+    context.service.audit.record(user.username, "drones.telemetry", "drones", {"reports": len(reports)})
     return TelemetryResult(accepted=result.accepted, out_of_order=result.out_of_order)
 
 
@@ -134,7 +133,7 @@ def list_tracks(
     history: Annotated[bool, Query(description="Include each track's history points.")] = False,
 ) -> list[DroneTrack]:
     """Tracks, most recently heard first (history left out unless asked for)."""
-    tracks = drones_of(context.service).tracks(include_stale=include_stale)
+    tracks = context.service.drones.tracks(include_stale=include_stale)
     return tracks if history else [track.model_copy(update={"history": ()}) for track in tracks]
 
 
@@ -146,7 +145,7 @@ def list_alerts(
     uas_id: Annotated[str | None, Query(max_length=64, description="Only this drone's.")] = None,
 ) -> list[DroneAlert]:
     """Alerts, newest first, up to the user's clearance."""
-    alerts = drones_of(context.service).alerts(limit=limit, uas_id=uas_id)
+    alerts = context.service.drones.alerts(limit=limit, uas_id=uas_id)
     return [alert for alert in alerts if cleared_for(user, alert.classification)]
 
 
@@ -157,9 +156,7 @@ def tracks_geojson(
     include_stale: Annotated[bool, Query(description="Also tracks not heard for a while.")] = False,
 ) -> Response:
     """FeatureCollection: history lines, latest positions, operators (``properties.kind``)."""
-    document = drone_tracks_to_feature_collection(
-        drones_of(context.service).tracks(include_stale=include_stale)
-    )
+    document = drone_tracks_to_feature_collection(context.service.drones.tracks(include_stale=include_stale))
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return Response(body, media_type=GEOJSON_MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
@@ -173,7 +170,7 @@ def tracks_cot(
     ] = DEFAULT_STALE_S,
 ) -> Response:
     """One ``<events>`` document of CoT events: a drone track each, plus operators on the ground."""
-    tracks = drones_of(context.service).tracks(include_stale=False)
+    tracks = context.service.drones.tracks(include_stale=False)
     return Response(
         drones_cot_document(tracks, now=datetime.now(UTC), stale_s=stale_s), media_type=COT_MEDIA_TYPE
     )

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from hwarang.api.access import audit_grant_use, permit, refuse, visible_reads
 from hwarang.api.context import ApiContext, get_context
 from hwarang.domain import Event, EventMessage, User
-from hwarang.hub.sharing import Action, in_jurisdiction
+from hwarang.hub.sharing.policy import Action, in_jurisdiction
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def get_event(
     if access.decision.grant_id is not None:
         audit_grant_use(context, user, {access.decision.grant_id}, Action.EVIDENCE_VIEW, target)
     detail = {"incident_id": str(access.incident_id) if access.incident_id else None}
-    context.service.audit(user.username, "evidence.view", target, detail)
+    context.service.audit.record(user.username, "evidence.view", target, detail)
     return event
 
 
@@ -83,12 +83,12 @@ def post_event(
     if not in_jurisdiction(user, area):
         reason = f"event in {area} is outside your jurisdiction {user.jurisdiction_code}"
         raise refuse(context, user, Action.EVENT_INGEST, f"event:{message.event.id}", reason)
-    result = context.service.ingest(message)
+    result = context.service.ingest.event(message)
     incident_id = result.incident.id if result.incident is not None else None
     if result.duplicate:
         response.status_code = status.HTTP_200_OK
     else:
-        context.service.audit(
+        context.service.audit.record(
             user.username,
             "event.post",
             f"event:{result.event_id}",

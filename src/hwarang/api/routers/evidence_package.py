@@ -14,7 +14,7 @@ from hwarang.api.access import Action, load_incident, permit
 from hwarang.api.auth import client_host
 from hwarang.api.context import ApiContext, get_context
 from hwarang.domain import User
-from hwarang.hub.evidence_package import export_package
+from hwarang.hub.evidence.package import export_package
 
 router = APIRouter(tags=["evidence"])
 

@@ -1,7 +1,7 @@
 """Fusion by hand: merge incidents into one, split events off into a new incident.
 
 Both need :attr:`Action.INCIDENT_MERGE` (commanders, administrators) on every incident involved.
-409 says why a merge or split is refused (see :mod:`hwarang.hub.regroup`).
+409 says why a merge or split is refused (see :mod:`hwarang.hub.fusion.regroup`).
 """
 
 import uuid
@@ -59,7 +59,7 @@ def post_merge(
     """The merged incident; the sources keep their history and point at it (``merged_into``)."""
     for involved in dict.fromkeys([incident_id, *body.source_ids]):
         load_incident(context, user, involved, Action.INCIDENT_MERGE)
-    return context.service.merge_incidents(incident_id, body.source_ids, body.reason, user.username)
+    return context.service.ingest.merge(incident_id, body.source_ids, body.reason, user.username)
 
 
 @router.post(_INCIDENT + "/split", response_model=SplitResult, summary="Split events off into a new incident")
@@ -71,5 +71,5 @@ def post_split(
 ) -> SplitResult:
     """The incident with the events it kept, and the new incident."""
     load_incident(context, user, incident_id, Action.INCIDENT_MERGE)
-    rest, new = context.service.split_incident(incident_id, body.event_ids, body.reason, user.username)
+    rest, new = context.service.ingest.split(incident_id, body.event_ids, body.reason, user.username)
     return SplitResult(incident=rest, split_off=new)

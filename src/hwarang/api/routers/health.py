@@ -36,8 +36,8 @@ def health(response: Response, context: Annotated[ApiContext, Depends(get_contex
         return HealthResponse(
             status="ok",
             version=hwarang.__version__,
-            last_seq=context.service.last_seq,
-            hub=context.service.health(),
+            last_seq=context.service.journal.last_seq(),
+            hub=context.service.incidents.health(),
             live=live,
             extra=extra,
         )

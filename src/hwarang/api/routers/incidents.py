@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from hwarang.api.access import audit_grant_use, load_incident, permit, visible_reads
 from hwarang.api.context import ApiContext, get_context
 from hwarang.domain import Incident, User
-from hwarang.hub.sharing import Action
+from hwarang.hub.sharing.policy import Action
 
 MAX_NEAR_RADIUS_M = 1_000_000.0
 MAX_LIST_LIMIT = 5000
@@ -40,7 +40,7 @@ def list_incidents(
         visible = reads.incidents(user, limit=limit, after_seq=after_seq, include_exercise=include_exercise)
     else:
         lat, lon, radius_m = _parse_near(near)
-        candidates = context.service.incidents_near(
+        candidates = context.service.incidents.near(
             lat, lon, radius_m, limit=NEAR_CANDIDATES, after_seq=after_seq, include_exercise=include_exercise
         )
         visible = reads.filter_incidents(user, candidates)
@@ -57,7 +57,7 @@ def get_incident(
 ) -> Incident:
     """The incident; 404 when missing, 403 when the user may not view it (audited either way)."""
     incident = load_incident(context, user, incident_id, Action.INCIDENT_VIEW)
-    context.service.audit(user.username, "incident.view", f"incident:{incident_id}", {})
+    context.service.audit.record(user.username, "incident.view", f"incident:{incident_id}", {})
     return incident
 
 

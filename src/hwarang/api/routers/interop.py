@@ -14,7 +14,7 @@ from hwarang.api.auth import require_user
 from hwarang.api.context import ApiContext, get_context
 from hwarang.api.routers.events import IngestResponse
 from hwarang.domain import Incident, User
-from hwarang.hub.sharing import in_jurisdiction
+from hwarang.hub.sharing.policy import in_jurisdiction
 from hwarang.interop.cap import DEFAULT_SENDER, catalog_region_name, incident_to_cap
 from hwarang.interop.cap_validate import validate_cap
 from hwarang.interop.cot import DEFAULT_STALE_S, incident_to_cot_xml, incident_to_tak_protobuf
@@ -49,7 +49,7 @@ def _load_many(
 
 
 def _audit_export(context: ApiContext, user: User, incident: Incident, fmt: str) -> None:
-    context.service.audit(user.username, "interop.export", f"incident:{incident.id}", {"format": fmt})
+    context.service.audit.record(user.username, "interop.export", f"incident:{incident.id}", {"format": fmt})
 
 
 @router.get(
@@ -152,7 +152,7 @@ def list_incidents_geojson(
     """Point features, newest change first; incidents without a position are counted, not listed."""
     incidents = _load_many(context, user, limit=limit, after_seq=after_seq, include_exercise=include_exercise)
     collection = incidents_to_feature_collection(incidents)
-    context.service.audit(
+    context.service.audit.record(
         user.username, "interop.export", "incidents", {"format": "geojson", "count": len(incidents)}
     )
     return _geojson(collection)
@@ -189,12 +189,12 @@ def post_detection(
         message = detection_to_event_message(detection)
     except ValidationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
-    result = context.service.ingest(message)
+    result = context.service.ingest.event(message)
     incident_id = result.incident.id if result.incident is not None else None
     if result.duplicate:
         response.status_code = status.HTTP_200_OK
     else:
-        context.service.audit(
+        context.service.audit.record(
             user.username,
             "detection.post",
             f"event:{result.event_id}",

@@ -40,7 +40,7 @@ from hwarang.api.live import (
 )
 from hwarang.api.tokens import TokenError
 from hwarang.domain import DomainModel, Incident, User
-from hwarang.hub.sharing import Action, UserScope
+from hwarang.hub.sharing.policy import Action, UserScope
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class _Session:
         self._audited_grants: set[uuid.UUID] = set()
 
     async def run(self) -> None:
-        last_seq = await run_in_threadpool(lambda: self._context.service.last_seq)
+        last_seq = await run_in_threadpool(lambda: self._context.service.journal.last_seq())
         await self._send(HelloMessage(last_seq=last_seq))
         # anyio task group (not bare asyncio tasks) so server and test-client cancellation stay exact.
         async with anyio.create_task_group() as group:
@@ -175,7 +175,7 @@ class _Session:
         return UserScope(scope.user, scope.kind, scope.grants, datetime.now(UTC))
 
     def _read_scope(self) -> UserScope | None:
-        user = self._context.service.get_user(self._user.username)
+        user = self._context.service.identity.users.get(self._user.username)
         return None if user is None else self._context.service.sharing.scope(user)
 
     async def _audit_grants(self, grant_ids: set[uuid.UUID]) -> None:

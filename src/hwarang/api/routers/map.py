@@ -24,10 +24,10 @@ from hwarang.api.context import ApiContext, get_context
 from hwarang.domain import User
 from hwarang.domain.region import RegionLevel
 from hwarang.geo.map_layers import Detail, LayerBody, default_map_layers
-from hwarang.hub.camera_layer import CameraHealthLabel, CameraLayer, health_from_states
-from hwarang.hub.sharing import Action
+from hwarang.hub.layers.cameras import CameraHealthLabel, CameraLayer, health_from_states
+from hwarang.hub.layers.tracks import incident_track
+from hwarang.hub.sharing.policy import Action
 from hwarang.hub.store.db import Database
-from hwarang.hub.track_layer import incident_track
 
 GEOJSON = "application/geo+json"
 STATIC_CACHE = "private, max-age=300"

@@ -14,7 +14,7 @@ from hwarang.api.access import audit_grant_use, permit, refuse, visible_reads
 from hwarang.api.auth import client_host
 from hwarang.api.context import ApiContext, get_context
 from hwarang.domain import User
-from hwarang.hub.sharing import Action
+from hwarang.hub.sharing.policy import Action
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -41,7 +41,7 @@ def get_snapshot(
     digest = sha256.lower()
     if not _SHA256.fullmatch(digest):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="sha256 must be 64 hexadecimal characters")
-    path = context.service.snapshot_path(digest)
+    path = context.service.evidence.path(digest)
     if path is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"snapshot {digest} not found")
     target = f"snapshot:{digest}"
@@ -54,5 +54,5 @@ def get_snapshot(
         "client": client_host(request),
         "incident_id": None if access.incident_id is None else str(access.incident_id),
     }
-    context.service.audit(user.username, "evidence.view", target, detail)
+    context.service.audit.record(user.username, "evidence.view", target, detail)
     return FileResponse(path, media_type="image/jpeg")

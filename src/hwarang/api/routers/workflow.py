@@ -26,12 +26,12 @@ from hwarang.domain import (
     TimelineEntry,
     User,
 )
-from hwarang.hub.workflow import (
+from hwarang.hub.workflow.service import (
     AttachmentTooLargeError,
     UnsupportedAttachmentError,
     WorkflowInputError,
 )
-from hwarang.hub.workflow_states import REOPEN_STATE
+from hwarang.hub.workflow.states import REOPEN_STATE
 
 router = APIRouter(tags=["workflow"])
 
@@ -207,7 +207,7 @@ def get_attachment(
     load_incident(context, user, incident_id, Action.EVIDENCE_VIEW)
     attachment, data = context.service.workflow.attachment(incident_id, attachment_id)
     detail = {"incident_id": str(incident_id), "sha256": attachment.sha256, "client": client_host(request)}
-    context.service.audit(user.username, "evidence.view", f"attachment:{attachment_id}", detail)
+    context.service.audit.record(user.username, "evidence.view", f"attachment:{attachment_id}", detail)
     disposition = "inline" if attachment.content_type.startswith("image/") else "attachment"
     headers = {"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(attachment.filename)}"}
     return Response(content=data, media_type=attachment.content_type, headers=headers)
@@ -284,7 +284,7 @@ def get_tasks(
 
 
 def _on_visible_incidents(context: ApiContext, user: User, tasks: list[Task]) -> list[Task]:
-    incidents = [context.service.get_incident(i) for i in dict.fromkeys(task.incident_id for task in tasks)]
+    incidents = [context.service.incidents.get(i) for i in dict.fromkeys(task.incident_id for task in tasks)]
     visible, _grants = context.service.sharing.visible(user, [i for i in incidents if i is not None])
     ids = {incident.id for incident in visible}
     return [task for task in tasks if task.incident_id in ids]
