@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from hwarang.api.context import ApiContext, get_context
 from hwarang.api.oidc import OidcKeysUnavailableError
+from hwarang.api.rooms import RefreshTokensRoom, UsersRoom
 from hwarang.api.tokens import ISSUER, TokenError, unverified_issuer
 from hwarang.domain import Role, User
 from hwarang.hub.identity.refresh_tokens import IssuedRefreshToken, RefreshTokenError
@@ -89,6 +90,7 @@ def issue_token(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     context: Annotated[ApiContext, Depends(get_context)],
+    users: UsersRoom,
 ) -> TokenResponse:
     """Exchange a username and password for an access and a refresh token; 401 otherwise.
 
@@ -96,7 +98,7 @@ def issue_token(
     ``lockout_minutes``, right password or not. Every attempt is audited.
     """
     settings = context.settings
-    outcome = context.service.identity.users.login(
+    outcome = users.login(
         form.username,
         form.password,
         policy=LockoutPolicy(settings.lockout_max_failures, timedelta(minutes=settings.lockout_minutes)),
@@ -208,7 +210,7 @@ def require_user(
 def logout(
     request: Request,
     user: Annotated[User, Depends(require_user)],
-    context: Annotated[ApiContext, Depends(get_context)],
+    refresh_tokens: RefreshTokensRoom,
     body: LogoutRequest | None = None,
 ) -> LogoutResponse:
     """Revoke the given refresh token, or every refresh token of the user when none is given.
@@ -217,9 +219,7 @@ def logout(
     as ``auth.logout``.
     """
     token = None if body is None else body.refresh_token
-    revoked = context.service.identity.refresh_tokens.revoke(
-        user.username, token, client=client_host(request)
-    )
+    revoked = refresh_tokens.revoke(user.username, token, client=client_host(request))
     return LogoutResponse(revoked=revoked)
 
 
