@@ -33,7 +33,7 @@ from hwarang.domain import (
     RuleKind,
     stable_event_id,
 )
-from hwarang.edge.simulate import local_governments
+from hwarang.edge.loadgen import local_governments
 from hwarang.geo import destination
 from hwarang.geo.regions import RegionCatalog, default_catalog
 from hwarang.hub.evidence.audit import add_audits

@@ -7,7 +7,7 @@ For every bus (in-memory; NATS JetStream on a nats-server started on a free loop
 every store (SQLite file; PostgreSQL in a fresh schema of HWARANG_BENCH_PG_URL, default the local
 test server) it runs, with a fresh database each time:
 
-- **sustained**: simulated events (228 centers, ``hwarang.edge.simulate``) offered at ``--rate``
+- **sustained**: simulated events (228 centers, ``hwarang.edge.loadgen``) offered at ``--rate``
   for ``--duration`` seconds while the hub's IngestWorker stores them; latency is commit time
   minus the event's ``occurred_at``, which the generator sets to the moment it hands the event to
   the bus (same clock: one machine). On NATS the publisher is a separate ``hwarang simulate``
@@ -42,7 +42,7 @@ from sqlalchemy.engine import make_url
 from hwarang.bus import Bus, MemoryBus
 from hwarang.bus.config import build_bus
 from hwarang.domain import EventMessage
-from hwarang.edge.simulate import EventFactory, SimulationLimits, build_cameras, simulate
+from hwarang.edge.loadgen import EventFactory, SimulationLimits, build_cameras, simulate
 from hwarang.geo.regions import default_catalog
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.fusion.correlation import FusionConfig

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hwarang.cli import app
-from hwarang.exercise.evaluation import Evaluation
+from hwarang.exercise.scoring import Evaluation
 from hwarang.exercise.simulate import local_governments
 from hwarang.geo.regions import default_catalog
 from hwarang.hub.evidence.store import EvidenceStore

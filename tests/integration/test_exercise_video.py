@@ -35,13 +35,13 @@ from hwarang.domain import (
     stable_event_id,
 )
 from hwarang.edge.config import CameraConfig
-from hwarang.exercise.edge import run_overlay_camera
-from hwarang.exercise.evaluation import evaluate
+from hwarang.exercise.figures import run_overlay_camera
 from hwarang.exercise.hubclock import ManualClock
 from hwarang.exercise.injector import BusEventSink
 from hwarang.exercise.measurement import measure
 from hwarang.exercise.plan import ExercisePlan, plan_exercise
 from hwarang.exercise.scenario import FigureInject, load_scenario
+from hwarang.exercise.scoring import evaluate
 from hwarang.geo.regions import default_catalog
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.fusion.worker import IngestWorker
@@ -259,7 +259,7 @@ def test_a_live_camera_worker_tags_the_events_of_drawn_figures(vtest_path: Path)
     from hwarang.edge.analytics_pool import AnalyticsPool
     from hwarang.edge.camera_worker import CameraWorker
     from hwarang.edge.sources.file import FileSourceConfig
-    from hwarang.exercise.edge import overlay_config
+    from hwarang.exercise.figures import overlay_config
 
     plan = plan_exercise(load_scenario(SCENARIO), cameras={CAMERA.id: CAMERA})
     base = FileSourceConfig(type="file", path=vtest_path, realtime=False, loop=False, start_time=plan.start)

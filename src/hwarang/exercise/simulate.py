@@ -37,13 +37,13 @@ from hwarang.domain import (
     RuleKind,
     stable_event_id,
 )
-from hwarang.exercise.evaluation import Evaluation, evaluate
 from hwarang.exercise.hubclock import ManualClock
 from hwarang.exercise.injector import inject_events
 from hwarang.exercise.measurement import Measurement, measure
 from hwarang.exercise.operators import SimulatedPeople
 from hwarang.exercise.plan import EXERCISE_CENTER, ExercisePlan, PlannedInject
 from hwarang.exercise.scenario import AgencyRequirement, EventInject, Expected, ThreatType
+from hwarang.exercise.scoring import Evaluation, evaluate
 from hwarang.geo.regions import RegionCatalog, default_catalog
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.service import HubService
