@@ -477,7 +477,10 @@ def main(argv: list[str] | None = None) -> int:
                 endpoints = measure_endpoints(base, password)
     _print_report(args, summary, endpoints, page)
     if args.json is not None:
-        figures = {"args": {k: str(v) for k, v in vars(args).items()}, "seed": summary.__dict__}
+        figures: dict[str, object] = {
+            "args": {k: str(v) for k, v in vars(args).items()},
+            "seed": summary.__dict__,
+        }
         figures.update(map_layers_prepared_s=prepared_s, endpoints=endpoints, browser=page)
         args.json.write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")
     return 0

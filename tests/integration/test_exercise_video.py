@@ -123,7 +123,7 @@ async def _through_bus(messages: list[EventMessage], service: HubService) -> int
     bus = MemoryBus()
     try:
         await BusEventSink(bus)(messages)
-        worker = IngestWorker(bus, service)
+        worker = IngestWorker(bus, service.ingest)
         ingested = 0
         while await worker.process_batch(timeout_s=0.2):
             ingested = worker.stats.ingested

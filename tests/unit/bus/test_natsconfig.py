@@ -29,12 +29,12 @@ def test_passwords_live_only_in_private_secrets_files(tmp_path: Path) -> None:
         tmp_path, role="national", hub_id="hq", store_dir=tmp_path / "js", store=store, leaves=["seoul-cc"]
     )
     text = hub.config_path.read_text()
-    for user, password in hub.identity.users.items():
+    for user, password in hub.users.items():
         assert password not in text
         assert f"${password_var(user)}" in text
-    assert set(hub.identity.users) >= {"hub", "police", "military", "coast_guard", "fire", "leaf-seoul-cc"}
+    assert set(hub.users) >= {"hub", "police", "military", "coast_guard", "fire", "leaf-seoul-cc"}
     assert _mode(hub.secrets_path) == 0o600 and _mode(tmp_path / "secrets.json") == 0o600
-    assert hub.identity.users["police"] in hub.secrets_path.read_text()
+    assert hub.users["police"] in hub.secrets_path.read_text()
 
 
 def test_passwords_are_reused_and_env_overrides(tmp_path: Path) -> None:
@@ -54,7 +54,7 @@ def test_passwords_are_reused_and_env_overrides(tmp_path: Path) -> None:
         uplink_urls=["nats-leaf://127.0.0.1:7422"],
         store=SecretStore(path, environ={}),
     )
-    uplink = hub.identity.users["leaf-seoul-cc"]
+    uplink = hub.users["leaf-seoul-cc"]
     assert f"leaf-seoul-cc:{uplink}@127.0.0.1:7422" in leaf.secrets_path.read_text()
     assert leaf.domain == center_domain("seoul-cc") == "center-seoul-cc"
     env = {"HWARANG_NATS_PW_POLICE": "from-env"}
@@ -65,7 +65,7 @@ def test_passwords_are_reused_and_env_overrides(tmp_path: Path) -> None:
         store_dir=tmp_path / "js",
         store=SecretStore(path, environ=env),
     )
-    assert again.users["police"] == "from-env" and again.users["hub"] == hub.identity.users["hub"]
+    assert again.users["police"] == "from-env" and again.users["hub"] == hub.users["hub"]
     assert json.loads(path.read_text())["police"] == "from-env"
 
 
