@@ -111,10 +111,12 @@ def test_a_restarted_hub_keeps_tracks_and_does_not_enter_twice(drones: DroneHub,
     assert [a.kind for a in again.apply([at(3, 500)]).alerts] == [DroneAlertKind.GEOFENCE_LEAVE]
 
 
-def test_with_fusion_the_geofence_incident_is_rated_by_the_site(sqlite_db: object, evidence: object) -> None:
+def test_with_fusion_the_geofence_incident_is_rated_by_the_site(
+    sqlite_db: Database, evidence: EvidenceStore
+) -> None:
     service = HubService(
-        sqlite_db,  # type: ignore[arg-type]
-        evidence,  # type: ignore[arg-type]
+        sqlite_db,
+        evidence,
         password_hasher=FAST_HASHER,
         fusion=FusionConfig(),
         drones=DroneConfig(),
