@@ -18,6 +18,7 @@ demo: setup web media
 ## test: create the environment, install the test browser and PostGIS, run lint, types and every test
 test: setup web browser services
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest -q -ra
 
@@ -68,6 +69,7 @@ services:
 lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy

@@ -14,7 +14,7 @@ from hwarang.edge.errors import EdgeError
 from hwarang.edge.health import CameraHealth, CameraState
 from hwarang.edge.sources.file import FileSourceConfig
 from hwarang.edge.sources.synthetic import SyntheticSourceConfig
-from hwarang.hub.ingest import IngestStats
+from hwarang.hub.fusion.worker import IngestStats
 from hwarang.runtime.demo_setup import prepare_demo_config
 from hwarang.runtime.embedded import run_site
 
@@ -84,7 +84,7 @@ async def _run(config: AppConfig) -> SiteRun:
     start = time.monotonic()
     async with run_site(config, admin_password="site-test-password") as site:
         while True:
-            incidents = await asyncio.to_thread(site.service.list_incidents, limit=1000)
+            incidents = await asyncio.to_thread(site.service.incidents.recent, limit=1000)
             health = {h.camera_id: h for h in site.edge.health()}
             waited = time.monotonic() - start
             if _ready(incidents, health) or waited > DEADLINE_S:
@@ -93,7 +93,7 @@ async def _run(config: AppConfig) -> SiteRun:
         snapshots: dict[str, bytes | None] = {}
         for incident in incidents:
             if incident.snapshot_sha256 is not None:
-                path = site.service.snapshot_path(incident.snapshot_sha256)
+                path = site.service.evidence.path(incident.snapshot_sha256)
                 snapshots[incident.snapshot_sha256] = None if path is None else path.read_bytes()
         ingest = dataclasses.replace(site.ingest.stats)
         published = site.publisher.published

@@ -25,7 +25,7 @@ AGENCIES = (
 
 @pytest.fixture
 def hub(service: HubService) -> HubService:
-    service.agencies.upsert(AGENCIES)
+    service.identity.agencies.upsert(AGENCIES)
     return service
 
 
@@ -36,7 +36,7 @@ def test_a_feed_sends_only_what_its_agency_may_export(hub: HubService) -> None:
     exercise = new_incident(hub, make_message(track_id=2, exercise=True))
     assert owner._accept(incident) and not owner._accept(exercise)
     assert not police._accept(incident)  # not shared with the police
-    exports = [a for a in hub.list_audit(limit=50) if a.action == "interop.export"]
+    exports = [a for a in hub.audit.entries(limit=50) if a.action == "interop.export"]
     assert [(a.actor, a.target) for a in exports] == [("tak-feed.seoul-jung", f"incident:{incident.id}")]
 
 

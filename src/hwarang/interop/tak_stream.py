@@ -6,7 +6,7 @@ stream framing instead, for consumers set up for it. Clients' own traffic is rea
 except TAK pings (``t-x-c-t``), which are answered with a pong (``t-x-c-t-r``). No TLS: put it
 behind a TLS-terminating proxy, or keep it on a trusted network (see docs/interop.md).
 
-``publish`` may be called from any thread (e.g. ``HubService.add_listener(server.publish)``); each
+``publish`` may be called from any thread (e.g. ``Journal.add_listener(server.publish)``); each
 client has a bounded queue, and an event that does not fit is dropped and counted, never waited for.
 """
 

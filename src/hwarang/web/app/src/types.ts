@@ -8,7 +8,7 @@ export type IncidentState = (typeof STATES)[number];
 
 export const OBJECT_CLASSES = ['person', 'vehicle', 'two_wheeler', 'boat', 'aircraft', 'animal', 'unknown'] as const;
 
-/** Incident state -> the states the workflow lets it move to (mirror of hub/workflow_states.py). */
+/** Incident state -> the states the workflow lets it move to (mirror of hub/workflow/states.py; tests/unit/api/test_web_workflow_copy.py compares them). */
 export const NEXT_STATES: Record<IncidentState, readonly IncidentState[]> = {
   new: ['acknowledged', 'false_alarm'],
   acknowledged: ['assessing', 'responding', 'false_alarm'],
