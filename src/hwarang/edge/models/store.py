@@ -129,8 +129,8 @@ class ModelStore:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         try:
-            for source in info.files:
-                shutil.copyfile(source, staging / source.name)
+            for model_file in info.files:
+                shutil.copyfile(model_file, staging / model_file.name)
             (staging / CARD_FILE).write_text(card.model_dump_json(indent=2) + "\n", encoding="utf-8")
             staging.rename(folder)
         finally:

@@ -7,9 +7,11 @@ over the bin index, times the stride, is the distance from the cell centre ``((x
 Cells are numbered row by row. Outputs are told apart by their shapes, not their names.
 """
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 import cv2
 import numpy as np
@@ -21,15 +23,11 @@ from hwarang.edge.analytics.detectors.inference import Letterbox, RawDetections,
 from hwarang.edge.analytics.detectors.labels import COCO80_LABELS
 from hwarang.edge.analytics.detectors.model_config import ModelDetectorConfigBase
 from hwarang.edge.analytics.detectors.model_detector import ModelDetector, resolve_model
-from hwarang.edge.analytics.detectors.onnx_runtime import (
-    SessionOptions,
-    default_threads,
-    input_shape,
-    onnx_session,
-)
+from hwarang.edge.analytics.detectors.onnx_runtime import SessionOptions, default_threads, onnx_session
 from hwarang.edge.errors import AnalyticsError
 
 PLUGIN = "onnx-nanodet"
+logger = logging.getLogger(__name__)
 
 
 class NanoDetDetectorConfig(ModelDetectorConfigBase):
@@ -43,6 +41,12 @@ class NanoDetDetectorConfig(ModelDetectorConfigBase):
         description="'letterbox' keeps the aspect and pads right and bottom (person AP50 0.889 on PETS "
         "2009); 'stretch' resizes the frame to the input (0.872).",
     )
+    runtime: Literal["auto", "onnxruntime", "openvino"] = Field(
+        default="auto",
+        description="Inference runtime: 'auto' is OpenVINO when the package is installed and reads the "
+        "model (the fastest on x86 CPUs, see docs/benchmarks.md), else ONNX Runtime.",
+    )
+    device: str = Field(default="CPU", description="OpenVINO device name (runtime openvino or auto).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,21 +136,61 @@ def stretch(image: npt.NDArray[np.uint8], size: tuple[int, int]) -> tuple[npt.ND
     return np.asarray(resized, dtype=np.uint8), Letterbox(scale=1.0, pad_x=0.0, pad_y=0.0)
 
 
-class NanoDetBackend:
-    """Resize, run and decode a NanoDet session."""
+class Runner(Protocol):
+    """One camera's handle on a loaded model: its shapes, and a call from input blob to outputs."""
 
-    def __init__(self, session: Any, config: NanoDetDetectorConfig) -> None:
-        _, channels, height, width = input_shape(session)
-        if channels not in (None, 3) or height is None or width is None:
-            raise AnalyticsError(
-                f"{PLUGIN}: expected a fixed-size 3-channel input, got {session.get_inputs()[0].shape}"
-            )
+    input_shape: list[Any]
+    output_shapes: list[list[Any]]
+
+    def run(self, blob: npt.NDArray[np.float32]) -> list[npt.NDArray[np.float32]]:
+        """The model's outputs, in the model's output order."""
+        ...
+
+
+class OnnxRunner:
+    """An ONNX Runtime session (shared; sessions are thread-safe)."""
+
+    def __init__(self, session: Any) -> None:
         self._session = session
         self._name = session.get_inputs()[0].name
+        self.input_shape = list(session.get_inputs()[0].shape)
+        self.output_shapes = [list(output.shape) for output in session.get_outputs()]
+
+    def run(self, blob: npt.NDArray[np.float32]) -> list[npt.NDArray[np.float32]]:
+        """Run the session."""
+        return [np.asarray(o, dtype=np.float32) for o in self._session.run(None, {self._name: blob})]
+
+
+class OpenVinoRunner:
+    """An infer request of its own on a compiled model shared by the cameras."""
+
+    def __init__(self, compiled: Any) -> None:
+        self._request = compiled.create_infer_request()
+        self._outputs = len(compiled.outputs)
+        self.input_shape = [int(d) for d in compiled.input(0).get_shape()]
+        self.output_shapes = [[int(d) for d in output.get_shape()] for output in compiled.outputs]
+
+    def run(self, blob: npt.NDArray[np.float32]) -> list[npt.NDArray[np.float32]]:
+        """Run the request; copies the outputs (the request reuses its buffers)."""
+        self._request.infer({0: blob})
+        return [
+            np.array(self._request.get_output_tensor(i).data, dtype=np.float32) for i in range(self._outputs)
+        ]
+
+
+class NanoDetBackend:
+    """Resize, run and decode NanoDet on either runtime."""
+
+    def __init__(self, session: Any, config: NanoDetDetectorConfig) -> None:
+        runner: Runner = session if isinstance(session, OnnxRunner | OpenVinoRunner) else OnnxRunner(session)
+        shape = runner.input_shape
+        if len(shape) != 4 or shape[1] not in (None, 3) or not all(isinstance(d, int) for d in shape[2:]):
+            raise AnalyticsError(f"{PLUGIN}: expected a fixed-size 1x3xHxW input, got {shape}")
+        height, width = int(shape[2]), int(shape[3])
+        self._runner = runner
         self._config = config
         self._size = (width, height)
-        shapes = [output.shape for output in session.get_outputs()]
-        self._levels = match_levels(shapes, width, height, config.strides, config.reg_max + 1)
+        self._levels = match_levels(runner.output_shapes, width, height, config.strides, config.reg_max + 1)
 
     @property
     def batch_size(self) -> int:
@@ -178,9 +222,7 @@ class NanoDetBackend:
         for image, scale in zip(images, scales, strict=True):
             canvas, placement, (sx, sy) = self._place(image, scale)
             blob = (canvas[:, :, ::-1].transpose(2, 0, 1)[None] / np.float32(255.0)).astype(np.float32)
-            outputs = [
-                np.asarray(o[0], dtype=np.float32) for o in self._session.run(None, {self._name: blob})
-            ]
+            outputs = [o[0] for o in self._runner.run(blob)]
             raw = decode_nanodet(
                 outputs, self._levels, min_confidence, self._config.nms_iou, self._config.max_detections
             )
@@ -192,9 +234,28 @@ class NanoDetBackend:
 
 @register_detector(PLUGIN)
 def create(config: NanoDetDetectorConfig) -> ModelDetector:
-    """Build a NanoDet detector (the ONNX Runtime session is shared by every camera using the model)."""
+    """Build a NanoDet detector (sessions / compiled models are shared by every camera using the model)."""
     model = resolve_model(config, PLUGIN)
-    options = SessionOptions(intra_op_threads=config.intra_op_threads or default_threads())
-    session = onnx_session(model.path, options, PLUGIN)
+    threads = config.intra_op_threads or default_threads()
     labels = config.labels or model.labels or COCO80_LABELS
-    return ModelDetector(config, NanoDetBackend(session, config), labels, PLUGIN, model)
+    runner: Runner | None = _openvino_runner(config, model.path, threads)
+    if runner is None:
+        runner = OnnxRunner(onnx_session(model.path, SessionOptions(intra_op_threads=threads), PLUGIN))
+    return ModelDetector(config, NanoDetBackend(runner, config), labels, PLUGIN, model)
+
+
+def _openvino_runner(config: NanoDetDetectorConfig, path: Path, threads: int) -> OpenVinoRunner | None:
+    """An OpenVINO runner when the config asks for one (or 'auto' and OpenVINO can read the model)."""
+    if config.runtime == "onnxruntime":
+        return None
+    from hwarang.edge.analytics.detectors.openvino_ir import compiled_model
+
+    try:
+        runner = OpenVinoRunner(compiled_model(path, config.device, threads))
+    except AnalyticsError as exc:
+        if config.runtime == "openvino":
+            raise
+        logger.info("%s: OpenVINO not used for %s (%s); running ONNX Runtime", PLUGIN, path, exc)
+        return None
+    logger.info("%s: running %s on OpenVINO (%s, %s threads)", PLUGIN, path.name, config.device, threads)
+    return runner
