@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hwarang.edge.analytics.detectors import NanoDetDetectorConfig, build_detector
+from hwarang.edge.analytics.detectors import NanoDetDetectorConfig, build_detector, describe_detector
 from hwarang.edge.errors import AnalyticsError
 from hwarang.edge.models import ModelStore, ModelStoreError
 from hwarang.edge.models.nanodet_build import (
@@ -104,7 +104,8 @@ def test_a_missing_model_falls_back_to_motion_only_loudly(
     config = NanoDetDetectorConfig(type="onnx-nanodet", model=MODEL_NAME, model_store=tmp_path / "empty")
     with caplog.at_level("WARNING"):
         detector = build_detector(config)
-    assert getattr(detector, "info").kind == "motion"
+    info = describe_detector(detector)
+    assert info is not None and info.kind == "motion"
     assert any("FALLING BACK to the motion-only detector" in r.message for r in caplog.records)
     with pytest.raises(ModelStoreError, match="no model 'nanodet'"):
         build_detector(config.model_copy(update={"fallback": "error"}))
