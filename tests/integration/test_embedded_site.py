@@ -227,22 +227,28 @@ def test_prepare_demo_config_disables_a_file_camera_whose_video_is_missing(tmp_p
     others = [cam for c in prepared.edge.centers for cam in c.cameras if cam.id != file_camera.id]
     assert len(others) == 2
     assert all(cam.enabled for cam in others)
-    assert len(notes) == 2
+    assert len(notes) == 1, "the synthetic cameras run motion-only by choice: no model note"
     assert str(missing) in notes[0]
     assert "make media" in notes[0]
     assert file_camera.id in notes[0]
-    assert "motion-only detector" in notes[1] and "hwarang models import" in notes[1]
     assert (prepared.api.host, prepared.api.port) == (config.api.host, 9123)
     assert prepared.hub.data_dir == tmp_path / "hub"
     assert _file_camera(config).enabled is True, "the caller's config is not changed"
 
 
-def test_prepare_demo_config_keeps_a_file_camera_whose_video_exists(vtest_path: Path) -> None:
+def test_prepare_demo_config_keeps_a_file_camera_whose_video_exists(
+    vtest_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = _point_file_camera_at(load_config(None), vtest_path)
+    monkeypatch.setenv("HWARANG_MODEL_STORE", str(tmp_path / "empty-store"))
 
     prepared, notes = prepare_demo_config(config, host=None, port=None, data_dir=None)
 
-    assert len(notes) == 1 and "docs/models.md" in notes[0], "only the how-to-import-a-model note"
+    assert len(notes) == 1, "only the missing-model note"
+    assert notes[0].startswith(
+        "WARNING camera icn-harbour-plaza-01: model 'nanodet' is not in the model store"
+    )
+    assert "make models" in notes[0] and "MOTION-ONLY" in notes[0]
     assert _file_camera(prepared).enabled is True
     assert prepared.hub.data_dir == config.hub.data_dir
     assert prepared.api == config.api

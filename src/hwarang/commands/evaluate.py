@@ -33,7 +33,10 @@ def _override(base: dict[str, object], text: str | None, what: str) -> dict[str,
         raise typer.Exit(2)
     if "type" in extra and extra["type"] != base.get("type"):
         return dict(extra)
-    return {**base, **extra}
+    # `model` and `model_path` exclude each other: the override's choice replaces the camera's.
+    replaced = {"model": "model_path", "model_path": "model"}
+    kept = {k: v for k, v in base.items() if not any(replaced.get(key) == k for key in extra)}
+    return {**kept, **extra}
 
 
 @app.command("mot")

@@ -16,7 +16,7 @@ from hwarang.domain.enums import (
     Severity,
     TaskState,
 )
-from hwarang.domain.event import Event, EventMessage, SnapshotRef, stable_event_id
+from hwarang.domain.event import DetectorInfo, Event, EventMessage, SnapshotRef, stable_event_id
 from hwarang.domain.geopoint import GeoPoint
 from hwarang.domain.incident import Incident
 from hwarang.domain.region import AdminLocation, ExerciseZone, Region, RegionLevel
@@ -37,6 +37,7 @@ __all__ = [
     "ConditionKind",
     "DeclaredCondition",
     "Detection",
+    "DetectorInfo",
     "DomainModel",
     "DroneAlert",
     "DroneReport",
