@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from hwarang.domain import Event, IncidentState, Severity
 from hwarang.hub.audit import add_audit
-from hwarang.hub.bulk import CLOSED_STATES, incident_title, track_keys
+from hwarang.hub.bulk import CLOSED_STATES, detector_entry, incident_title, reasons_json, track_keys
 from hwarang.hub.errors import ConflictError
 from hwarang.hub.severity import max_severity
 from hwarang.hub.store.mapping import event_from_row, incidents_from_rows
@@ -119,8 +119,11 @@ def _absorb(target: IncidentRow, merged: Sequence[IncidentRow]) -> None:
         target.lat, target.lon = latest.lat, latest.lon
     severity = Severity(target.severity)
     for row in merged:
-        severity = max_severity(severity, Severity(row.severity))
+        if max_severity(severity, Severity(row.severity)) is not severity:
+            severity, target.severity_reasons = Severity(row.severity), list(row.severity_reasons or [])
     target.severity = severity.value
+    detectors = [entry for row in everyone for entry in (row.detectors or ())]
+    target.detectors = [entry for i, entry in enumerate(detectors) if entry not in detectors[:i]]
     target.shared_with = list(dict.fromkeys(item for row in everyone for item in (row.shared_with or ())))
     target.track_keys = track_keys({(str(c), int(t)) for row in everyone for c, t in (row.track_keys or ())})
     if target.snapshot_sha256 is None:
@@ -190,9 +193,12 @@ def _new_incident(
     first, latest = events[0], max(events, key=lambda event: event.occurred_at)
     cameras = service.fuser.cameras(session) if service.fuser.config is not None else None
     decisions = [service.fuser.severity_of(event, cameras) for event in events]
-    severity = decisions[0].severity
+    top = decisions[0]
     for decision in decisions[1:]:
-        severity = max_severity(severity, decision.severity)
+        if max_severity(top.severity, decision.severity) is not top.severity:
+            top = decision
+    severity = top.severity
+    detectors = [entry for entry in map(detector_entry, events) if entry is not None]
     label = service._camera_labels(session, {first.camera_id})[first.camera_id]
     position = latest.geo or next((e.geo for e in reversed(events) if e.geo is not None), None)
     return IncidentRow(
@@ -223,6 +229,10 @@ def _new_incident(
         acknowledged_at=None,
         resolved_at=None,
         track_keys=track_keys({(e.camera_id, e.track_id) for e in events}),
+        rule_name=first.rule_name,
+        camera_name=label,
+        severity_reasons=reasons_json(top),
+        detectors=[entry for i, entry in enumerate(detectors) if entry not in detectors[:i]],
     )
 
 
