@@ -237,7 +237,7 @@ def _new_incident(
 
 
 def _narrow(row: IncidentRow, kept: list[Event]) -> None:
-    """The original incident's span, position, tracks and snapshot from the events it keeps."""
+    """The original incident's span, position, tracks, detectors and snapshot from the events it keeps."""
     row.first_seen = kept[0].occurred_at
     latest = max(kept, key=lambda event: event.occurred_at)
     row.last_seen = latest.occurred_at
@@ -245,6 +245,8 @@ def _narrow(row: IncidentRow, kept: list[Event]) -> None:
     if position is not None:
         row.lat, row.lon = position.lat, position.lon
     row.track_keys = track_keys({(e.camera_id, e.track_id) for e in kept})
+    detectors = [entry for entry in map(detector_entry, kept) if entry is not None]
+    row.detectors = [entry for i, entry in enumerate(detectors) if entry not in detectors[:i]]
     snapshots = [e.snapshot.sha256 for e in kept if e.snapshot is not None]
     if row.snapshot_sha256 not in snapshots:
         row.snapshot_sha256 = snapshots[0] if snapshots else None

@@ -1,12 +1,13 @@
 """Severity with reasons: rule, area kind (key infrastructure, coast, ordinary), time of day,
 confidence, motion-only detectors and exercises, each with a known answer; and the incident side."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
 
-from hub_support import FAST_HASHER, make_message
+from hub_support import FAST_HASHER, make_message, pg_schema_url
 from hwarang.domain import DetectorInfo, GeoPoint, ObjectClass, RuleKind, Severity, SeverityReasonCode
 from hwarang.hub.evidence import EvidenceStore
 from hwarang.hub.fusion import FusionConfig
@@ -157,9 +158,19 @@ def test_ordinary_is_reserved_for_places_outside_the_named_areas() -> None:
 # -- the incident side ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def hub(sqlite_db: Database, evidence: EvidenceStore) -> HubService:
-    return HubService(sqlite_db, evidence, password_hasher=FAST_HASHER, fusion=FusionConfig())
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hub(request: pytest.FixtureRequest, sqlite_db: Database, evidence: EvidenceStore) -> Iterator[HubService]:
+    """A fusing hub on SQLite, and on PostgreSQL (COPY and set-based updates of the JSON columns)."""
+    if request.param == "sqlite":
+        yield HubService(sqlite_db, evidence, password_hasher=FAST_HASHER, fusion=FusionConfig())
+        return
+    for url in pg_schema_url():
+        db = Database(url)
+        db.migrate()
+        try:
+            yield HubService(db, evidence, password_hasher=FAST_HASHER, fusion=FusionConfig())
+        finally:
+            db.close()
 
 
 def test_a_motion_only_incident_is_marked_capped_and_explained(hub: HubService) -> None:
@@ -208,3 +219,21 @@ def test_the_incident_json_carries_the_codes_the_page_renders(hub: HubService) -
         "code": "site_rule",
         "params": {"name": "coast-intrusion", "severity": "high"},
     }
+
+
+def test_merge_and_split_carry_detectors_and_reasons(hub: HubService) -> None:
+    guessed = hub.ingest(make_message(geo=HARBOUR_GATE, occurred_at=DAY, detector=MOTION, seed=1))
+    seen = hub.ingest(make_message(geo=SEOUL, occurred_at=NIGHT, detector=NANODET, seed=2, track_id=9))
+    assert guessed.incident is not None and seen.incident is not None
+    merged = hub.merge_incidents(guessed.incident.id, [seen.incident.id], "same person", "duty1")
+    assert (merged.motion_only, merged.detector_models, merged.severity) == (
+        False,
+        ("nanodet",),
+        Severity.HIGH,
+    )
+    assert [r.code.value for r in merged.severity_reasons] == ["default", "ordinary_area"]
+    rest, new = hub.split_incident(merged.id, [seen.event_id], "not the same", "duty1")
+    assert (new.motion_only, new.detector_models, new.severity) == (False, ("nanodet",), Severity.HIGH)
+    assert new.rule_name == "fence-north"
+    assert (rest.motion_only, rest.detector_models) == (True, ()), "the rest's detectors are its own"
+    assert rest.severity is Severity.HIGH, "a split leaves the original's severity as it was"
