@@ -19,7 +19,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 
-from hwarang.domain import DroneAlert, DroneSource, Event, GeoPoint, ObjectClass, Severity
+from hwarang.domain import (
+    DroneAlert,
+    DroneSource,
+    Event,
+    GeoPoint,
+    ObjectClass,
+    Severity,
+    SeverityReason,
+    SeverityReasonCode,
+)
 from hwarang.domain.drone import DroneAlertKind
 from hwarang.geo.geofences import GeofenceSet
 from hwarang.hub.drones.geofences import GEOFENCE_RULE_PREFIX
@@ -79,7 +88,13 @@ class DroneSeverity:
         if site is None:
             return decision
         severity = max_severity(decision.severity, site.severity)
-        return replace(decision, severity=severity, rules=(*decision.rules, f"geofence {site.id}"))
+        reason = SeverityReason(code=SeverityReasonCode.GEOFENCE, params={"site": site.id})
+        return replace(
+            decision,
+            severity=severity,
+            rules=(*decision.rules, f"geofence {site.id}"),
+            reasons=(*decision.reasons, reason),
+        )
 
     def _visual(self, event: Event, position: GeoPoint, decision: SeverityDecision) -> SeverityDecision:
         near = self.tracker.near(
@@ -94,13 +109,23 @@ class DroneSeverity:
             report = track.latest
             reason = f"{COOPERATIVE_RULE}: {report.source.value} {report.track_id} {distance:.0f} m away"
             self.record(self._alert(event, position, decision.severity, track.key, report.track_id, distance))
-            return replace(decision, rules=(*decision.rules, reason))
+            code = SeverityReason(
+                code=SeverityReasonCode.DRONE_COOPERATIVE,
+                params={"track": report.track_id, "distance_m": f"{distance:.0f}"},
+            )
+            return replace(decision, rules=(*decision.rules, reason), reasons=(*decision.reasons, code))
         severity = raise_one_level(decision.severity)
         reason = (
             f"{NON_COOPERATIVE_RULE}: no Remote ID within {self.radius_m:.0f} m and {self.window_s:.0f} s"
         )
         self.record(self._alert(event, position, severity, None, None, None))
-        return replace(decision, severity=severity, rules=(*decision.rules, reason))
+        code = SeverityReason(
+            code=SeverityReasonCode.DRONE_NON_COOPERATIVE,
+            params={"radius_m": f"{self.radius_m:.0f}", "window_s": f"{self.window_s:.0f}"},
+        )
+        return replace(
+            decision, severity=severity, rules=(*decision.rules, reason), reasons=(*decision.reasons, code)
+        )
 
     def _alert(
         self,

@@ -39,7 +39,7 @@ from hwarang.hub.fusion.correlation import (
 )
 from hwarang.hub.fusion.mirror import IncidentMirror, Known
 from hwarang.hub.fusion.rows import IngestBatch, lock_incidents
-from hwarang.hub.fusion.severity import SeverityDecision, SeverityHook, SeverityRules, severity_for
+from hwarang.hub.fusion.severity import SeverityDecision, SeverityHook, SeverityRules, default_decision
 from hwarang.hub.store.locks import lock_hub_state
 from hwarang.hub.store.models import CameraRow
 
@@ -111,10 +111,7 @@ class EventFuser:
         position: GeoPoint | None = event.geo
         if position is None and cameras is not None:
             position = cameras.position(event.camera_id)
-        if self.rules is None:
-            decision = SeverityDecision(severity_for(event.rule, event.object_class))
-        else:
-            decision = self.rules.decide(event, position)
+        decision = default_decision(event) if self.rules is None else self.rules.decide(event, position)
         for hook in self.severity_hooks:
             decision = hook(event, position, decision)
         return decision
@@ -208,7 +205,8 @@ class EventFuser:
             if match is None:
                 zone_id = None if zone_for_sido is None else zone_for_sido(event.sido_code)
                 name = title(event.rule, event.object_class, labels.get(event.camera_id, event.camera_id))
-                batch.open(event, incident, decision, title=name, zone_id=zone_id)
+                camera_name = labels.get(event.camera_id)
+                batch.open(event, incident, decision, title=name, zone_id=zone_id, camera_name=camera_name)
             else:
                 batch.join(event, incident, decision, match)
         return batch

@@ -26,7 +26,7 @@ from hwarang.hub.errors import ConflictError
 from hwarang.hub.evidence.audit import add_audit
 from hwarang.hub.fusion.fuser import EventFuser
 from hwarang.hub.fusion.labels import CameraLabels
-from hwarang.hub.fusion.rows import CLOSED_STATES, incident_title, track_keys
+from hwarang.hub.fusion.rows import CLOSED_STATES, detector_entry, incident_title, reasons_json, track_keys
 from hwarang.hub.fusion.severity import max_severity
 from hwarang.hub.journal import Journal
 from hwarang.hub.store.db import Database
@@ -133,8 +133,11 @@ def _absorb(target: IncidentRow, merged: Sequence[IncidentRow]) -> None:
         target.lat, target.lon = latest.lat, latest.lon
     severity = Severity(target.severity)
     for row in merged:
-        severity = max_severity(severity, Severity(row.severity))
+        if max_severity(severity, Severity(row.severity)) is not severity:
+            severity, target.severity_reasons = Severity(row.severity), list(row.severity_reasons or [])
     target.severity = severity.value
+    detectors = [entry for row in everyone for entry in (row.detectors or ())]
+    target.detectors = [entry for i, entry in enumerate(detectors) if entry not in detectors[:i]]
     target.shared_with = list(dict.fromkeys(item for row in everyone for item in (row.shared_with or ())))
     target.track_keys = track_keys({(str(c), int(t)) for row in everyone for c, t in (row.track_keys or ())})
     if target.snapshot_sha256 is None:
@@ -204,9 +207,12 @@ def _new_incident(
     first, latest = events[0], max(events, key=lambda event: event.occurred_at)
     cameras = parts.fuser.cameras(session) if parts.fuser.config is not None else None
     decisions = [parts.fuser.severity_of(event, cameras) for event in events]
-    severity = decisions[0].severity
+    top = decisions[0]
     for decision in decisions[1:]:
-        severity = max_severity(severity, decision.severity)
+        if max_severity(top.severity, decision.severity) is not top.severity:
+            top = decision
+    severity = top.severity
+    detectors = [entry for entry in map(detector_entry, events) if entry is not None]
     label = parts.labels.of(session, {first.camera_id})[first.camera_id]
     position = latest.geo or next((e.geo for e in reversed(events) if e.geo is not None), None)
     return IncidentRow(
@@ -237,11 +243,15 @@ def _new_incident(
         acknowledged_at=None,
         resolved_at=None,
         track_keys=track_keys({(e.camera_id, e.track_id) for e in events}),
+        rule_name=first.rule_name,
+        camera_name=label,
+        severity_reasons=reasons_json(top),
+        detectors=[entry for i, entry in enumerate(detectors) if entry not in detectors[:i]],
     )
 
 
 def _narrow(row: IncidentRow, kept: list[Event]) -> None:
-    """The original incident's span, position, tracks and snapshot from the events it keeps."""
+    """The original incident's span, position, tracks, detectors and snapshot from the events it keeps."""
     row.first_seen = kept[0].occurred_at
     latest = max(kept, key=lambda event: event.occurred_at)
     row.last_seen = latest.occurred_at
@@ -249,6 +259,8 @@ def _narrow(row: IncidentRow, kept: list[Event]) -> None:
     if position is not None:
         row.lat, row.lon = position.lat, position.lon
     row.track_keys = track_keys({(e.camera_id, e.track_id) for e in kept})
+    detectors = [entry for entry in map(detector_entry, kept) if entry is not None]
+    row.detectors = [entry for i, entry in enumerate(detectors) if entry not in detectors[:i]]
     snapshots = [e.snapshot.sha256 for e in kept if e.snapshot is not None]
     if row.snapshot_sha256 not in snapshots:
         row.snapshot_sha256 = snapshots[0] if snapshots else None

@@ -27,11 +27,13 @@ from hwarang.domain import (
     ObjectClass,
     RuleKind,
     Severity,
+    SeverityReason,
 )
 from hwarang.hub.evidence.audit import add_audits
 from hwarang.hub.fusion.correlation import Match, OpenIncident
 from hwarang.hub.fusion.severity import SEVERITY_ORDER, SeverityDecision
 from hwarang.hub.store.bulk_write import insert_rows, update_rows
+from hwarang.hub.store.mapping import detector_models, is_motion_only
 from hwarang.hub.store.models import HUB_STATE_ID, EventRow, HubStateRow, IncidentHistoryRow, IncidentRow
 
 INGEST_ACTOR = "system:ingest"
@@ -46,7 +48,7 @@ _EVENTS = cast(Table, EventRow.__table__)
 _HISTORY = cast(Table, IncidentHistoryRow.__table__)
 _MOVED = ("seq", "first_seen", "last_seen", "lat", "lon", "track_keys", "updated_at")
 """Columns every join changes."""
-_RATED = ("severity", "shared_with", "snapshot_sha256")
+_RATED = ("severity", "shared_with", "snapshot_sha256", "severity_reasons", "detectors")
 """Columns a join changes now and then (written only for the incidents where they changed)."""
 
 
@@ -57,6 +59,17 @@ def incident_title(rule: RuleKind, object_class: ObjectClass, camera_label: str)
     """E.g. ``"Zone intrusion · person · North gate"``."""
     rule_label = rule.value.replace("_", " ").capitalize()
     return f"{rule_label} · {object_class.value.replace('_', ' ')} · {camera_label}"
+
+
+def detector_entry(event: Event) -> dict[str, Any] | None:
+    """The JSON form of an event's detector in an incident's ``detectors`` (None: unknown)."""
+    detector = event.detector
+    return None if detector is None else {"kind": detector.kind, "model": detector.model}
+
+
+def reasons_json(decision: SeverityDecision) -> list[dict[str, Any]]:
+    """The JSON form of a decision's reasons (an incident's ``severity_reasons``)."""
+    return [reason.model_dump(mode="json") for reason in decision.reasons]
 
 
 def track_keys(tracks: Iterable[tuple[str, int]]) -> list[list[Any]]:
@@ -164,8 +177,10 @@ class IngestBatch:
         *,
         title: str,
         zone_id: int | None,
+        camera_name: str | None = None,
     ) -> None:
         """``event`` opens ``incident`` (just created by fusion)."""
+        detector = detector_entry(event)
         self.new.add(incident.id)
         self.touched[incident.id] = incident
         self.values[incident.id] = {
@@ -196,6 +211,10 @@ class IngestBatch:
             "acknowledged_at": None,
             "resolved_at": None,
             "track_keys": [],
+            "rule_name": event.rule_name,
+            "camera_name": camera_name,
+            "severity_reasons": reasons_json(decision),
+            "detectors": [] if detector is None else [detector],
         }
         self.steps.append(Step(event, incident.id, None, decision))
 
@@ -224,6 +243,12 @@ class IngestBatch:
         severity = decision.severity.value
         if _ORDER[severity] > _ORDER[values["severity"]]:
             values["severity"] = severity
+            values["severity_reasons"] = reasons_json(decision)
+            self.rated.add(step.incident_id)
+        detector = detector_entry(step.event)
+        detectors = values.get("detectors") or []
+        if detector is not None and detector not in detectors:
+            values["detectors"] = [*detectors, detector]
             self.rated.add(step.incident_id)
         shared = values["shared_with"] or []
         added = [agency for agency in decision.share_with if agency not in shared]
@@ -384,4 +409,11 @@ def incident_from_values(values: Mapping[str, Any], event_ids: tuple[uuid.UUID, 
         assignee=values["assignee"],
         acknowledged_at=values["acknowledged_at"],
         resolved_at=values["resolved_at"],
+        rule_name=values.get("rule_name"),
+        camera_name=values.get("camera_name"),
+        severity_reasons=tuple(
+            SeverityReason.model_validate(reason) for reason in values.get("severity_reasons") or ()
+        ),
+        motion_only=is_motion_only(values.get("detectors")),
+        detector_models=detector_models(values.get("detectors")),
     )

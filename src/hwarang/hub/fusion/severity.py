@@ -13,12 +13,18 @@ Which rule decides (``policy``):
 
 When no rule matches, :func:`severity_for` (the built-in default) applies and nothing is shared.
 A rule may lower severity below that default (e.g. animals are ``low``): a matching rule wins over
-the default. Fusion never lowers an incident: its severity is the highest of its events'.
+the default. The area kind ``ordinary`` matches an event that lies in no named area.
+
+After the rules, in this order: an event below ``low_confidence`` is one level lower; an event of
+a motion-only detector (its class is a shape guess) is capped at ``motion_only_cap``; an exercise
+event is capped at ``exercise_cap`` when set. Every decision carries its reasons as codes
+(:class:`~hwarang.domain.SeverityReason`), which the page renders in the reader's language.
+Fusion never lowers an incident: its severity is the highest of its events'.
 """
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import time, timedelta, timezone, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,12 +33,21 @@ import shapely
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from shapely.geometry import Polygon
 
-from hwarang.domain import Event, GeoPoint, ObjectClass, RuleKind, Severity
+from hwarang.domain import (
+    Event,
+    GeoPoint,
+    ObjectClass,
+    RuleKind,
+    Severity,
+    SeverityReason,
+    SeverityReasonCode,
+)
 from hwarang.geo.polygons import LonLatPolygon
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "ORDINARY",
     "SEVERITY_ORDER",
     "NamedArea",
     "SeverityConfig",
@@ -40,6 +55,8 @@ __all__ = [
     "SeverityHook",
     "SeverityRule",
     "SeverityRules",
+    "default_decision",
+    "lower_severity",
     "max_severity",
     "severity_for",
 ]
@@ -53,6 +70,9 @@ SEVERITY_ORDER: dict[Severity, int] = {
 _HIGH_CLASSES = frozenset({ObjectClass.PERSON, ObjectClass.VEHICLE})
 _SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _KOREA_STANDARD_TIME = timezone(timedelta(hours=9), "KST")
+_BY_RANK = {rank: severity for severity, rank in SEVERITY_ORDER.items()}
+ORDINARY = "ordinary"
+"""The area kind of every place outside the named areas (usable in ``area_kinds``)."""
 
 
 def severity_for(rule: RuleKind, object_class: ObjectClass) -> Severity:
@@ -67,6 +87,15 @@ def severity_for(rule: RuleKind, object_class: ObjectClass) -> Severity:
 def max_severity(a: Severity, b: Severity) -> Severity:
     """The more urgent of two severities."""
     return a if SEVERITY_ORDER[a] >= SEVERITY_ORDER[b] else b
+
+
+def lower_severity(severity: Severity) -> Severity:
+    """One level less urgent (``low`` stays ``low``)."""
+    return _BY_RANK[max(0, SEVERITY_ORDER[severity] - 1)]
+
+
+def _reason(code: SeverityReasonCode, **params: str) -> SeverityReason:
+    return SeverityReason(code=code, params=params)
 
 
 class _Strict(BaseModel):
@@ -93,7 +122,8 @@ class SeverityRule(_Strict):
     classes: list[ObjectClass] = Field(default_factory=list, description="Object classes; empty: any.")
     areas: list[str] = Field(default_factory=list, description="Area names the event must lie in (any).")
     area_kinds: list[str] = Field(
-        default_factory=list, description="Area kinds the event must lie in (any area of any kind)."
+        default_factory=list,
+        description="Area kinds the event must lie in (any area of any kind); 'ordinary': in no named area.",
     )
     time_of_day: Literal["any", "day", "night"] = Field(
         default="any", description="Local time of the event: 'night' is the configured night window."
@@ -116,6 +146,17 @@ def _demo_areas() -> list[NamedArea]:
             name="incheon-inner-harbour",
             kind="coast",
             polygon=[(126.595, 37.455), (126.635, 37.455), (126.635, 37.490), (126.595, 37.490)],
+        ),
+        NamedArea(  # the PETS camera's right half of view: the harbour road into the port's gate
+            name="incheon-harbour-gate",
+            kind="key_infrastructure",
+            polygon=[
+                (126.6165, 37.4745),
+                (126.61579, 37.47392),
+                (126.61562, 37.4741),
+                (126.61551, 37.47429),
+                (126.61548, 37.4745),
+            ],
         ),
         NamedArea(
             name="incheon-inner-harbour-docks",
@@ -152,6 +193,14 @@ def _demo_rules() -> list[SeverityRule]:
             severity=Severity.HIGH,
             share_with=["coast_guard"],
         ),
+        SeverityRule(
+            name="ordinary-day-intrusion",
+            rules=intrusion,
+            classes=[ObjectClass.PERSON, ObjectClass.VEHICLE, ObjectClass.TWO_WHEELER],
+            area_kinds=[ORDINARY],
+            time_of_day="day",
+            severity=Severity.MEDIUM,
+        ),
         SeverityRule(name="animals", classes=[ObjectClass.ANIMAL], severity=Severity.LOW),
     ]
 
@@ -169,6 +218,22 @@ class SeverityConfig(_Strict):
     night_end: time = Field(default=time(6, 0), description="Local time night ends (next morning).")
     areas: list[NamedArea] = Field(default_factory=_demo_areas, description="Named areas of the site.")
     rules: list[SeverityRule] = Field(default_factory=_demo_rules, description="Severity rules, in order.")
+    low_confidence: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Events whose detector confidence is below this are one level lower (0: off).",
+    )
+    motion_only_cap: Severity | None = Field(
+        default=Severity.MEDIUM,
+        description="Highest severity of an event from a motion-only detector, whose class is a shape "
+        "guess (null: no cap).",
+    )
+    exercise_cap: Severity | None = Field(
+        default=None,
+        description="Highest severity of an exercise event (null: rated as a real one, so exercises "
+        "train on real severities).",
+    )
 
     @model_validator(mode="after")
     def _check_references(self) -> "SeverityConfig":
@@ -176,6 +241,8 @@ class SeverityConfig(_Strict):
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"area names must be unique, repeated: {', '.join(duplicates)}")
+        if ORDINARY in {area.kind for area in self.areas}:
+            raise ValueError(f"area kind {ORDINARY!r} is reserved for places outside every named area")
         for rule in self.rules:
             unknown = sorted(set(rule.areas) - set(names))
             if unknown:
@@ -189,11 +256,19 @@ class SeverityConfig(_Strict):
 
 @dataclass(frozen=True, slots=True)
 class SeverityDecision:
-    """Severity of one event, the agencies to share it with, and the rules that decided (names)."""
+    """Severity of one event, the agencies to share it with, the rules that decided (names) and why."""
 
     severity: Severity
     share_with: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
+    reasons: tuple[SeverityReason, ...] = ()
+    """Why, as codes the page renders in the reader's language."""
+
+
+def default_decision(event: Event) -> SeverityDecision:
+    """The built-in default's decision, with its reason (a hub without severity rules)."""
+    reason = _reason(SeverityReasonCode.DEFAULT, rule=event.rule.value, **{"class": event.object_class.value})
+    return SeverityDecision(severity_for(event.rule, event.object_class), reasons=(reason,))
 
 
 SeverityHook = Callable[[Event, GeoPoint | None, SeverityDecision], SeverityDecision]
@@ -258,34 +333,85 @@ class SeverityRules:
 
     def decide(self, event: Event, position: GeoPoint | None = None) -> SeverityDecision:
         """Severity and sharing for ``event`` located at ``position`` (default: its own ``geo``)."""
-        areas: list[NamedArea] | None = None
+        where_at = position if position is not None else event.geo
+        areas = self.areas_at(where_at)
         matched: list[SeverityRule] = []
         for rule in self.config.rules:
             if (rule.rules and event.rule not in rule.rules) or (
                 rule.classes and event.object_class not in rule.classes
             ):
                 continue
-            if areas is None and (rule.areas or rule.area_kinds):
-                areas = self.areas_at(position if position is not None else event.geo)
-            if self._matches(rule, event, areas or ()):
+            if self._matches(rule, event, areas, known=where_at is not None):
                 matched.append(rule)
+        where = [_reason(SeverityReasonCode.AREA, name=a.name, kind=a.kind) for a in areas]
+        if where_at is not None and not areas:
+            where.append(_reason(SeverityReasonCode.ORDINARY_AREA))
         if not matched:
-            return SeverityDecision(self._default(event.rule, event.object_class))
+            severity = self._default(event.rule, event.object_class)
+            why = _reason(
+                SeverityReasonCode.DEFAULT, rule=event.rule.value, **{"class": event.object_class.value}
+            )
+            return self._adjust(event, SeverityDecision(severity, reasons=(why, *where)))
         if self.config.policy == "first":
             first = matched[0]
-            return SeverityDecision(first.severity, tuple(first.share_with), (first.name,))
+            base = SeverityDecision(first.severity, tuple(first.share_with), (first.name,))
+            return self._adjust(event, replace(base, reasons=(*self._rule_reasons(event, [first]), *where)))
         top = max(SEVERITY_ORDER[rule.severity] for rule in matched)
         ordered = [r for r in matched if SEVERITY_ORDER[r.severity] == top]
         ordered += [r for r in matched if SEVERITY_ORDER[r.severity] != top]
-        return SeverityDecision(ordered[0].severity, _union(r.share_with for r in matched), _names(ordered))
+        base = SeverityDecision(ordered[0].severity, _union(r.share_with for r in matched), _names(ordered))
+        deciding = [r for r in ordered if SEVERITY_ORDER[r.severity] == top]
+        return self._adjust(event, replace(base, reasons=(*self._rule_reasons(event, deciding), *where)))
 
-    def _matches(self, rule: SeverityRule, event: Event, areas: Sequence[NamedArea]) -> bool:
-        """The area and time conditions (kind and class were checked by the caller)."""
+    def _adjust(self, event: Event, decision: SeverityDecision) -> SeverityDecision:
+        """Confidence, motion-only and exercise adjustments after the rules, each with its reason."""
+        severity, reasons = decision.severity, list(decision.reasons)
+        threshold = self.config.low_confidence
+        if event.confidence < threshold:
+            severity = lower_severity(severity)
+            reasons.append(
+                _reason(
+                    SeverityReasonCode.LOW_CONFIDENCE,
+                    confidence=f"{event.confidence:.2f}",
+                    threshold=f"{threshold:.2f}",
+                )
+            )
+        cap = self.config.motion_only_cap
+        if event.detector is not None and event.detector.kind == "motion" and cap is not None:
+            severity = _capped(severity, cap)
+            reasons.append(_reason(SeverityReasonCode.MOTION_ONLY, cap=cap.value))
+        if event.exercise:
+            cap = self.config.exercise_cap
+            severity = severity if cap is None else _capped(severity, cap)
+            reasons.append(
+                _reason(SeverityReasonCode.EXERCISE, **({} if cap is None else {"cap": cap.value}))
+            )
+        return replace(decision, severity=severity, reasons=tuple(reasons))
+
+    def _rule_reasons(self, event: Event, deciding: Sequence[SeverityRule]) -> list[SeverityReason]:
+        """The deciding rules, and the time of day when one of them asked for it."""
+        found = [
+            _reason(SeverityReasonCode.SITE_RULE, name=r.name, severity=r.severity.value) for r in deciding
+        ]
+        if any(rule.time_of_day != "any" for rule in deciding):
+            found.append(
+                _reason(SeverityReasonCode.NIGHT if self.is_night(event) else SeverityReasonCode.DAY)
+            )
+        return found
+
+    def _matches(self, rule: SeverityRule, event: Event, areas: Sequence[NamedArea], *, known: bool) -> bool:
+        """The area and time conditions (kind and class were checked by the caller); ``known``: the
+        event's position is known (an unknown one is in no named area, and not in an ordinary one)."""
         if rule.areas and not any(area.name in rule.areas for area in areas):
             return False
-        if rule.area_kinds and not any(area.kind in rule.area_kinds for area in areas):
+        ordinary = known and not areas and ORDINARY in rule.area_kinds
+        if rule.area_kinds and not (ordinary or any(area.kind in rule.area_kinds for area in areas)):
             return False
         return rule.time_of_day == "any" or self.is_night(event) == (rule.time_of_day == "night")
+
+
+def _capped(severity: Severity, cap: Severity) -> Severity:
+    return cap if SEVERITY_ORDER[severity] > SEVERITY_ORDER[cap] else severity
 
 
 def _union(groups: Iterable[list[str]]) -> tuple[str, ...]:
