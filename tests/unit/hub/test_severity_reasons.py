@@ -11,8 +11,8 @@ from hub_support import FAST_HASHER, make_message, pg_schema_url
 from hwarang.domain import DetectorInfo, GeoPoint, ObjectClass, RuleKind, Severity, SeverityReasonCode
 from hwarang.hub.evidence import EvidenceStore
 from hwarang.hub.fusion import FusionConfig
-from hwarang.hub.service import HubService
 from hwarang.hub.fusion.severity import NamedArea, SeverityConfig, SeverityDecision, SeverityRules
+from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 
 # Positions from the demo site's areas (SeverityConfig's defaults).
