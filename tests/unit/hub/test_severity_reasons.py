@@ -9,8 +9,8 @@ from pydantic import ValidationError
 
 from hub_support import FAST_HASHER, make_message, pg_schema_url
 from hwarang.domain import DetectorInfo, GeoPoint, ObjectClass, RuleKind, Severity, SeverityReasonCode
-from hwarang.hub.evidence import EvidenceStore
-from hwarang.hub.fusion import FusionConfig
+from hwarang.hub.evidence.store import EvidenceStore
+from hwarang.hub.fusion.correlation import FusionConfig
 from hwarang.hub.fusion.severity import NamedArea, SeverityConfig, SeverityDecision, SeverityRules
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
@@ -174,13 +174,13 @@ def hub(request: pytest.FixtureRequest, sqlite_db: Database, evidence: EvidenceS
 
 
 def test_a_motion_only_incident_is_marked_capped_and_explained(hub: HubService) -> None:
-    result = hub.ingest(make_message(geo=HARBOUR_GATE, occurred_at=DAY, detector=MOTION, rule_name="gate"))
+    result = hub.ingest.event(make_message(geo=HARBOUR_GATE, occurred_at=DAY, detector=MOTION, rule_name="gate"))
     incident = result.incident
     assert incident is not None
     assert (incident.motion_only, incident.detector_models, incident.severity) == (True, (), Severity.MEDIUM)
     assert incident.rule_name == "gate"
     assert [r.code for r in incident.severity_reasons][-1] is SeverityReasonCode.MOTION_ONLY
-    stored = hub.get_incident(incident.id)
+    stored = hub.incidents.get(incident.id)
     assert stored is not None
     assert (stored.motion_only, stored.severity_reasons) == (True, incident.severity_reasons)
 
@@ -189,8 +189,8 @@ def test_a_model_event_joining_lifts_the_mark_and_the_cap(hub: HubService) -> No
     first = make_message(geo=HARBOUR_GATE, occurred_at=DAY, detector=MOTION, seed=1)
     later = DAY + timedelta(seconds=2)
     second = make_message(geo=HARBOUR_GATE, occurred_at=later, detector=NANODET, seed=2)
-    hub.ingest(first)
-    incident = hub.ingest(second).incident
+    hub.ingest.event(first)
+    incident = hub.ingest.event(second).incident
     assert incident is not None and len(incident.event_ids) == 2
     assert (incident.motion_only, incident.detector_models) == (False, ("nanodet",))
     assert incident.severity is Severity.CRITICAL
@@ -198,14 +198,14 @@ def test_a_model_event_joining_lifts_the_mark_and_the_cap(hub: HubService) -> No
 
 
 def test_events_of_older_edges_leave_the_detector_unknown(hub: HubService) -> None:
-    incident = hub.ingest(make_message(geo=SEOUL, occurred_at=NIGHT, detector=None)).incident
+    incident = hub.ingest.event(make_message(geo=SEOUL, occurred_at=NIGHT, detector=None)).incident
     assert incident is not None
     assert (incident.motion_only, incident.detector_models, incident.severity) == (False, (), Severity.HIGH)
 
 
 def test_the_incident_json_carries_the_codes_the_page_renders(hub: HubService) -> None:
     message = make_message(geo=GOSEONG_COAST, occurred_at=DAY, detector=NANODET, rule_name="coast-fence")
-    incident = hub.ingest(message).incident
+    incident = hub.ingest.event(message).incident
     assert incident is not None
     data = incident.model_dump(mode="json")
     assert {k: data[k] for k in ("rule", "object_class", "rule_name", "motion_only", "detector_models")} == {
@@ -222,17 +222,17 @@ def test_the_incident_json_carries_the_codes_the_page_renders(hub: HubService) -
 
 
 def test_merge_and_split_carry_detectors_and_reasons(hub: HubService) -> None:
-    guessed = hub.ingest(make_message(geo=HARBOUR_GATE, occurred_at=DAY, detector=MOTION, seed=1))
-    seen = hub.ingest(make_message(geo=SEOUL, occurred_at=NIGHT, detector=NANODET, seed=2, track_id=9))
+    guessed = hub.ingest.event(make_message(geo=HARBOUR_GATE, occurred_at=DAY, detector=MOTION, seed=1))
+    seen = hub.ingest.event(make_message(geo=SEOUL, occurred_at=NIGHT, detector=NANODET, seed=2, track_id=9))
     assert guessed.incident is not None and seen.incident is not None
-    merged = hub.merge_incidents(guessed.incident.id, [seen.incident.id], "same person", "duty1")
+    merged = hub.ingest.merge(guessed.incident.id, [seen.incident.id], "same person", "duty1")
     assert (merged.motion_only, merged.detector_models, merged.severity) == (
         False,
         ("nanodet",),
         Severity.HIGH,
     )
     assert [r.code.value for r in merged.severity_reasons] == ["default", "ordinary_area"]
-    rest, new = hub.split_incident(merged.id, [seen.event_id], "not the same", "duty1")
+    rest, new = hub.ingest.split(merged.id, [seen.event_id], "not the same", "duty1")
     assert (new.motion_only, new.detector_models, new.severity) == (False, ("nanodet",), Severity.HIGH)
     assert new.rule_name == "fence-north"
     assert (rest.motion_only, rest.detector_models) == (True, ()), "the rest's detectors are its own"
