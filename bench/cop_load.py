@@ -60,8 +60,8 @@ from cop_seed import (
 from hwarang.api.app import create_app
 from hwarang.api.settings import ApiSettings
 from hwarang.geo.zones import load_zones
-from hwarang.hub.evidence import EvidenceStore
-from hwarang.hub.fusion import FusionConfig
+from hwarang.hub.evidence.store import EvidenceStore
+from hwarang.hub.fusion.correlation import FusionConfig
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 
@@ -139,7 +139,7 @@ def seed(
     """Cameras, then incidents through the hub's ingest; the admin gets ``password``."""
     service = _service(url, data_dir)
     try:
-        service.ensure_admin(password)
+        service.identity.ensure_admin(password)
         started = time.perf_counter()
         cameras = make_cameras(args.cameras)
         with progress() as bar:
@@ -477,7 +477,10 @@ def main(argv: list[str] | None = None) -> int:
                 endpoints = measure_endpoints(base, password)
     _print_report(args, summary, endpoints, page)
     if args.json is not None:
-        figures = {"args": {k: str(v) for k, v in vars(args).items()}, "seed": summary.__dict__}
+        figures: dict[str, object] = {
+            "args": {k: str(v) for k, v in vars(args).items()},
+            "seed": summary.__dict__,
+        }
         figures.update(map_layers_prepared_s=prepared_s, endpoints=endpoints, browser=page)
         args.json.write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")
     return 0

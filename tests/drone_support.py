@@ -52,7 +52,7 @@ def cameras() -> list[Camera]:
 def register_cameras(service: HubService) -> None:
     """Upsert :func:`cameras` into the hub."""
     for camera in cameras():
-        service.upsert_camera(camera)
+        service.cameras.upsert(camera)
 
 
 def flight_into_site(start: datetime, *, alt_m: float = 120.0) -> list[tuple[datetime, bytes]]:

@@ -25,7 +25,10 @@ from hwarang.domain import (
     SnapshotRef,
     stable_event_id,
 )
-from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.evidence.store import EvidenceStore
+from hwarang.hub.fusion.fuser import EventFuser
+from hwarang.hub.fusion.ingest import IngestService
+from hwarang.hub.fusion.labels import CameraLabels
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 
@@ -89,7 +92,7 @@ def make_message(*, with_snapshot: bool = True, seed: int = 0, **event_kw: Any) 
 
 def new_incident(service: HubService, message: EventMessage) -> Incident:
     """Ingest ``message`` and return the incident it created (fails the test on a duplicate)."""
-    result = service.ingest(message)
+    result = service.ingest.event(message)
     if result.incident is None:
         pytest.fail(f"event {message.event.id} was unexpectedly a duplicate")
     return result.incident
@@ -212,3 +215,10 @@ def engine_db(engine_url: str) -> Iterator[Database]:
 def engine_service(engine_db: Database, evidence: EvidenceStore) -> HubService:
     """A HubService on each engine."""
     return HubService(engine_db, evidence, password_hasher=FAST_HASHER)
+
+
+class IngestWrapper(IngestService):
+    """An IngestService over another hub's database, journal and evidence (tests override its steps)."""
+
+    def __init__(self, inner: HubService) -> None:
+        super().__init__(inner.database, inner.journal, inner.evidence, EventFuser(None), CameraLabels())

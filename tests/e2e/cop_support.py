@@ -14,6 +14,7 @@ from playwright.sync_api import Page
 
 from hwarang.domain import (
     BoundingBox,
+    DetectorInfo,
     Event,
     EventMessage,
     GeoPoint,
@@ -62,7 +63,13 @@ def snapshot_jpeg(seed: int, width: int = 320, height: int = 240) -> bytes:
 
 
 def inject_event(
-    base_url: str, token: str, place: Place, *, seed: int, occurred_at: datetime | None = None
+    base_url: str,
+    token: str,
+    place: Place,
+    *,
+    seed: int,
+    occurred_at: datetime | None = None,
+    detector: DetectorInfo | None = None,
 ) -> uuid.UUID:
     """POST /api/v1/events (what an edge sends) near ``place``; returns its new incident's id.
 
@@ -89,6 +96,7 @@ def inject_event(
         geo=GeoPoint(lat=lat, lon=lon),
         snapshot=SnapshotRef(sha256=hashlib.sha256(data).hexdigest(), width=320, height=240),
         frame_index=seed,
+        detector=detector,
     )
     payload = EventMessage(event=event, snapshot_jpeg=data).model_dump_json().encode()
     request = urllib.request.Request(

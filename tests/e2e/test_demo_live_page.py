@@ -63,8 +63,15 @@ def test_vtest_incidents_arrive_live_within_30_s_of_start(
     )
     assert page.evaluate("() => window.__hwarangMarker") == 42, "the page was reloaded"
     assert _newest_seq(page) > newest
-    assert (
-        int(page.get_by_test_id("incident-count").inner_text()) == page.get_by_test_id("incident-row").count()
+    # The count and the rows are read in one evaluation, and waited for until they agree: an update
+    # arriving between two separate reads must not fail the test.
+    page.wait_for_function(
+        """() => {
+            const count = document.querySelector('[data-testid="incident-count"]');
+            const rows = document.querySelectorAll('[data-testid="incident-row"]').length;
+            return count !== null && Number(count.textContent) === rows;
+        }""",
+        timeout=10000,
     )
 
     thumb = vtest_rows.first.get_by_test_id("incident-thumb")

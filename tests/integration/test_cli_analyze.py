@@ -16,7 +16,7 @@ from hwarang.domain import Event
 from hwarang.edge.analytics.rules import LineCrossingConfig, ZoneIntrusionConfig
 from hwarang.edge.sources.file import FileSourceConfig
 from hwarang.geo.regions import default_catalog
-from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.evidence.store import EvidenceStore
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from hwarang.edge.errors import EdgeError
 from hwarang.edge.health import CameraHealth, CameraState
 from hwarang.edge.sources.file import FileSourceConfig
 from hwarang.edge.sources.synthetic import SyntheticSourceConfig
-from hwarang.hub.ingest import IngestStats
+from hwarang.hub.fusion.worker import IngestStats
 from hwarang.runtime.demo_setup import prepare_demo_config
 from hwarang.runtime.embedded import run_site
 
@@ -84,7 +84,7 @@ async def _run(config: AppConfig) -> SiteRun:
     start = time.monotonic()
     async with run_site(config, admin_password="site-test-password") as site:
         while True:
-            incidents = await asyncio.to_thread(site.service.list_incidents, limit=1000)
+            incidents = await asyncio.to_thread(site.service.incidents.recent, limit=1000)
             health = {h.camera_id: h for h in site.edge.health()}
             waited = time.monotonic() - start
             if _ready(incidents, health) or waited > DEADLINE_S:
@@ -93,7 +93,7 @@ async def _run(config: AppConfig) -> SiteRun:
         snapshots: dict[str, bytes | None] = {}
         for incident in incidents:
             if incident.snapshot_sha256 is not None:
-                path = site.service.snapshot_path(incident.snapshot_sha256)
+                path = site.service.evidence.path(incident.snapshot_sha256)
                 snapshots[incident.snapshot_sha256] = None if path is None else path.read_bytes()
         ingest = dataclasses.replace(site.ingest.stats)
         published = site.publisher.published
@@ -227,22 +227,28 @@ def test_prepare_demo_config_disables_a_file_camera_whose_video_is_missing(tmp_p
     others = [cam for c in prepared.edge.centers for cam in c.cameras if cam.id != file_camera.id]
     assert len(others) == 2
     assert all(cam.enabled for cam in others)
-    assert len(notes) == 2
+    assert len(notes) == 1, "the synthetic cameras run motion-only by choice: no model note"
     assert str(missing) in notes[0]
     assert "make media" in notes[0]
     assert file_camera.id in notes[0]
-    assert "motion-only detector" in notes[1] and "hwarang models import" in notes[1]
     assert (prepared.api.host, prepared.api.port) == (config.api.host, 9123)
     assert prepared.hub.data_dir == tmp_path / "hub"
     assert _file_camera(config).enabled is True, "the caller's config is not changed"
 
 
-def test_prepare_demo_config_keeps_a_file_camera_whose_video_exists(vtest_path: Path) -> None:
+def test_prepare_demo_config_keeps_a_file_camera_whose_video_exists(
+    vtest_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = _point_file_camera_at(load_config(None), vtest_path)
+    monkeypatch.setenv("HWARANG_MODEL_STORE", str(tmp_path / "empty-store"))
 
     prepared, notes = prepare_demo_config(config, host=None, port=None, data_dir=None)
 
-    assert len(notes) == 1 and "docs/models.md" in notes[0], "only the how-to-import-a-model note"
+    assert len(notes) == 1, "only the missing-model note"
+    assert notes[0].startswith(
+        "WARNING camera icn-harbour-plaza-01: model 'nanodet' is not in the model store"
+    )
+    assert "make models" in notes[0] and "MOTION-ONLY" in notes[0]
     assert _file_camera(prepared).enabled is True
     assert prepared.hub.data_dir == config.hub.data_dir
     assert prepared.api == config.api

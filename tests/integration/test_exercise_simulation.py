@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from hwarang.cli import app
-from hwarang.exercise.evaluation import Evaluation
+from hwarang.exercise.scoring import Evaluation
 from hwarang.exercise.simulate import local_governments
 from hwarang.geo.regions import default_catalog
-from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 
@@ -58,10 +58,10 @@ def test_exercise_incidents_stay_out_of_the_hub_lists(simulation: tuple[Any, Pat
     database = Database(f"sqlite:///{out / 'hub' / 'hub.sqlite3'}")
     try:
         service = HubService(database, EvidenceStore(out / "hub" / "evidence"))
-        assert service.list_incidents() == []
-        everything = service.list_incidents(limit=1000, include_exercise=True)
+        assert service.incidents.recent() == []
+        everything = service.incidents.recent(limit=1000, include_exercise=True)
         assert len(everything) > 229 * 0.9 and all(i.exercise for i in everything)
-        assert service.verify_audit().ok
+        assert service.audit.verify().ok
     finally:
         database.close()
 

@@ -35,16 +35,16 @@ from hwarang.domain import (
     stable_event_id,
 )
 from hwarang.edge.config import CameraConfig
-from hwarang.exercise.edge import run_overlay_camera
-from hwarang.exercise.evaluation import evaluate
-from hwarang.exercise.hubclock import ManualClock, use_workflow_clock
+from hwarang.exercise.figures import run_overlay_camera
+from hwarang.exercise.hubclock import ManualClock
 from hwarang.exercise.injector import BusEventSink
 from hwarang.exercise.measurement import measure
 from hwarang.exercise.plan import ExercisePlan, plan_exercise
 from hwarang.exercise.scenario import FigureInject, load_scenario
+from hwarang.exercise.scoring import evaluate
 from hwarang.geo.regions import default_catalog
-from hwarang.hub.evidence import EvidenceStore
-from hwarang.hub.ingest import IngestWorker
+from hwarang.hub.evidence.store import EvidenceStore
+from hwarang.hub.fusion.worker import IngestWorker
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 
@@ -123,7 +123,7 @@ async def _through_bus(messages: list[EventMessage], service: HubService) -> int
     bus = MemoryBus()
     try:
         await BusEventSink(bus)(messages)
-        worker = IngestWorker(bus, service)
+        worker = IngestWorker(bus, service.ingest)
         ingested = 0
         while await worker.process_batch(timeout_s=0.2):
             ingested = worker.stats.ingested
@@ -152,9 +152,10 @@ def exercise(vtest_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     database = Database(f"sqlite:///{root / 'hub.sqlite3'}")
     database.migrate()
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    service = HubService(database, EvidenceStore(root / "evidence"), password_hasher=hasher)
-    service.ensure_admin(PASSWORD)
-    service.agencies.upsert(
+    clock = ManualClock(start)
+    service = HubService(database, EvidenceStore(root / "evidence"), password_hasher=hasher, clock=clock.now)
+    service.identity.ensure_admin(PASSWORD)
+    service.identity.agencies.upsert(
         [
             Agency(code="icn-jung", name="인천 중구 통합관제센터", kind=AgencyKind.LOCAL_GOVERNMENT,
                    jurisdiction_code="28110"),
@@ -167,14 +168,12 @@ def exercise(vtest_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     ):
         user = User(username=username, display_name=username, agency_code=agency, jurisdiction_code="28110",
                     roles=(role,))  # fmt: skip
-        service.create_user(user, PASSWORD)
-    clock = ManualClock(start)
-    use_workflow_clock(service, clock)
+        service.identity.users.create(user, PASSWORD)
 
     ingested = asyncio.run(_through_bus([*edge_events, real_event(start)], service))
     assert ingested == len(edge_events) + 1
 
-    exercise_rows = service.list_incidents(include_exercise=True)
+    exercise_rows = service.incidents.recent(include_exercise=True)
     exercise_ids = [i.id for i in exercise_rows if i.exercise]
     real_ids = [i.id for i in exercise_rows if not i.exercise]
     assert len(exercise_ids) == 1 and len(real_ids) == 1, exercise_rows
@@ -199,9 +198,9 @@ def test_the_real_analytics_find_the_drawn_intruder_as_an_exercise_event(exercis
     event = exercise.edge_events[0].event
     assert event.exercise is True
     assert event.camera_id == CAMERA.id and event.rule_name == "quay"
-    stored = exercise.service.get_event(event.id)
+    stored = exercise.service.incidents.event(event.id)
     assert stored is not None and stored.exercise is True
-    incident = exercise.service.get_incident(exercise.exercise_incident)
+    incident = exercise.service.incidents.get(exercise.exercise_incident)
     assert incident is not None and incident.exercise is True and incident.event_ids == (event.id,)
 
 
@@ -213,7 +212,7 @@ def test_exercise_incidents_stay_out_of_normal_lists_and_exports(exercise: Exerc
     assert {i["id"] for i in everything} == {str(exercise.real_incident), str(exercise.exercise_incident)}
     features = exercise.client.get("/api/v1/incidents.geojson", headers=headers).json()["features"]
     assert all(f["properties"]["exercise"] is False for f in features) and len(features) == 1
-    assert len(exercise.service.list_incidents()) == 1
+    assert len(exercise.service.incidents.recent()) == 1
 
 
 def test_measured_times_equal_the_injected_timings(exercise: Exercise) -> None:
@@ -260,7 +259,7 @@ def test_a_live_camera_worker_tags_the_events_of_drawn_figures(vtest_path: Path)
     from hwarang.edge.analytics_pool import AnalyticsPool
     from hwarang.edge.camera_worker import CameraWorker
     from hwarang.edge.sources.file import FileSourceConfig
-    from hwarang.exercise.edge import overlay_config
+    from hwarang.exercise.figures import overlay_config
 
     plan = plan_exercise(load_scenario(SCENARIO), cameras={CAMERA.id: CAMERA})
     base = FileSourceConfig(type="file", path=vtest_path, realtime=False, loop=False, start_time=plan.start)

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 from hub_support import FAST_HASHER
 from hwarang.cli import app
 from hwarang.domain import Event, EventMessage, Incident
-from hwarang.hub.evidence import EvidenceStore
-from hwarang.hub.fusion import FusionConfig
+from hwarang.hub.evidence.store import EvidenceStore
+from hwarang.hub.fusion.correlation import FusionConfig
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 
@@ -84,9 +84,9 @@ def _ingest(events: list[Event], snapshots: EvidenceStore, folder: Path, config:
             assert path is not None
             messages.append(EventMessage(event=event, snapshot_jpeg=path.read_bytes()))
         for start in range(0, len(messages), 16):  # batches, as the ingest worker stores them
-            for result in service.ingest_many(messages[start : start + 16]):
+            for result in service.ingest.batch(messages[start : start + 16]):
                 assert not result.duplicate
-        incidents = service.list_incidents(limit=1000)
+        incidents = service.incidents.recent(limit=1000)
         assert sum(len(incident.event_ids) for incident in incidents) == len(events)
         return Fused(events, {str(e): incident for incident in incidents for e in incident.event_ids})
     finally:

@@ -155,4 +155,4 @@ async def test_embedded_site_runs_on_a_local_nats_server(tmp_path: Path) -> None
             message = make_message()
             await site.bus.publish(SUBJECT, message.model_dump_json().encode(), msg_id=str(message.event.id))
             await poll(lambda: site.ingest.stats.ingested >= 1, timeout_s=10.0)
-            assert site.service.get_event(message.event.id) == message.event
+            assert site.service.incidents.event(message.event.id) == message.event

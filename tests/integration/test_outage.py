@@ -34,7 +34,7 @@ from hubproc_support import (
 
 from hub_support import pg_schema_url
 from hwarang.bus.topology import build_topology
-from hwarang.edge.simulate import EventFactory, SimulationLimits, build_cameras, simulate
+from hwarang.edge.loadgen import EventFactory, SimulationLimits, build_cameras, simulate
 from hwarang.geo.regions import default_catalog
 
 pytestmark = pytest.mark.integration

@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 from hwarang.api.app import create_app
 from hwarang.api.settings import ApiSettings
 from hwarang.domain import Role, User
-from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 
@@ -48,9 +48,9 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     database.migrate()
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     service = HubService(database, EvidenceStore(tmp_path / "evidence"), password_hasher=hasher)
-    service.ensure_admin(ADMIN_PASSWORD)
+    service.identity.ensure_admin(ADMIN_PASSWORD)
     operator = User(username="op1", display_name="op1", agency_code="idhq", roles=(Role.OPERATOR,))
-    service.create_user(operator, "operator-password")
+    service.identity.users.create(operator, "operator-password")
     yield create_app(service, ApiSettings(jwt_secret=SecretStr("s" * 40)))
     database.close()
 

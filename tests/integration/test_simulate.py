@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from hwarang.bus import MemoryBus
 from hwarang.cli import app
 from hwarang.domain import EventMessage
-from hwarang.edge.simulate import (
+from hwarang.edge.loadgen import (
     EventFactory,
     SimulationError,
     SimulationLimits,

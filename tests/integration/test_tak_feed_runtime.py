@@ -25,7 +25,7 @@ AGENCIES = (
 
 @pytest.fixture
 def hub(service: HubService) -> HubService:
-    service.agencies.upsert(AGENCIES)
+    service.identity.agencies.upsert(AGENCIES)
     return service
 
 
@@ -36,7 +36,7 @@ def test_a_feed_sends_only_what_its_agency_may_export(hub: HubService) -> None:
     exercise = new_incident(hub, make_message(track_id=2, exercise=True))
     assert owner._accept(incident) and not owner._accept(exercise)
     assert not police._accept(incident)  # not shared with the police
-    exports = [a for a in hub.list_audit(limit=50) if a.action == "interop.export"]
+    exports = [a for a in hub.audit.entries(limit=50) if a.action == "interop.export"]
     assert [(a.actor, a.target) for a in exports] == [("tak-feed.seoul-jung", f"incident:{incident.id}")]
 
 
@@ -80,7 +80,6 @@ def _position(uid: str, lat: float, lon: float, *, marker_of: str | None = None)
 async def test_cot_from_registered_clients_becomes_friendly_tracks_others_are_refused(
     hub: HubService, tmp_path: Path
 ) -> None:
-    from hwarang.hub.drone_hub import drones_of
 
     feed = TakFeedConfig(agency="seoul-jung", port=0, wire="protobuf", registered_uids=["ANDROID-jung-1"])
     config = AppConfig(hub=HubConfig(data_dir=tmp_path, tak_feeds=[feed]))
@@ -93,8 +92,8 @@ async def test_cot_from_registered_clients_becomes_friendly_tracks_others_are_re
         await writer.drain()
 
         def landed() -> bool:
-            keys = {t.key for t in drones_of(hub).tracks()}
-            refused = [a for a in hub.list_audit(limit=50) if a.action == "interop.cot.refused"]
+            keys = {t.key for t in hub.drones.tracks()}
+            refused = [a for a in hub.audit.entries(50) if a.action == "interop.cot.refused"]
             return (
                 any("ANDROID-jung-1" in k for k in keys)
                 and any("marker-1" in k for k in keys)
@@ -106,12 +105,12 @@ async def test_cot_from_registered_clients_becomes_friendly_tracks_others_are_re
                 break
             await asyncio.sleep(0.02)
         writer.close()
-    tracks = {t.key: t for t in drones_of(hub).tracks()}
+    tracks = {t.key: t for t in hub.drones.tracks()}
     own = next(t for k, t in tracks.items() if "ANDROID-jung-1" in k)
     assert own.latest.friendly and own.latest.source.value == "tak"
     assert (own.latest.lat, own.latest.lon) == (37.5636, 126.9976)
     assert not any("stranger" in k for k in tracks)
-    refused = [a for a in hub.list_audit(limit=50) if a.action == "interop.cot.refused"]
+    refused = [a for a in hub.audit.entries(50) if a.action == "interop.cot.refused"]
     assert [(a.actor, a.target, a.detail["uid"]) for a in refused] == [
         ("tak-feed.seoul-jung", "cot:ANDROID-stranger", "ANDROID-stranger")
     ]

@@ -12,10 +12,10 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, status
 
 from hwarang.api.auth import require_user
-from hwarang.api.context import ApiContext
+from hwarang.api.rooms import Gate
 from hwarang.domain import Incident, User
-from hwarang.hub.sharing import Action, role_allows
-from hwarang.hub.visibility import VisibleReads
+from hwarang.hub.sharing.policy import Action, role_allows
+from hwarang.hub.sharing.visibility import VisibleReads
 
 __all__ = ["Action", "audit_grant_use", "load_incident", "permit", "refuse", "visible_reads"]
 
@@ -34,36 +34,36 @@ def permit(action: Action) -> Callable[..., User]:
     return _check
 
 
-def load_incident(context: ApiContext, user: User, incident_id: uuid.UUID, action: Action) -> Incident:
+def load_incident(gate: Gate, user: User, incident_id: uuid.UUID, action: Action) -> Incident:
     """The incident when ``user`` may perform ``action`` on it; 404 when missing, 403 with the reason."""
-    incident = context.service.get_incident(incident_id)
+    incident = gate.incidents.get(incident_id)
     if incident is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"incident {incident_id} not found")
-    decision = context.service.sharing.decide(user, action, incident)
+    decision = gate.sharing.decide(user, action, incident)
     target = f"incident:{incident_id}"
     if not decision.allowed:
-        raise refuse(context, user, action, target, decision.reason)
+        raise refuse(gate, user, action, target, decision.reason)
     if decision.grant_id is not None:
-        audit_grant_use(context, user, {decision.grant_id}, action, target)
+        audit_grant_use(gate, user, {decision.grant_id}, action, target)
     return incident
 
 
-def refuse(context: ApiContext, user: User, action: Action, target: str, reason: str) -> HTTPException:
+def refuse(gate: Gate, user: User, action: Action, target: str, reason: str) -> HTTPException:
     """Audit ``access.denied`` on ``target`` and return the 403 to raise."""
-    context.service.audit(user.username, "access.denied", target, {"action": action.value, "reason": reason})
+    gate.audit.record(user.username, "access.denied", target, {"action": action.value, "reason": reason})
     return HTTPException(status.HTTP_403_FORBIDDEN, detail=reason)
 
 
 def audit_grant_use(
-    context: ApiContext, user: User, grant_ids: Iterable[uuid.UUID], action: Action, target: str
+    gate: Gate, user: User, grant_ids: Iterable[uuid.UUID], action: Action, target: str
 ) -> None:
     """Audit ``grant.use`` once for a request that relied on grants (no record when none was used)."""
     ids = sorted(str(grant_id) for grant_id in grant_ids)
     if ids:
         detail = {"action": action.value, "grant_ids": ids, "target": target}
-        context.service.audit(user.username, "grant.use", f"grant:{ids[0]}", detail)
+        gate.audit.record(user.username, "grant.use", f"grant:{ids[0]}", detail)
 
 
-def visible_reads(context: ApiContext) -> VisibleReads:
-    """Need-to-know filtered reads over the context's hub."""
-    return VisibleReads(context.service.database, context.service.sharing)
+def visible_reads(gate: Gate) -> VisibleReads:
+    """Need-to-know filtered reads over the gate's hub."""
+    return VisibleReads(gate.database, gate.sharing)

@@ -50,7 +50,7 @@ from hwarang.api.settings import ApiSettings
 from hwarang.api.tokens import TokenCodec
 from hwarang.hub.errors import ConflictError, HubError, IngestError, NotFoundError, StoreError
 from hwarang.hub.service import HubService
-from hwarang.hub.sharing import AccessDeniedError
+from hwarang.hub.sharing.policy import AccessDeniedError
 from hwarang.web import STATIC_DIR, WEB_NOT_BUILT
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def create_app(
         health_extra=health_extra,
         oidc=OidcVerifier.from_settings(settings),
     )
-    service.add_listener(broadcaster.publish)
+    service.journal.add_listener(broadcaster.publish)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

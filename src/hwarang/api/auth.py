@@ -12,10 +12,11 @@ from pydantic import BaseModel, Field
 
 from hwarang.api.context import ApiContext, get_context
 from hwarang.api.oidc import OidcKeysUnavailableError
+from hwarang.api.rooms import RefreshTokensRoom, UsersRoom
 from hwarang.api.tokens import ISSUER, TokenError, unverified_issuer
 from hwarang.domain import Role, User
-from hwarang.hub.refresh_tokens import IssuedRefreshToken, RefreshTokenError
-from hwarang.hub.users import LockoutPolicy
+from hwarang.hub.identity.refresh_tokens import IssuedRefreshToken, RefreshTokenError
+from hwarang.hub.identity.users import LockoutPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ def issue_token(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     context: Annotated[ApiContext, Depends(get_context)],
+    users: UsersRoom,
 ) -> TokenResponse:
     """Exchange a username and password for an access and a refresh token; 401 otherwise.
 
@@ -96,7 +98,7 @@ def issue_token(
     ``lockout_minutes``, right password or not. Every attempt is audited.
     """
     settings = context.settings
-    outcome = context.service.users.login(
+    outcome = users.login(
         form.username,
         form.password,
         policy=LockoutPolicy(settings.lockout_max_failures, timedelta(minutes=settings.lockout_minutes)),
@@ -135,10 +137,12 @@ def refresh_token(
     user (someone else holds a copy) and is audited as ``auth.refresh_reuse``.
     """
     try:
-        issued = context.service.refresh_tokens.rotate(body.refresh_token, client=client_host(request))
+        issued = context.service.identity.refresh_tokens.rotate(
+            body.refresh_token, client=client_host(request)
+        )
     except RefreshTokenError as exc:
         raise _unauthorized(str(exc), invalid_token=True) from exc
-    user = context.service.get_user(issued.username)
+    user = context.service.identity.users.get(issued.username)
     if user is None:
         raise _unauthorized(f"user {issued.username!r} no longer exists or is disabled", invalid_token=True)
     return _token_response(context, user, issued)
@@ -159,7 +163,7 @@ def user_from_token(context: ApiContext, token: str | None) -> User:
             return _oidc_user(context, token, str(issuer))
         raise TokenError(f"invalid token: issuer {issuer!r} is not accepted")
     claims = context.tokens.verify(token)
-    user = context.service.get_user(claims.subject)
+    user = context.service.identity.users.get(claims.subject)
     if user is None:
         raise TokenError(f"user {claims.subject!r} no longer exists or is disabled")
     return user
@@ -171,8 +175,8 @@ def _oidc_user(context: ApiContext, token: str, issuer: str) -> User:
         raise TokenError("OIDC is not enabled")
     identity = oidc.verify(token, issuer)
     service = context.service
-    local = service.users.get(identity.username, include_disabled=True) is not None
-    user = oidc.to_user(identity, service.agencies.get(identity.agency_code), local_account=local)
+    local = service.identity.users.get(identity.username, include_disabled=True) is not None
+    user = oidc.to_user(identity, service.identity.agencies.get(identity.agency_code), local_account=local)
     if oidc.first_use(identity):
         detail: dict[str, object] = {
             "method": "oidc",
@@ -181,7 +185,7 @@ def _oidc_user(context: ApiContext, token: str, issuer: str) -> User:
             "token": identity.token_id,
             "roles": [role.value for role in user.roles],
         }
-        service.audit(user.username, "auth.login", f"user:{user.username}", detail)
+        service.audit.record(user.username, "auth.login", f"user:{user.username}", detail)
         logger.info("OIDC login of %s (%s) from %s", user.username, identity.subject, identity.issuer)
     return user
 
@@ -206,7 +210,7 @@ def require_user(
 def logout(
     request: Request,
     user: Annotated[User, Depends(require_user)],
-    context: Annotated[ApiContext, Depends(get_context)],
+    refresh_tokens: RefreshTokensRoom,
     body: LogoutRequest | None = None,
 ) -> LogoutResponse:
     """Revoke the given refresh token, or every refresh token of the user when none is given.
@@ -215,7 +219,7 @@ def logout(
     as ``auth.logout``.
     """
     token = None if body is None else body.refresh_token
-    revoked = context.service.refresh_tokens.revoke(user.username, token, client=client_host(request))
+    revoked = refresh_tokens.revoke(user.username, token, client=client_host(request))
     return LogoutResponse(revoked=revoked)
 
 

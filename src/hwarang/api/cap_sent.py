@@ -9,7 +9,7 @@ rewritten.
 import uuid
 from datetime import datetime
 
-from hwarang.hub.service import HubService
+from hwarang.hub.evidence.log import AuditLog
 from hwarang.interop.cap import CapReference
 
 ACTION = "interop.cap.sent"
@@ -20,11 +20,11 @@ MAX_REFERENCES = 500
 class AuditSentAlerts:
     """:class:`hwarang.interop.cap_sent.SentAlerts` over the hub's audit trail."""
 
-    def __init__(self, service: HubService) -> None:
-        self._service = service
+    def __init__(self, audit: AuditLog) -> None:
+        self._audit = audit
 
     def sent_before(self, incident_id: uuid.UUID) -> list[CapReference]:
-        entries = self._service.list_audit(MAX_REFERENCES, action=ACTION, target=f"incident:{incident_id}")
+        entries = self._audit.entries(MAX_REFERENCES, action=ACTION, target=f"incident:{incident_id}")
         references = []
         for entry in reversed(entries):  # oldest first
             detail = entry.detail
@@ -42,4 +42,4 @@ class AuditSentAlerts:
         if any(ref.identifier == alert.identifier and ref.sender == alert.sender for ref in known):
             return
         detail = {"identifier": alert.identifier, "sender": alert.sender, "sent": alert.sent.isoformat()}
-        self._service.audit(ACTOR, ACTION, f"incident:{incident_id}", detail)
+        self._audit.record(ACTOR, ACTION, f"incident:{incident_id}", detail)

@@ -17,8 +17,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from hwarang.domain import DroneAlert, DroneReport
 from hwarang.domain.base import SCHEMA_VERSION
 from hwarang.domain.drone import PRINTABLE_TEXT
-from hwarang.hub.drone_hub import DroneHub
-from hwarang.hub.drone_tracks import report_from_remote_id
+from hwarang.hub.drones.hub import DroneHub
+from hwarang.hub.drones.tracks import report_from_remote_id
 from hwarang.interop.opendroneid import RemoteIdDecodeError, decode_stream, flatten
 from hwarang.interop.remote_id_state import RemoteIdAssembler
 

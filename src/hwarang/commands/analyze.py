@@ -48,7 +48,7 @@ def analyze(
     from hwarang.edge.errors import EdgeError
     from hwarang.edge.offline import analyze_file, count_frames
     from hwarang.geo.regions import default_catalog
-    from hwarang.hub.evidence import EvidenceStore
+    from hwarang.hub.evidence.store import EvidenceStore
 
     setup_logging(False)
     logging.getLogger().setLevel(logging.WARNING)

@@ -85,8 +85,8 @@ def audit_verify(
     config: ConfigOption = None, database_url: DatabaseUrlOption = None, as_json: JsonOption = False
 ) -> None:
     """Recompute every record's hash and link; exit 1 naming the first edited, deleted or inserted record."""
-    from hwarang.hub.audit_chain import verify_chain
     from hwarang.hub.errors import StoreError
+    from hwarang.hub.evidence.chain import verify_chain
 
     url, _cfg = resolve_site(config, database_url)
     with open_database(url) as database:
@@ -127,8 +127,8 @@ def audit_list(
     as_json: JsonOption = False,
 ) -> None:
     """The newest audit records, newest first."""
-    from hwarang.hub.audit import query_audit
     from hwarang.hub.errors import StoreError
+    from hwarang.hub.evidence.audit import query_audit
 
     url, _cfg = resolve_site(config, database_url)
     with open_database(url) as database:

@@ -33,7 +33,10 @@ def _override(base: dict[str, object], text: str | None, what: str) -> dict[str,
         raise typer.Exit(2)
     if "type" in extra and extra["type"] != base.get("type"):
         return dict(extra)
-    return {**base, **extra}
+    # `model` and `model_path` exclude each other: the override's choice replaces the camera's.
+    replaced = {"model": "model_path", "model_path": "model"}
+    kept = {k: v for k, v in base.items() if not any(replaced.get(key) == k for key in extra)}
+    return {**kept, **extra}
 
 
 @app.command("mot")
@@ -88,6 +91,59 @@ def eval_mot(
         raise typer.Exit(2) from None
     try:
         report = evaluate_mot(video, ground_truth, detector_cfg, tracker_cfg, max_frames=max_frames)
+    except EdgeError as exc:
+        err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
+        raise typer.Exit(1) from None
+    sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+
+
+@app.command("alarms")
+def eval_alarms(
+    video: Annotated[Path, typer.Argument(help="Video clip to run the camera's whole pipeline on.")],
+    ground_truth: Annotated[
+        Path, typer.Argument(help="MOTChallenge gt.txt (frame = video frame index + 1).")
+    ],
+    config: ConfigOption = None,
+    camera: Annotated[
+        str | None,
+        typer.Option(help="Camera whose detector, tracker and rules to use (default: first file camera)."),
+    ] = None,
+    tolerance_s: Annotated[
+        float,
+        typer.Option(
+            min=0.0, help="Seconds an alarm may come before (or a crossing's alarm after) its due time."
+        ),
+    ] = 1.0,
+    min_iou: Annotated[
+        float, typer.Option(min=0.01, max=1.0, help="Smallest IoU between an alarm's box and a person.")
+    ] = 0.3,
+    max_frames: Annotated[int | None, typer.Option(help="Stop after this many frames.")] = None,
+) -> None:
+    """Score each zone and line rule's alarms (recall, precision, duplicates) on VIDEO; print JSON."""
+    from hwarang.edge.camera_setup import build_camera, build_center
+    from hwarang.edge.errors import EdgeError
+    from hwarang.edge.evaluation import evaluate_alarms
+    from hwarang.geo.regions import default_catalog
+
+    logging.basicConfig(level=logging.WARNING)
+    cfg = load_config_or_exit(config)
+    for path in (video, ground_truth):
+        if not path.is_file():
+            err.print(f"[bold red]error[/]: file not found: {escape(str(path))}", highlight=False)
+            raise typer.Exit(2)
+    center_cfg, cam_cfg = pick_camera(cfg, camera)
+    lookup = default_catalog().lookup
+    try:
+        cam = build_camera(cam_cfg, build_center(center_cfg, lookup), lookup)
+        report = evaluate_alarms(
+            video,
+            ground_truth,
+            cam,
+            cam_cfg,
+            tolerance_s=tolerance_s,
+            min_iou=min_iou,
+            max_frames=max_frames,
+        )
     except EdgeError as exc:
         err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None

@@ -22,8 +22,8 @@ from hwarang.commands.common import ConfigOption, console, err, fail, load_confi
 
 if TYPE_CHECKING:
     from hwarang.domain import Camera
-    from hwarang.exercise.evaluation import Evaluation
     from hwarang.exercise.plan import ExercisePlan
+    from hwarang.exercise.scoring import Evaluation
 
 app = typer.Typer(
     help="Hwarang exercises: scenarios, injection, national simulation, evaluation.", no_args_is_help=True
@@ -136,7 +136,7 @@ def overlay(
 ) -> None:
     """Print the 'overlay' source config that draws the scenario's figures at CAMERA (for the site file)."""
     from hwarang.edge.sources.file import FileSourceConfig
-    from hwarang.exercise.edge import figure_injects, overlay_config
+    from hwarang.exercise.figures import figure_injects, overlay_config
 
     plan = _plan(scenario, start, None)
     first_frame = _start(stream_start)
@@ -332,9 +332,9 @@ def report(
 ) -> None:
     """Measure an exercise from the hub's database and write its evaluation and reports."""
     from hwarang.exercise.checklist import load_manual_scores
-    from hwarang.exercise.evaluation import Evaluation, evaluate
     from hwarang.exercise.measurement import measure
     from hwarang.exercise.scenario import ScenarioError
+    from hwarang.exercise.scoring import Evaluation, evaluate
     from hwarang.geo.regions import default_catalog
 
     languages = _languages(lang)

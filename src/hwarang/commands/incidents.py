@@ -38,8 +38,8 @@ def incident_export(
 ) -> None:
     """Export an incident: events, snapshots, timeline, notes, tasks, attachments, audit excerpt."""
     from hwarang.hub.errors import NotFoundError, StoreError
-    from hwarang.hub.evidence import EvidenceStore
-    from hwarang.hub.evidence_package import export_package
+    from hwarang.hub.evidence.package import export_package
+    from hwarang.hub.evidence.store import EvidenceStore
 
     url, cfg = resolve_site(config, database_url)
     if evidence_dir is None:
@@ -87,7 +87,7 @@ def evidence_verify(
     the hub's audit trail.
     """
     from hwarang.hub.errors import StoreError
-    from hwarang.hub.evidence_package_check import check_against_chain, check_package
+    from hwarang.hub.evidence.check import check_against_chain, check_package
 
     check = check_package(package, expected_manifest_sha256=manifest_sha256)
     chained = config is not None or database_url is not None

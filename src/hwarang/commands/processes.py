@@ -21,7 +21,7 @@ from hwarang.commands.common import (
 
 if TYPE_CHECKING:
     from hwarang.bus.config import MemoryBusConfig, NatsBusConfig
-    from hwarang.edge.simulate import SimulationLimits, SimulationSummary
+    from hwarang.edge.loadgen import SimulationLimits, SimulationSummary
 
 
 ConfigFile = Annotated[
@@ -117,7 +117,7 @@ def simulate(
 ) -> None:
     """Publish realistic events from simulated control centers to measure the hub (bounded)."""
     from hwarang.bus.config import MemoryBusConfig, NatsBusConfig
-    from hwarang.edge.simulate import SimulationError, SimulationLimits
+    from hwarang.edge.loadgen import SimulationError, SimulationLimits
 
     setup_logging(verbose)
     logging.getLogger().setLevel(logging.DEBUG if verbose else logging.WARNING)
@@ -170,7 +170,7 @@ async def _run_simulation(
     exercise: bool,
 ) -> "SimulationSummary":
     from hwarang.bus.config import build_bus
-    from hwarang.edge.simulate import EventFactory, build_cameras, simulate
+    from hwarang.edge.loadgen import EventFactory, build_cameras, simulate
     from hwarang.geo.regions import default_catalog
 
     cameras = await asyncio.to_thread(

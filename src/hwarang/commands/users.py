@@ -33,7 +33,7 @@ def _hub(config: Path | None) -> "HubService":
     from hwarang.runtime.embedded import build_hub
 
     hub = build_hub(load_config_or_exit(config))
-    hub.agencies.ensure_defaults()
+    hub.identity.agencies.ensure_defaults()
     return hub
 
 
@@ -67,8 +67,8 @@ def users_add(
     """Add a user; the password is prompted for twice unless --password-file is given."""
     from pydantic import ValidationError
 
-    from hwarang.hub.accounts import InvalidAccountError, check_new_user
     from hwarang.hub.errors import ConflictError
+    from hwarang.hub.identity.accounts import InvalidAccountError, check_new_user
 
     try:
         wanted = User(
@@ -84,8 +84,8 @@ def users_add(
     hub = _hub(config)
     password = _read_password(password_file, username)
     try:
-        user = check_new_user(wanted, password, hub.agencies, admin=None)
-        hub.create_user(user, password, actor="cli")
+        user = check_new_user(wanted, password, hub.identity.agencies, admin=None)
+        hub.identity.users.create(user, password, actor="cli")
     except (InvalidAccountError, ConflictError) as exc:
         raise fail(str(exc), 2 if isinstance(exc, InvalidAccountError) else 1) from None
     console.print(
@@ -101,7 +101,7 @@ def users_unlock(
     config: ConfigOption = None,
 ) -> None:
     """Clear a lockout after repeated failed logins (audited as ``user.unlock`` by ``cli``)."""
-    if not _hub(config).users.unlock(username, actor="cli"):
+    if not _hub(config).identity.users.unlock(username, actor="cli"):
         raise fail(f"no user {username!r} in this site's hub", 1)
     console.print(f"{username} unlocked: failed-login count cleared")
 
@@ -109,7 +109,7 @@ def users_unlock(
 @app.command("list")
 def users_list(config: ConfigOption = None) -> None:
     """List users with their agency, roles, jurisdiction and clearance."""
-    from hwarang.hub.accounts import list_users
+    from hwarang.hub.identity.accounts import list_users
 
     table = Table("username", "agency", "roles", "jurisdiction", "clearance", "disabled")
     for user, disabled in list_users(_hub(config).database):
@@ -139,7 +139,7 @@ def agencies_add(
         agency = Agency(code=code, name=name, kind=kind, jurisdiction_code=jurisdiction)
     except ValidationError as exc:
         raise fail(f"invalid agency: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", 2) from None
-    _hub(config).agencies.upsert([agency], actor="cli")
+    _hub(config).identity.agencies.upsert([agency], actor="cli")
     console.print(f"agency [bold]{agency.code}[/] ({agency.kind.value}) registered", highlight=False)
 
 
@@ -147,6 +147,6 @@ def agencies_add(
 def agencies_list(config: ConfigOption = None) -> None:
     """List registered agencies."""
     table = Table("code", "kind", "jurisdiction", "name")
-    for agency in _hub(config).agencies.list():
+    for agency in _hub(config).identity.agencies.list():
         table.add_row(agency.code, agency.kind.value, agency.jurisdiction_code or "nationwide", agency.name)
     console.print(table)

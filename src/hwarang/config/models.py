@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from hwarang.bus.config import BusConfig, MemoryBusConfig, NatsBusConfig
 from hwarang.domain import Classification
 from hwarang.edge.config import CameraConfig, CenterConfig, EdgeConfig
-from hwarang.hub.drone_config import DroneConfig
-from hwarang.hub.fusion import FusionConfig
-from hwarang.hub.workflow_config import WorkflowConfig
+from hwarang.hub.drones.config import DroneConfig
+from hwarang.hub.fusion.correlation import FusionConfig
+from hwarang.hub.workflow.config import WorkflowConfig
 from hwarang.interop.remote_id_udp import RemoteIdUdpConfig
 
 __all__ = [

@@ -16,9 +16,9 @@ from hwarang.domain.enums import (
     Severity,
     TaskState,
 )
-from hwarang.domain.event import Event, EventMessage, SnapshotRef, stable_event_id
+from hwarang.domain.event import DetectorInfo, Event, EventMessage, SnapshotRef, stable_event_id
 from hwarang.domain.geopoint import GeoPoint
-from hwarang.domain.incident import Incident
+from hwarang.domain.incident import Incident, SeverityReason, SeverityReasonCode
 from hwarang.domain.region import AdminLocation, ExerciseZone, Region, RegionLevel
 from hwarang.domain.sharing import DeclaredCondition, Grant
 from hwarang.domain.workflow import Attachment, Note, Task, TimelineEntry
@@ -37,6 +37,7 @@ __all__ = [
     "ConditionKind",
     "DeclaredCondition",
     "Detection",
+    "DetectorInfo",
     "DomainModel",
     "DroneAlert",
     "DroneReport",
@@ -56,6 +57,8 @@ __all__ = [
     "Role",
     "RuleKind",
     "Severity",
+    "SeverityReason",
+    "SeverityReasonCode",
     "SnapshotRef",
     "Task",
     "TaskState",

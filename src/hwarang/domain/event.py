@@ -4,6 +4,7 @@ import base64
 import hashlib
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import AwareDatetime, Field, field_serializer, field_validator, model_validator
 
@@ -30,6 +31,19 @@ class SnapshotRef(ValueModel):
     height: int = Field(gt=0)
 
 
+class DetectorInfo(ValueModel):
+    """Which detector produced an event: a trained model, or the motion-only shape guess."""
+
+    kind: Literal["model", "motion"] = Field(
+        description="'model': a trained detector named the class; 'motion': the class is a shape guess."
+    )
+    plugin: str | None = Field(default=None, description="Detector plugin type, e.g. 'onnx-nanodet'.")
+    model: str | None = Field(default=None, description="Model name in the edge's model store.")
+    sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the model file."
+    )
+
+
 class Event(DomainModel):
     """A rule fired on a tracked object at a camera."""
 
@@ -53,6 +67,9 @@ class Event(DomainModel):
     snapshot: SnapshotRef | None = None
     frame_index: int = Field(ge=0, le=2**63 - 1)
     exercise: bool = Field(default=False, description="True for events caused by an exercise inject.")
+    detector: DetectorInfo | None = Field(
+        default=None, description="The detector that saw the object (absent from older edges)."
+    )
 
 
 class EventMessage(DomainModel):

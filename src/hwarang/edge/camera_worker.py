@@ -21,8 +21,8 @@ from hwarang.edge.errors import EdgeError, SourceError
 from hwarang.edge.frame import Frame, FrameConversionError
 from hwarang.edge.health import CameraHealth, CameraState
 from hwarang.edge.sources import FrameSource, build_source
+from hwarang.edge.sources.base import EventHook
 from hwarang.edge.sources.link import LinkReporter
-from hwarang.edge.sources.overlay import OverlaySource, tag_exercise
 
 logger = logging.getLogger(__name__)
 
@@ -253,10 +253,8 @@ class CameraWorker:
             return
         self._count("processed")
         self._rate_out.tick()
-        if isinstance(
-            self._source, OverlaySource
-        ):  # exercise figures drawn in: their events are the exercise's
-            messages = tag_exercise(frame, messages)
+        if isinstance(self._source, EventHook):  # e.g. exercise figures drawn in: the source tags them
+            messages = self._source.on_events(frame, messages)
         for message in messages:
             self._publish(message)
             self._count("events")

@@ -17,9 +17,9 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import polylabel
 
-from hwarang.exercise.evaluation import Evaluation
 from hwarang.exercise.findings import link_label
 from hwarang.exercise.labels import TEXT
+from hwarang.exercise.scoring import Evaluation
 from hwarang.geo.regions import RegionCatalog
 
 KOREAN_FONTS = ("NanumGothic", "NanumBarunGothic", "Noto Sans CJK KR", "UnDotum")

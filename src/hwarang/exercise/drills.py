@@ -20,7 +20,6 @@ from sqlalchemy import select
 
 from hwarang.domain import AgencyKind
 from hwarang.exercise.checklist import DEFAULT_CHECKLIST, Metric
-from hwarang.exercise.evaluation import evaluate
 from hwarang.exercise.measurement import AgencyResult, InjectResult, Measurement, measure
 from hwarang.exercise.plan import ExercisePlan
 from hwarang.exercise.scenario import (
@@ -32,6 +31,7 @@ from hwarang.exercise.scenario import (
     Scenario,
     ThreatType,
 )
+from hwarang.exercise.scoring import evaluate
 from hwarang.geo.regions import RegionCatalog
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.models import IncidentHistoryRow

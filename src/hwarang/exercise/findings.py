@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from hwarang.exercise.evaluation import Evaluation
+    from hwarang.exercise.scoring import Evaluation
 
 LOW_SCORE = 70.0
 """Organisations scoring below this are named in the findings."""

@@ -1,10 +1,8 @@
-"""A settable clock for the hub's workflow, so simulated and tested actions happen at chosen times."""
+"""A settable clock for the hub's workflow (``HubService(clock=clock.now)``), so simulated and tested
+actions happen at chosen times."""
 
 import threading
 from datetime import datetime
-
-from hwarang.hub.service import HubService
-from hwarang.hub.workflow import WorkflowService
 
 
 class ManualClock:
@@ -27,8 +25,3 @@ class ManualClock:
             raise ValueError("the clock needs a time zone")
         with self._lock:
             self._now = when
-
-
-def use_workflow_clock(service: HubService, clock: ManualClock) -> None:
-    """Make ``service``'s workflow (state changes, tasks, escalation) stamp its rows with ``clock``."""
-    service.workflow = WorkflowService(service, service.workflow.config, clock=clock.now)

@@ -13,10 +13,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from hwarang.exercise import charts
 from hwarang.exercise.checklist import Level
-from hwarang.exercise.evaluation import Evaluation, SubjectScore
 from hwarang.exercise.findings import duration, link_label
 from hwarang.exercise.labels import LANGUAGES, TEXT, threat_label
 from hwarang.exercise.measurement import InjectResult
+from hwarang.exercise.scoring import Evaluation, SubjectScore
 from hwarang.geo.errors import GeoError
 from hwarang.geo.regions import RegionCatalog
 

@@ -37,15 +37,15 @@ from hwarang.domain import (
     RuleKind,
     stable_event_id,
 )
-from hwarang.exercise.evaluation import Evaluation, evaluate
-from hwarang.exercise.hubclock import ManualClock, use_workflow_clock
+from hwarang.exercise.hubclock import ManualClock
 from hwarang.exercise.injector import inject_events
 from hwarang.exercise.measurement import Measurement, measure
 from hwarang.exercise.operators import SimulatedPeople
 from hwarang.exercise.plan import EXERCISE_CENTER, ExercisePlan, PlannedInject
 from hwarang.exercise.scenario import AgencyRequirement, EventInject, Expected, ThreatType
+from hwarang.exercise.scoring import Evaluation, evaluate
 from hwarang.geo.regions import RegionCatalog, default_catalog
-from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 
@@ -329,19 +329,19 @@ class SimulationResult:
     escalations: int = 0
 
 
-def open_hub(path: Path) -> HubService:
-    """A migrated SQLite hub in ``path`` (created), with cheap password hashing."""
+def open_hub(path: Path, *, clock: Callable[[], datetime] | None = None) -> HubService:
+    """A migrated SQLite hub in ``path`` (created), cheap password hashing; ``clock`` stamps workflow."""
     path.mkdir(parents=True, exist_ok=True)
     database = Database(f"sqlite:///{path / 'hub.sqlite3'}")
     database.migrate()
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    return HubService(database, EvidenceStore(path / "evidence"), password_hasher=hasher)
+    return HubService(database, EvidenceStore(path / "evidence"), password_hasher=hasher, clock=clock)
 
 
 def _ingest(service: HubService, messages: list[EventMessage]) -> dict[uuid.UUID, uuid.UUID]:
     by_event: dict[uuid.UUID, uuid.UUID] = {}
     for i in range(0, len(messages), _INGEST_BATCH):
-        for result in service.ingest_many(messages[i : i + _INGEST_BATCH]):
+        for result in service.ingest.batch(messages[i : i + _INGEST_BATCH]):
             if result.incident is not None:
                 by_event[result.event_id] = result.incident.id
     return by_event
@@ -360,9 +360,10 @@ def simulate(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     rng = np.random.default_rng(config.seed)
-    service = open_hub(workdir)
+    clock = ManualClock(config.start)
+    service = open_hub(workdir, clock=clock.now)
     try:
-        service.agencies.upsert(simulation_agencies(catalog), actor="system:simulation")
+        service.identity.agencies.upsert(simulation_agencies(catalog), actor="system:simulation")
         plan = national_plan(config, catalog, rng)
         factors = _zone_factors(config, catalog, rng)
         timings["setup"] = time.perf_counter() - started
@@ -387,8 +388,6 @@ def simulate(
         say(f"{len(by_event)} exercise incidents opened ({len(noise)} false alarms)")
 
         mark = time.perf_counter()
-        clock = ManualClock(config.start)
-        use_workflow_clock(service, clock)
         people = SimulatedPeople(service, clock, profile, rng, agency_for)
         for inject, message in detected:
             incident_id = by_event[message.event.id]

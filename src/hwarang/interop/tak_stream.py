@@ -11,7 +11,7 @@ stay in XML; each client is answered in its own mode (an XML ping gets an XML po
 not validate are counted and logged, never fatal. No TLS: put it behind a TLS-terminating proxy,
 or keep it on a trusted network (see docs/interop.md).
 
-``publish`` may be called from any thread (e.g. ``HubService.add_listener(server.publish)``); each
+``publish`` may be called from any thread (e.g. ``Journal.add_listener(server.publish)``); each
 client has a bounded queue, and an event that does not fit is dropped and counted, never waited for.
 """
 

@@ -45,13 +45,32 @@ def prepare_demo_config(
     enabled = [cam for center in centers for cam in center.cameras if cam.enabled]
     if not enabled:
         notes.append("no camera can run: the demo serves the hub only")
-    elif all(cam.detector.type == "motion" for cam in enabled):
-        notes.append(
-            "cameras run the motion-only detector (no model ships with Hwarang): to name what they "
-            "see, import a model ('hwarang models import yolox_nano.onnx --name yolox_nano') and set "
-            "'detector: {type: onnx-yolox, model: yolox_nano}' on a camera; see docs/models.md"
-        )
+    notes.extend(_missing_model_notes(enabled))
     return config.model_copy(update={"api": api, "hub": hub, "edge": edge}), notes
+
+
+def _missing_model_notes(cameras: Iterable[CameraConfig]) -> list[str]:
+    """A WARNING-worthy note per camera whose detector model is not in the store (it runs motion-only)."""
+    from hwarang.edge.analytics.detectors import ModelDetectorConfigBase
+    from hwarang.edge.models import ModelStore, ModelStoreError, default_store_root
+
+    notes = []
+    for camera in cameras:
+        detector = camera.detector
+        if not isinstance(detector, ModelDetectorConfigBase) or detector.model is None:
+            continue
+        store = ModelStore(detector.model_store or default_store_root())
+        try:
+            known = {card.name for card in store.list()}
+        except ModelStoreError:
+            known = set()
+        if detector.model not in known:
+            notes.append(
+                f"WARNING camera {camera.id}: model {detector.model!r} is not in the model store "
+                f"{store.root} (run 'make models'): it falls back to the MOTION-ONLY detector, whose "
+                "object classes are shape guesses; see docs/models.md"
+            )
+    return notes
 
 
 def demo_agencies(config: AppConfig, cameras: Iterable[Camera]) -> list[Agency]:

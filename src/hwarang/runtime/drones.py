@@ -2,7 +2,7 @@
 
 - :class:`RemoteIdPump`: the UDP receiver's callback puts each Remote ID state on a bounded queue
   (never blocking the event loop; full: dropped and counted); a task drains it in batches and
-  applies them to the :class:`~hwarang.hub.drone_hub.DroneHub` in a worker thread (the store is
+  applies them to the :class:`~hwarang.hub.drones.hub.DroneHub` in a worker thread (the store is
   synchronous).
 - :class:`DroneBusPublisher`: every applied report goes to ``hwarang.drones.<source>.<track>``
   through a bounded queue (drop-and-count when the bus is slower than the air picture).
@@ -20,8 +20,8 @@ from hwarang.bus import Bus, BusError
 from hwarang.bus.subjects import drone_subject
 from hwarang.config.models import HubDroneConfig
 from hwarang.domain import DroneReport
-from hwarang.hub.drone_hub import DroneHub, attach_drones
-from hwarang.hub.drone_tracks import report_from_remote_id
+from hwarang.hub.drones.hub import DroneHub
+from hwarang.hub.drones.tracks import report_from_remote_id
 from hwarang.hub.service import HubService
 from hwarang.interop.remote_id_state import RemoteIdState
 from hwarang.interop.remote_id_udp import RemoteIdUdpReceiver
@@ -140,8 +140,8 @@ class DroneBusPublisher:
 async def run_drones(
     config: HubDroneConfig, service: HubService, bus: Bus
 ) -> AsyncIterator[dict[str, Callable[[], object]]]:
-    """Attach the DroneHub, publish its reports, and run the UDP intake when enabled; yields probes."""
-    drones = attach_drones(service, config)
+    """Run the service's DroneHub: publish its reports, and run the UDP intake when enabled; yields probes."""
+    drones = service.drones  # built with ``config`` (HubService(drones=...))
     stop = asyncio.Event()
     publisher = DroneBusPublisher(bus, asyncio.get_running_loop())
     drones.publisher = publisher.offer

@@ -22,8 +22,8 @@ from hwarang.edge.node import Node, create_node
 from hwarang.edge.publisher import BusPublisher
 from hwarang.geo.regions import default_catalog
 from hwarang.geo.zones import load_zones
-from hwarang.hub.evidence import EvidenceStore
-from hwarang.hub.ingest import IngestWorker
+from hwarang.hub.evidence.store import EvidenceStore
+from hwarang.hub.fusion.worker import IngestWorker
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.runtime.demo_setup import demo_agencies
@@ -72,6 +72,7 @@ def build_hub(config: AppConfig) -> HubService:
         zone_for_sido=zone_for_sido,
         workflow=config.hub.workflow,
         fusion=config.hub.fusion,
+        drones=config.hub.drones,
     )
 
 
@@ -79,9 +80,9 @@ def build_hub(config: AppConfig) -> HubService:
 async def run_site(config: AppConfig, *, admin_password: str | None = None) -> AsyncIterator[EmbeddedSite]:
     """Start hub, bus, ingest and edge; stop them in reverse order on exit."""
     service = build_hub(config)
-    generated = service.ensure_admin(admin_password)
+    generated = service.identity.ensure_admin(admin_password)
     bus = await build_bus(config.bus)
-    ingest = IngestWorker(bus, service, batch=config.hub.ingest_batch)
+    ingest = IngestWorker(bus, service.ingest, batch=config.hub.ingest_batch)
     stop_ingest = asyncio.Event()
     ingest_task = asyncio.create_task(ingest.run(stop_ingest), name="hub-ingest")
     publisher = BusPublisher(bus, asyncio.get_running_loop())
@@ -90,8 +91,8 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
         async with contextlib.AsyncExitStack() as background:
             edge = await asyncio.to_thread(create_node, config.edge, publisher, default_catalog().lookup)
             for camera in edge.cameras:
-                service.upsert_camera(camera)
-            service.agencies.upsert(demo_agencies(config, edge.cameras), actor="system:demo")
+                service.cameras.upsert(camera)
+            service.identity.agencies.upsert(demo_agencies(config, edge.cameras), actor="system:demo")
             probes = await background.enter_async_context(hub_background(config, service))
             probes.update(await background.enter_async_context(run_drones(config.hub.drones, service, bus)))
             edge.start()

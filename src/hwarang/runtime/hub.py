@@ -24,7 +24,7 @@ from hwarang.config import AppConfig
 from hwarang.edge.camera_setup import build_camera, build_center
 from hwarang.edge.errors import EdgeError
 from hwarang.geo.regions import default_catalog
-from hwarang.hub.ingest import IngestWorker
+from hwarang.hub.fusion.worker import IngestWorker
 from hwarang.hub.service import HubService
 from hwarang.runtime.drones import run_drones
 from hwarang.runtime.embedded import api_settings, build_hub
@@ -81,7 +81,7 @@ def register_configured_cameras(config: AppConfig, service: HubService) -> int:
         try:
             center = build_center(center_cfg, lookup)
             for camera_cfg in center_cfg.cameras:
-                service.upsert_camera(build_camera(camera_cfg, center, lookup))
+                service.cameras.upsert(build_camera(camera_cfg, center, lookup))
                 count += 1
         except EdgeError as exc:
             logger.warning("center %s: cameras not registered: %s", center_cfg.id, exc)
@@ -93,7 +93,7 @@ async def run_hub(config: AppConfig, *, admin_password: str | None = None) -> As
     """Start the hub's store, bus connection and ingest loop; stop them gracefully on exit."""
     bus_config = shared_bus_config(config, "hub")
     service = build_hub(config)
-    generated = service.ensure_admin(admin_password)
+    generated = service.identity.ensure_admin(admin_password)
     cameras = await asyncio.to_thread(register_configured_cameras, config, service)
     bus = await build_bus(bus_config)
     try:
@@ -101,7 +101,7 @@ async def run_hub(config: AppConfig, *, admin_password: str | None = None) -> As
             hub_background(config, service) as probes,
             run_drones(config.hub.drones, service, bus) as drone_probes,
         ):
-            ingest = IngestWorker(bus, service, batch=config.hub.ingest_batch)
+            ingest = IngestWorker(bus, service.ingest, batch=config.hub.ingest_batch)
             stop_ingest = asyncio.Event()
             task = asyncio.create_task(ingest.run(stop_ingest), name="hub-ingest")
             runtime = HubRuntime(config, service, bus, ingest, generated)

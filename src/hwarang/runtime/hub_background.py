@@ -7,8 +7,8 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from hwarang.config.models import AppConfig
-from hwarang.hub.escalation import EscalationLoop
 from hwarang.hub.service import HubService
+from hwarang.hub.workflow.escalation import EscalationLoop
 from hwarang.interop.tak_stream import TakStreamServer
 from hwarang.runtime.tak_feed import build_tak_feed
 
@@ -23,7 +23,7 @@ async def hub_background(config: AppConfig, service: HubService) -> AsyncIterato
 
     A feed whose agency is not registered or whose port is taken fails the start with a clear error.
     """
-    escalation = EscalationLoop(service, config.hub.workflow.escalation_interval_s)
+    escalation = EscalationLoop(service.workflow.tasks, config.hub.workflow.escalation_interval_s)
     escalation.start()
     feeds: list[tuple[str, TakStreamServer]] = []
     try:
@@ -34,7 +34,7 @@ async def hub_background(config: AppConfig, service: HubService) -> AsyncIterato
             except OSError as exc:
                 where = f"{feed_config.host}:{feed_config.port}"
                 raise OSError(f"tak feed for {feed_config.agency}: cannot listen on {where}: {exc}") from exc
-            service.add_listener(feed.publish)
+            service.journal.add_listener(feed.publish)
             feeds.append((feed_config.agency, feed))
             logger.info("TAK feed for %s on %s:%s", feed_config.agency, feed_config.host, feed.port)
         probes: HealthProbes = {

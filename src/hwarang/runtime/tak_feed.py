@@ -5,7 +5,7 @@ import logging
 from hwarang.config.models import TakFeedConfig
 from hwarang.domain import Incident, Role, User
 from hwarang.hub.service import HubService
-from hwarang.hub.sharing import Action
+from hwarang.hub.sharing.policy import Action
 from hwarang.interop.tak_stream import TakStreamServer
 from hwarang.runtime.tak_intake import TakIntake
 
@@ -19,7 +19,7 @@ def feed_user(service: HubService, config: TakFeedConfig) -> User:
 
     ValueError when the agency is not registered (a feed must never default to seeing everything).
     """
-    agency = service.agencies.get(config.agency)
+    agency = service.identity.agencies.get(config.agency)
     if agency is None:
         raise ValueError(f"tak feed: agency {config.agency!r} is not registered; register it first")
     return User(
@@ -48,7 +48,7 @@ def build_tak_feed(service: HubService, config: TakFeedConfig) -> TakStreamServe
         detail: dict[str, object] = {"format": f"cot-{config.wire}", "seq": incident.seq}
         if decision.grant_id is not None:
             detail["grant_id"] = str(decision.grant_id)
-        service.audit(user.username, "interop.export", f"incident:{incident.id}", detail)
+        service.audit.record(user.username, "interop.export", f"incident:{incident.id}", detail)
         return True
 
     return TakStreamServer(

@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 from hwarang.config.models import TakFeedConfig
 from hwarang.domain import DroneReport, DroneSource
-from hwarang.hub.drone_hub import drones_of
 from hwarang.hub.service import HubService
 from hwarang.interop.cot_reader import CotReport
 
@@ -63,7 +62,7 @@ class TakIntake:
 
     def _apply(self, report: CotReport) -> None:
         try:
-            drones_of(self._service).apply([cot_to_drone_report(report)])
+            self._service.drones.apply([cot_to_drone_report(report)])
         except Exception:  # a stage's top: one event's failure must not stop the feed
             logger.exception("TAK intake (%s): storing CoT %s failed", self._agency, report.uid)
 
@@ -77,7 +76,9 @@ class TakIntake:
         if owner != report.uid:
             detail["placed_by"] = owner
         logger.warning("TAK intake (%s): CoT from unregistered %s (%s) refused", self._agency, owner, peer)
-        self._service.audit(f"{ACTOR_PREFIX}{self._agency}", "interop.cot.refused", f"cot:{owner}", detail)
+        self._service.audit.record(
+            f"{ACTOR_PREFIX}{self._agency}", "interop.cot.refused", f"cot:{owner}", detail
+        )
 
 
 def _in_executor(work: Callable[[], None]) -> None:

@@ -10,9 +10,9 @@ from alembic import command
 from sqlalchemy import text
 
 from hub_support import make_message, times
-from hwarang.hub.audit import GENESIS_HASH
-from hwarang.hub.audit_chain import verify_chain
-from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.evidence.audit import GENESIS_HASH
+from hwarang.hub.evidence.chain import verify_chain
+from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database, alembic_config
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 def _fill(service: HubService, n: int) -> None:
     for i in range(n):
-        service.audit("op1", "evidence.view", f"snapshot:{i:064x}", {"i": i, "ratio": i / 7})
+        service.audit.record("op1", "evidence.view", f"snapshot:{i:064x}", {"i": i, "ratio": i / 7})
 
 
 def _sql(database: Database, statement: str, **params: object) -> None:
@@ -35,22 +35,22 @@ def _json_param(database: Database) -> str:
 
 def test_untouched_then_edited_record_is_named(engine_service: HubService) -> None:
     _fill(engine_service, 25)
-    report = engine_service.verify_audit()
+    report = engine_service.audit.verify()
     assert report.ok, report.summary()
-    assert report.records == 25 and report.head == engine_service.list_audit(1)[0].hash
+    assert report.records == 25 and report.head == engine_service.audit.entries(1)[0].hash
     db = engine_service.database
     _sql(db, f"UPDATE audit_log SET detail = {_json_param(db)} WHERE id = 17", d=json.dumps({"i": 1700}))
-    report = engine_service.verify_audit()
+    report = engine_service.audit.verify()
     assert report.summary() == "record 17: hash mismatch (edited?)"
 
 
 def test_deleted_middle_and_last_records_are_named(engine_service: HubService) -> None:
     _fill(engine_service, 20)
     _sql(engine_service.database, "DELETE FROM audit_log WHERE id = 20")
-    problem = engine_service.verify_audit().problem
+    problem = engine_service.audit.verify().problem
     assert problem is not None and (problem.record_id, problem.kind) == (20, "missing")
     _sql(engine_service.database, "DELETE FROM audit_log WHERE id = 9")
-    problem = engine_service.verify_audit().problem
+    problem = engine_service.audit.verify().problem
     assert problem is not None and (problem.record_id, problem.kind) == (9, "missing")
     assert problem.message.startswith("record 9 missing (deleted?)")
 
@@ -71,14 +71,15 @@ def test_concurrent_writers_keep_one_valid_chain(engine_service: HubService) -> 
 
     def auditor(n: int) -> Callable[[], None]:
         return lambda: [
-            engine_service.audit(f"user{n}", "auth.login", f"user:user{n}", {"k": k}) for k in range(30)
+            engine_service.audit.record(f"user{n}", "auth.login", f"user:user{n}", {"k": k})
+            for k in range(30)
         ]
 
     def ingester(n: int) -> Callable[[], None]:
         messages = [
             make_message(track_id=1000 * n + i, occurred_at=t, seed=i) for i, t in enumerate(times(60))
         ]
-        return lambda: [engine_service.ingest_many(messages[i : i + 15]) for i in range(0, 60, 15)]
+        return lambda: [engine_service.ingest.batch(messages[i : i + 15]) for i in range(0, 60, 15)]
 
     workers = [threading.Thread(target=guarded(auditor(n))) for n in range(4)]
     workers += [threading.Thread(target=guarded(ingester(n))) for n in range(1, 3)]
@@ -87,10 +88,10 @@ def test_concurrent_writers_keep_one_valid_chain(engine_service: HubService) -> 
     for worker in workers:
         worker.join(timeout=120)
     assert not errors, errors
-    report = engine_service.verify_audit()
+    report = engine_service.audit.verify()
     assert report.ok, report.summary()
     assert report.records == report.last_id == 4 * 30 + 2 * 60
-    creates = engine_service.list_audit(1000, action="incident.create")
+    creates = engine_service.audit.entries(1000, action="incident.create")
     assert len(creates) == 120 and len({entry.detail["seq"] for entry in creates}) == 120
 
 
@@ -119,7 +120,7 @@ def test_migration_chains_records_written_before_it(engine_url: str, tmp_path: P
             first = session.execute(text("SELECT prev_hash FROM audit_log WHERE id = 1")).scalar_one()
         assert first == GENESIS_HASH
         service = HubService(database, EvidenceStore(tmp_path / "evidence"))
-        service.audit("admin", "auth.login", "user:admin")
+        service.audit.record("admin", "auth.login", "user:admin")
         assert verify_chain(database).records == 5
     finally:
         database.close()

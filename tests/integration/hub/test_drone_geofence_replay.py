@@ -19,8 +19,7 @@ from hwarang.bus.subjects import DRONES_ALL
 from hwarang.config.models import HubDroneConfig, RemoteIdUdpIntakeConfig
 from hwarang.domain import DroneReport, Incident, ObjectClass, RuleKind
 from hwarang.domain.drone import DroneAlertKind
-from hwarang.hub.drone_hub import attach_drones
-from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.interop.opendroneid import LocationVector, decode_stream, flatten
@@ -50,11 +49,13 @@ def _entering_index(packs: list[bytes]) -> int:
 async def test_replayed_flight_raises_the_geofence_event_within_one_second(
     sqlite_db: Database, evidence: EvidenceStore
 ) -> None:
-    service = HubService(sqlite_db, evidence, password_hasher=FAST_HASHER)
+    service = HubService(
+        sqlite_db, evidence, password_hasher=FAST_HASHER, drones=HubDroneConfig(), fences=site_fences()
+    )
     register_cameras(service)
-    drones = attach_drones(service, HubDroneConfig(), fences=site_fences())
+    drones = service.drones
     seen: list[tuple[float, Incident]] = []
-    service.add_listener(lambda incident: seen.append((time.perf_counter(), incident)))
+    service.journal.add_listener(lambda incident: seen.append((time.perf_counter(), incident)))
     packs = [pack for _, pack in flight_into_site(datetime.now(UTC))]
     entering = _entering_index(packs)
     assert 5 < entering < len(packs) - 5  # it starts outside and flies well inside
@@ -93,7 +94,7 @@ async def test_replayed_flight_raises_the_geofence_event_within_one_second(
     assert stored_at > sent[entering], "raised before the entering report was sent"
     assert latency < LATENCY_LIMIT_S
 
-    event = service.get_event(incident.event_ids[0])
+    event = service.incidents.event(incident.event_ids[0])
     assert event is not None and event.rule_name == "geofence:test-plant"
     [alert] = drones.alerts(event_id=event.id)
     assert alert.kind is DroneAlertKind.GEOFENCE_ENTER and alert.incident_id == incident.id

@@ -11,7 +11,7 @@ from sqlalchemy import event, text
 from hub_support import FAST_HASHER, make_message, pg_schema_url, times
 from hwarang.domain import EventMessage, GeoPoint, Incident
 from hwarang.geo.geodesy import destination
-from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 
@@ -75,7 +75,7 @@ def pg_db() -> Iterator[Database]:
 
 def _ingested(db: Database, evidence: EvidenceStore, messages: list[EventMessage]) -> HubService:
     service = HubService(db, evidence, password_hasher=FAST_HASHER)
-    service.ingest_many(messages)
+    service.ingest.batch(messages)
     return service
 
 
@@ -91,10 +91,10 @@ def test_postgis_and_portable_paths_agree(
     assert (sqlite_db.postgis, pg_db.postgis) == (False, True)
 
     for service in (portable, postgis):
-        near = service.incidents_near(CENTER.lat, CENTER.lon, RADIUS_M, limit=100)
+        near = service.incidents.near(CENTER.lat, CENTER.lon, RADIUS_M, limit=100)
         assert {i.seq for i in near} == near_seqs
         assert [i.seq for i in near] == sorted(near_seqs, reverse=True)
-        inside = service.incidents_within(_polygon(), limit=100)
+        inside = service.incidents.within(_polygon(), limit=100)
         assert {i.seq for i in inside} == polygon_seqs
 
     queries: list[tuple[float, float, float, int]] = [
@@ -104,13 +104,13 @@ def test_postgis_and_portable_paths_agree(
         (CENTER.lat, CENTER.lon, 3000.0, 100),
     ]
     for lat, lon, radius, limit in queries:
-        expected = _keys(portable.incidents_near(lat, lon, radius, limit=limit))
-        assert _keys(postgis.incidents_near(lat, lon, radius, limit=limit)) == expected
-    assert len(portable.incidents_near(CENTER.lat, CENTER.lon, RADIUS_M, limit=3)) == 3
-    assert _keys(postgis.incidents_within(_polygon(), limit=2)) == _keys(
-        portable.incidents_within(_polygon(), limit=2)
+        expected = _keys(portable.incidents.near(lat, lon, radius, limit=limit))
+        assert _keys(postgis.incidents.near(lat, lon, radius, limit=limit)) == expected
+    assert len(portable.incidents.near(CENTER.lat, CENTER.lon, RADIUS_M, limit=3)) == 3
+    assert _keys(postgis.incidents.within(_polygon(), limit=2)) == _keys(
+        portable.incidents.within(_polygon(), limit=2)
     )
-    assert postgis.incidents_near(CENTER.lat, CENTER.lon, RADIUS_M, after_seq=max(near_seqs)) == []
+    assert postgis.incidents.near(CENTER.lat, CENTER.lon, RADIUS_M, after_seq=max(near_seqs)) == []
 
 
 def test_geom_is_generated_from_lat_lon_by_bulk_ingest(pg_db: Database, evidence: EvidenceStore) -> None:
@@ -148,8 +148,8 @@ def test_postgis_queries_run_st_functions_on_the_gist_index(pg_db: Database, evi
 
     event.listen(pg_db.engine, "before_cursor_execute", capture)
     try:
-        assert service.incidents_near(CENTER.lat, CENTER.lon, RADIUS_M, limit=5)
-        assert service.incidents_within(_polygon(), limit=5)
+        assert service.incidents.near(CENTER.lat, CENTER.lon, RADIUS_M, limit=5)
+        assert service.incidents.within(_polygon(), limit=5)
     finally:
         event.remove(pg_db.engine, "before_cursor_execute", capture)
     assert [("ST_DWithin" in sql, "ST_Within" in sql) for sql, _ in captured] == [
@@ -178,7 +178,7 @@ def test_migration_without_usable_postgis_is_a_portable_no_op(
             assert "not on the search_path" in caplog.text
             messages, near_seqs, _ = _scene()
             service = _ingested(db, evidence, messages)
-            near = service.incidents_near(CENTER.lat, CENTER.lon, RADIUS_M, limit=100)
+            near = service.incidents.near(CENTER.lat, CENTER.lon, RADIUS_M, limit=100)
             assert {i.seq for i in near} == near_seqs
         finally:
             db.close()

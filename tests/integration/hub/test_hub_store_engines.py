@@ -11,8 +11,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from hub_support import FAST_HASHER, jpeg_bytes, make_message, times
-from hwarang.hub.evidence import EvidenceStore
-from hwarang.hub.service import HubService, IngestResult
+from hwarang.hub.evidence.store import EvidenceStore
+from hwarang.hub.fusion.ingest import IngestResult
+from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.models import Base
 from hwarang.hub.store.postgis import include_object, register_geometry_reflection
@@ -56,7 +57,7 @@ def test_migrate_creates_tables_and_twice_is_a_no_op(engine_url: str) -> None:
         db.migrate()
         with db.session() as session:
             assert session.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
-                "0004_drones"
+                "0005_severity_reasons"
             ]
             assert session.execute(text("SELECT id, last_seq FROM hub_state")).all() == [(1, 41)]
     finally:
@@ -73,41 +74,41 @@ def test_migration_matches_the_orm_models(engine_db: Database) -> None:
 
 def test_idempotent_ingest(engine_service: HubService) -> None:
     message = make_message()
-    first = engine_service.ingest(message)
-    second = engine_service.ingest(message)
+    first = engine_service.ingest.event(message)
+    second = engine_service.ingest.event(message)
     assert (first.duplicate, second.duplicate) == (False, True)
     assert second.incident is None
-    assert engine_service.health() == {"events": 1, "incidents": 1, "last_seq": 1}
-    assert engine_service.get_event(message.event.id) == message.event
+    assert engine_service.incidents.health() == {"events": 1, "incidents": 1, "last_seq": 1}
+    assert engine_service.incidents.event(message.event.id) == message.event
 
 
 def test_idempotent_under_a_race(engine_service: HubService) -> None:
     message = make_message()
-    results = _in_threads(8, lambda _i: engine_service.ingest(message))
+    results = _in_threads(8, lambda _i: engine_service.ingest.event(message))
     assert sorted(r.duplicate for r in results) == [False] + [True] * 7
-    assert engine_service.health() == {"events": 1, "incidents": 1, "last_seq": 1}
+    assert engine_service.incidents.health() == {"events": 1, "incidents": 1, "last_seq": 1}
 
 
 def test_concurrent_writers_get_distinct_increasing_seqs(engine_service: HubService) -> None:
     stamps = times(12, step_s=1.0)
     results: list[IngestResult] = _in_threads(
-        12, lambda i: engine_service.ingest(make_message(track_id=i, occurred_at=stamps[i], seed=i))
+        12, lambda i: engine_service.ingest.event(make_message(track_id=i, occurred_at=stamps[i], seed=i))
     )
     seqs = sorted(r.incident.seq for r in results if r.incident is not None)
     assert seqs == list(range(1, 13))
-    assert engine_service.last_seq == 12
-    listed = engine_service.list_incidents(after_seq=6)
+    assert engine_service.journal.last_seq() == 12
+    listed = engine_service.incidents.recent(after_seq=6)
     assert [i.seq for i in listed] == list(range(12, 6, -1))
 
 
 def test_exercise_filter_and_snapshot(engine_service: HubService, evidence: EvidenceStore) -> None:
-    real = engine_service.ingest(make_message(track_id=1, seed=1)).incident
-    drill = engine_service.ingest(make_message(track_id=2, seed=2, exercise=True)).incident
+    real = engine_service.ingest.event(make_message(track_id=1, seed=1)).incident
+    drill = engine_service.ingest.event(make_message(track_id=2, seed=2, exercise=True)).incident
     assert real is not None and drill is not None
-    assert [i.id for i in engine_service.list_incidents()] == [real.id]
-    assert [i.id for i in engine_service.list_incidents(include_exercise=True)] == [drill.id, real.id]
+    assert [i.id for i in engine_service.incidents.recent()] == [real.id]
+    assert [i.id for i in engine_service.incidents.recent(include_exercise=True)] == [drill.id, real.id]
     assert real.snapshot_sha256 is not None
-    path = engine_service.snapshot_path(real.snapshot_sha256)
+    path = engine_service.evidence.path(real.snapshot_sha256)
     assert path is not None and path.read_bytes() == jpeg_bytes(1)
     assert evidence.get(real.snapshot_sha256) == jpeg_bytes(1)
 
@@ -115,25 +116,25 @@ def test_exercise_filter_and_snapshot(engine_service: HubService, evidence: Evid
 def test_aware_datetimes_round_trip(engine_service: HubService) -> None:
     kst = timezone(timedelta(hours=9))
     occurred = datetime(2025, 6, 25, 4, 0, 0, 250000, tzinfo=kst)
-    incident = engine_service.ingest(make_message(occurred_at=occurred)).incident
+    incident = engine_service.ingest.event(make_message(occurred_at=occurred)).incident
     assert incident is not None
-    stored = engine_service.get_incident(incident.id)
-    event = engine_service.get_event(incident.event_ids[0])
+    stored = engine_service.incidents.get(incident.id)
+    event = engine_service.incidents.event(incident.event_ids[0])
     assert stored is not None and event is not None
     assert stored.first_seen == occurred
     assert stored.first_seen.utcoffset() == timedelta(0)
     assert stored.created_at.tzinfo is not None
     assert event.occurred_at == occurred
-    assert engine_service.list_events()[0].occurred_at == occurred
-    audit = engine_service.list_audit(1)[0]
+    assert engine_service.incidents.events()[0].occurred_at == occurred
+    audit = engine_service.audit.entries(1)[0]
     assert abs(audit.at - datetime.now(UTC)) < timedelta(minutes=1)
 
 
 def test_users_round_trip(engine_db: Database, evidence: EvidenceStore) -> None:
     service = HubService(engine_db, evidence, password_hasher=FAST_HASHER)
-    generated = service.ensure_admin(None)
+    generated = service.identity.ensure_admin(None)
     assert generated is not None
-    assert service.ensure_admin(None) is None
-    admin = service.authenticate("admin", generated)
-    assert admin is not None and admin == service.get_user("admin")
-    assert service.authenticate("admin", "nope") is None
+    assert service.identity.ensure_admin(None) is None
+    admin = service.identity.users.authenticate("admin", generated)
+    assert admin is not None and admin == service.identity.users.get("admin")
+    assert service.identity.users.authenticate("admin", "nope") is None

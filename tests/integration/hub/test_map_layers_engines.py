@@ -5,7 +5,7 @@ import json
 import pytest
 
 from hwarang.domain import Camera, GeoPoint
-from hwarang.hub.camera_layer import CameraLayer
+from hwarang.hub.layers.cameras import CameraLayer
 from hwarang.hub.service import HubService
 
 pytestmark = pytest.mark.integration
@@ -26,13 +26,13 @@ def _camera(camera_id: str, sigungu: str, heading: float, name: str = "gate") ->
 
 
 def test_camera_layer_reads_view_geometry_and_follows_changes(engine_service: HubService) -> None:
-    engine_service.upsert_camera(_camera("cam-a", "11110", 45.5))
-    engine_service.upsert_camera(_camera("cam-b", "26110", 300.0))
+    engine_service.cameras.upsert(_camera("cam-a", "11110", 45.5))
+    engine_service.cameras.upsert(_camera("cam-b", "26110", 300.0))
     layer = CameraLayer(engine_service.database, recheck_s=0.0)
 
     nation = layer.layer(None)
     jongno = layer.layer("11110")
-    engine_service.upsert_camera(_camera("cam-a", "11110", 90.0, name="north gate"))  # same count
+    engine_service.cameras.upsert(_camera("cam-a", "11110", 90.0, name="north gate"))  # same count
     changed = layer.layer(None)
 
     features = json.loads(nation.body)["features"]

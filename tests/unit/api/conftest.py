@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from api_support import ADMIN_PASSWORD, OPERATOR_PASSWORD, TEST_SECRET, VIEWER_PASSWORD, login
@@ -13,7 +14,7 @@ from pydantic import SecretStr
 from hwarang.api.app import create_app
 from hwarang.api.settings import ApiSettings
 from hwarang.domain import Agency, AgencyKind, Role, User
-from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 
@@ -21,20 +22,30 @@ FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> Iterator[HubService]:
+def hub_options() -> dict[str, Any]:
+    """Extra keyword arguments of the hub's HubService (a test module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def hub(tmp_path: Path, hub_options: dict[str, Any]) -> Iterator[HubService]:
     """A migrated hub with users admin (admin), op1 (operator) and viewer (evaluator)."""
     database = Database(f"sqlite:///{tmp_path / 'hub.sqlite3'}")
     database.migrate()
-    service = HubService(database, EvidenceStore(tmp_path / "evidence"), password_hasher=FAST_HASHER)
-    service.ensure_admin(ADMIN_PASSWORD)
+    service = HubService(
+        database, EvidenceStore(tmp_path / "evidence"), password_hasher=FAST_HASHER, **hub_options
+    )
+    service.identity.ensure_admin(ADMIN_PASSWORD)
     # op1 and viewer work for a registered local government: need-to-know lets them see its incidents.
-    service.agencies.upsert([Agency(code="seoul-jung", name="서울 중구", kind=AgencyKind.LOCAL_GOVERNMENT)])
+    service.identity.agencies.upsert(
+        [Agency(code="seoul-jung", name="서울 중구", kind=AgencyKind.LOCAL_GOVERNMENT)]
+    )
     for username, role, password in (
         ("op1", Role.OPERATOR, OPERATOR_PASSWORD),
         ("viewer", Role.EVALUATOR, VIEWER_PASSWORD),
     ):
         user = User(username=username, display_name=username, agency_code="seoul-jung", roles=(role,))
-        service.create_user(user, password)
+        service.identity.users.create(user, password)
     yield service
     database.close()
 

@@ -35,8 +35,8 @@ from hwarang.domain import (
     User,
     stable_event_id,
 )
-from hwarang.hub.evidence import EvidenceStore
-from hwarang.hub.fusion import FusionConfig
+from hwarang.hub.evidence.store import EvidenceStore
+from hwarang.hub.fusion.correlation import FusionConfig
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.models import IncidentRow
@@ -168,10 +168,10 @@ def seed(root: Path, *, slots: int, with_workflow: bool) -> World:
     hub = open_hub(root)
     world = World(root)
     try:
-        hub.ensure_admin(PASSWORD)
-        hub.agencies.upsert(AGENCIES)
+        hub.identity.ensure_admin(PASSWORD)
+        hub.identity.agencies.upsert(AGENCIES)
         for user in [*matrix_users(), ARMY]:
-            hub.create_user(user, PASSWORD)
+            hub.identity.users.create(user, PASSWORD)
         for k in range(slots):
             target = User(
                 username=f"target-{k}",
@@ -180,8 +180,8 @@ def seed(root: Path, *, slots: int, with_workflow: bool) -> World:
                 jurisdiction_code=AREA,
                 roles=(Role.OPERATOR,),
             )
-            hub.create_user(target, PASSWORD)
-        hub.upsert_camera(
+            hub.identity.users.create(target, PASSWORD)
+        hub.cameras.upsert(
             Camera(
                 id=CAMERA_ID,
                 center_id="seoul-jongno",
@@ -195,18 +195,18 @@ def seed(root: Path, *, slots: int, with_workflow: bool) -> World:
             # Ten minutes apart, so fusion keeps each slot's incident apart (docs/fusion.md).
             at = T0 + timedelta(minutes=10 * k)
             message = event_message(1000 + k, at=at)
-            incident = hub.ingest(message).incident
+            incident = hub.ingest.event(message).incident
             if incident is None or message.event.snapshot is None:
                 raise AssertionError(f"seed event {k} did not create an incident")
             world.incidents.append(incident.id)
             world.events.append(message.event.id)
             world.snapshots.append(message.event.snapshot.sha256)
             second = event_message(1000 + k, at=at + timedelta(seconds=1))  # same track: joins
-            joined = hub.ingest(second).incident
+            joined = hub.ingest.event(second).incident
             if joined is None or joined.id != incident.id:
                 raise AssertionError(f"seed event {k}'s second event did not join its incident")
             world.second_events.append(second.event.id)
-            spare = hub.ingest(event_message(5000 + k, at=at + timedelta(minutes=5))).incident
+            spare = hub.ingest.event(event_message(5000 + k, at=at + timedelta(minutes=5))).incident
             if spare is None or spare.id == incident.id:
                 raise AssertionError(f"seed spare incident {k} was not opened apart")
             world.spares.append(spare.id)
@@ -220,7 +220,7 @@ def seed(root: Path, *, slots: int, with_workflow: bool) -> World:
 
 
 def _seed_workflow(hub: HubService, world: World) -> None:
-    admin = hub.get_user("admin")
+    admin = hub.identity.users.get("admin")
     if admin is None:
         raise AssertionError("admin missing")
     due = datetime.now(UTC) + timedelta(days=1)

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from hwarang.api.routers.evidence_package import MANIFEST_HEADER
-from hwarang.hub.evidence_package import MANIFEST_NAME, PackageManifest
+from hwarang.hub.evidence.package import MANIFEST_NAME, PackageManifest
 from hwarang.hub.service import HubService
 
 
@@ -79,7 +79,7 @@ def test_package_download_is_a_checked_zip_and_audited(
     assert response.headers[MANIFEST_HEADER] == manifest_sha
     assert str(manifest.incident_id) == incident_id == incident["id"] and manifest.creator == "op1"
     assert any(entry.path.startswith("snapshots/") for entry in manifest.files)
-    export = hub.list_audit(1, action="evidence.export")[0]
+    export = hub.audit.entries(1, action="evidence.export")[0]
     assert (export.actor, export.target) == ("op1", f"incident:{incident_id}")
     assert export.detail["manifest_sha256"] == manifest_sha and export.detail["client"] == "testclient"
 

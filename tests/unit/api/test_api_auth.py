@@ -23,7 +23,7 @@ from hwarang.hub.service import HubService
 
 
 def _audit_actions(hub: HubService) -> list[tuple[str, str]]:
-    return [(entry.actor, entry.action) for entry in hub.list_audit(limit=50)]
+    return [(entry.actor, entry.action) for entry in hub.audit.entries(limit=50)]
 
 
 def test_login_returns_bearer_token_with_claims(client: TestClient, hub: HubService) -> None:
@@ -54,7 +54,7 @@ def test_bad_password_and_unknown_user_are_401_and_audited(client: TestClient, h
     actions = _audit_actions(hub)
     assert ("admin", "auth.login_failed") in actions
     assert ("ghost", "auth.login_failed") in actions
-    details = [entry.detail for entry in hub.list_audit(limit=50)]
+    details = [entry.detail for entry in hub.audit.entries(limit=50)]
     assert all("nope-nope" not in str(detail) for detail in details)
 
 
@@ -110,7 +110,7 @@ def test_tampered_token_is_401(client: TestClient, admin_token: str) -> None:
 
 
 def test_expired_token_is_401(client: TestClient, hub: HubService) -> None:
-    admin = hub.get_user("admin")
+    admin = hub.identity.users.get("admin")
     assert admin is not None
     expired = TokenCodec(TEST_SECRET, ttl_s=60).issue(admin, now=time.time() - 3600)
 
@@ -134,7 +134,7 @@ def test_token_of_disabled_user_is_401(client: TestClient, hub: HubService) -> N
     token = login(client, "op1", OPERATOR_PASSWORD)
     assert client.get("/api/v1/cameras", headers=bearer(token)).status_code == 200
 
-    hub.set_user_disabled("op1", True)
+    hub.identity.users.set_disabled("op1", True)
 
     assert client.get("/api/v1/cameras", headers=bearer(token)).status_code == 401
 

@@ -88,7 +88,7 @@ def settings(jwks_file: Path) -> ApiSettings:
 
 @pytest.fixture(autouse=True)
 def police_agency(hub: HubService) -> None:
-    hub.agencies.upsert(
+    hub.identity.agencies.upsert(
         [Agency(code="police-seoul", name="Seoul police", kind=AgencyKind.POLICE, jurisdiction_code="11")]
     )
 
@@ -111,7 +111,7 @@ def test_valid_token_maps_to_a_user_and_is_audited_once(client: TestClient, hub:
     assert body["jurisdiction_code"] == "11"
     assert body["roles"] == ["agency_liaison"]
     assert body["clearance"] == "restricted"
-    logins = [e for e in hub.list_audit(limit=50) if e.action == "auth.login"]
+    logins = [e for e in hub.audit.entries(limit=50) if e.action == "auth.login"]
     assert len(logins) == 1
     assert logins[0].actor == "kim.police"
     assert logins[0].detail["method"] == "oidc"

@@ -23,7 +23,7 @@ def _login(client: TestClient, username: str = "op1", password: str = OPERATOR_P
 
 
 def _actions(hub: HubService) -> list[str]:
-    return [entry.action for entry in reversed(hub.list_audit(limit=100))]
+    return [entry.action for entry in reversed(hub.audit.entries(limit=100))]
 
 
 def test_refresh_needs_no_access_token_and_rotates(client: TestClient, hub: HubService) -> None:
@@ -55,7 +55,7 @@ def test_reused_refresh_token_revokes_the_whole_login(client: TestClient, hub: H
     assert after.status_code == 401
     assert "revoked" in after.json()["detail"]
     assert "auth.refresh_reuse" in _actions(hub)
-    assert hub.refresh_tokens.active_count("op1") == 0
+    assert hub.identity.refresh_tokens.active_count("op1") == 0
 
 
 def test_bad_refresh_requests_are_refused_without_server_errors(client: TestClient) -> None:
@@ -85,7 +85,7 @@ def test_logout_without_a_token_revokes_every_login(client: TestClient, hub: Hub
     response = client.post(LOGOUT, headers=bearer(logins[0]["access_token"]))
 
     assert response.json() == {"revoked": 3}
-    assert hub.refresh_tokens.active_count("op1") == 0
+    assert hub.identity.refresh_tokens.active_count("op1") == 0
     assert client.post(LOGOUT).status_code == 401
 
 
@@ -103,7 +103,7 @@ def test_cannot_log_out_someone_elses_refresh_token(client: TestClient) -> None:
 
 def test_disabled_user_cannot_refresh(client: TestClient, hub: HubService) -> None:
     login = _login(client)
-    hub.set_user_disabled("op1", True, actor="admin")
+    hub.identity.users.set_disabled("op1", True, actor="admin")
 
     response = client.post(REFRESH, json={"refresh_token": login["refresh_token"]})
 
@@ -112,7 +112,7 @@ def test_disabled_user_cannot_refresh(client: TestClient, hub: HubService) -> No
 
 def test_expired_access_token_is_renewed_by_refresh(client: TestClient, hub: HubService) -> None:
     login = _login(client)
-    op1 = hub.get_user("op1")
+    op1 = hub.identity.users.get("op1")
     assert op1 is not None
     expired = TokenCodec(TEST_SECRET, ttl_s=60).issue(op1, now=time.time() - 3600)
     assert client.get("/api/v1/cameras", headers=bearer(expired)).status_code == 401
@@ -144,7 +144,7 @@ def test_lockout_refuses_right_and_wrong_passwords_alike(client: TestClient, hub
         client.post(TOKEN, data={"username": "viewer", "password": "viewer-password-789"}).status_code == 200
     )
 
-    hub.users.unlock("op1", actor="admin")
+    hub.identity.users.unlock("op1", actor="admin")
     assert client.post(TOKEN, data={"username": "op1", "password": OPERATOR_PASSWORD}).status_code == 200
 
 
@@ -162,7 +162,7 @@ def test_an_administrator_unlocks_a_locked_account_over_the_api(
 
     assert unlocked.status_code == 200 and unlocked.json()["disabled"] is False
     assert client.post(TOKEN, data={"username": "op1", "password": OPERATOR_PASSWORD}).status_code == 200
-    assert [e.actor for e in hub.list_audit(limit=100) if e.action == "user.unlock"] == ["admin"]
+    assert [e.actor for e in hub.audit.entries(limit=100) if e.action == "user.unlock"] == ["admin"]
 
 
 def test_who_am_i(client: TestClient, operator_token: str) -> None:

@@ -3,6 +3,7 @@
 import base64
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from api_support import bearer
@@ -10,17 +11,22 @@ from fastapi.testclient import TestClient
 from lxml import etree
 
 from drone_support import OPERATOR, UAS_ID, flight_into_site, register_cameras, site_fences
-from hwarang.hub.drone_config import DroneConfig
-from hwarang.hub.drone_hub import DroneHub, attach_drones
+from hwarang.hub.drones.config import DroneConfig
+from hwarang.hub.drones.hub import DroneHub
 from hwarang.hub.service import HubService
 
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=90)
 
 
 @pytest.fixture
+def hub_options() -> dict[str, Any]:
+    return {"drones": DroneConfig(), "fences": site_fences()}
+
+
+@pytest.fixture
 def drones(hub: HubService) -> DroneHub:
     register_cameras(hub)
-    return attach_drones(hub, DroneConfig(), fences=site_fences())
+    return hub.drones
 
 
 def items(packs: list[tuple[datetime, bytes]], *, encoding: str = "hex") -> list[dict[str, str]]:
@@ -44,7 +50,7 @@ def test_a_replayed_flight_makes_a_track_and_a_geofence_alert(
     assert alert["kind"] == "geofence_enter" and alert["uas_id"] == UAS_ID
     assert alert["operator"] == {"lat": pytest.approx(OPERATOR.lat), "lon": pytest.approx(OPERATOR.lon)}
     assert [c["camera_id"] for c in alert["cameras"]] == ["cam-100", "cam-250", "cam-600"]
-    assert hub.get_event(uuid.UUID(alert["event_id"])) is not None
+    assert hub.incidents.event(uuid.UUID(alert["event_id"])) is not None
 
     tracks = client.get("/api/v1/drones", headers=bearer(operator_token)).json()
     assert [(t["key"], t["reports"], t["history"]) for t in tracks] == [(f"remote_id:{UAS_ID}", 30, [])]

@@ -18,7 +18,7 @@ COMMANDER_PASSWORD = "commander-password-321"
 def commander_token(hub: HubService, client: TestClient) -> str:
     """A token of a commander of the Seoul Jung-gu local government."""
     user = User(username="cmdr", display_name="cmdr", agency_code="seoul-jung", roles=(Role.COMMANDER,))
-    hub.create_user(user, COMMANDER_PASSWORD)
+    hub.identity.users.create(user, COMMANDER_PASSWORD)
     return login(client, "cmdr", COMMANDER_PASSWORD)
 
 
@@ -26,7 +26,7 @@ def _incidents(hub: HubService, *tracks: int) -> list[Incident]:
     """One incident per event (the API fixture's hub does not fuse)."""
     found = []
     for track in tracks:
-        incident = hub.ingest(make_message(track)).incident
+        incident = hub.ingest.event(make_message(track)).incident
         assert incident is not None
         found.append(incident)
     return found
@@ -43,7 +43,7 @@ def test_merge_moves_every_event_into_the_target(
     assert set(merged.event_ids) == {*target.event_ids, *a.event_ids, *b.event_ids}
     assert merged.seq > max(i.seq for i in (target, a, b))
     for source in (a, b):
-        stored = hub.get_incident(source.id)
+        stored = hub.incidents.get(source.id)
         assert stored is not None and stored.merged_into == target.id and stored.event_ids == ()
     with hub.database.session() as session:
         stmt = select(IncidentHistoryRow.kind, IncidentHistoryRow.actor, IncidentHistoryRow.detail)
@@ -51,7 +51,7 @@ def test_merge_moves_every_event_into_the_target(
     assert [(kind, actor, detail["reason"]) for kind, actor, detail in rows] == [
         ("merge", "cmdr", "one group of intruders")
     ]
-    audits = [(e.actor, e.action, e.target) for e in hub.list_audit(10)]
+    audits = [(e.actor, e.action, e.target) for e in hub.audit.entries(10)]
     assert ("cmdr", "incident.merge", str(target.id)) in audits
     assert ("cmdr", "incident.merge", str(a.id)) in audits
 
@@ -73,9 +73,9 @@ def test_merge_refusals_are_409_with_the_reason(
     elif case == "resolved":
         with hub.database.session(write=True) as session:
             stmt = update(IncidentRow).where(IncidentRow.id == source.id)
-            session.execute(stmt.values(state="resolved", seq=hub._next_seq(session)))
+            session.execute(stmt.values(state="resolved", seq=hub.journal.next_seq(session)))
     else:
-        hub.merge_incidents(third.id, [source.id], "earlier merge", "cmdr")
+        hub.ingest.merge(third.id, [source.id], "earlier merge", "cmdr")
     body = {"source_ids": [str(source.id)], "reason": "why not"}
     response = client.post(f"/api/v1/incidents/{target.id}/merge", json=body, headers=bearer(commander_token))
     assert response.status_code == 409, response.text
@@ -86,7 +86,7 @@ def test_split_moves_events_into_a_new_incident(
     hub: HubService, client: TestClient, commander_token: str
 ) -> None:
     target, a, b = _incidents(hub, 1, 2, 3)
-    merged = hub.merge_incidents(target.id, [a.id, b.id], "looked like one", "cmdr")
+    merged = hub.ingest.merge(target.id, [a.id, b.id], "looked like one", "cmdr")
     moving = [str(a.event_ids[0]), str(b.event_ids[0])]
     body = {"event_ids": moving, "reason": "two other people"}
     response = client.post(f"/api/v1/incidents/{merged.id}/split", json=body, headers=bearer(commander_token))
@@ -97,7 +97,7 @@ def test_split_moves_events_into_a_new_incident(
     assert sorted(map(str, new.event_ids)) == sorted(moving)
     assert new.seq > rest.seq > merged.seq
     assert (new.first_seen, new.last_seen) == (a.first_seen, b.last_seen)
-    audits = [(e.action, e.target) for e in hub.list_audit(10)]
+    audits = [(e.action, e.target) for e in hub.audit.entries(10)]
     assert ("incident.split", str(target.id)) in audits and ("incident.split", str(new.id)) in audits
 
 
@@ -123,7 +123,7 @@ def test_operators_may_not_merge_and_nobody_without_need_to_know(
     body = {"source_ids": [str(source.id)], "reason": "r"}
     denied = client.post(f"/api/v1/incidents/{target.id}/merge", json=body, headers=bearer(operator_token))
     assert denied.status_code == 403
-    hub.agencies.upsert([Agency(code="busan-cc", name="부산", kind=AgencyKind.LOCAL_GOVERNMENT)])
+    hub.identity.agencies.upsert([Agency(code="busan-cc", name="부산", kind=AgencyKind.LOCAL_GOVERNMENT)])
     outsider = User(
         username="busan",
         display_name="b",
@@ -131,7 +131,7 @@ def test_operators_may_not_merge_and_nobody_without_need_to_know(
         jurisdiction_code="26",
         roles=(Role.COMMANDER,),
     )
-    hub.create_user(outsider, COMMANDER_PASSWORD)
+    hub.identity.users.create(outsider, COMMANDER_PASSWORD)
     token = login(client, "busan", COMMANDER_PASSWORD)
     response = client.post(f"/api/v1/incidents/{target.id}/merge", json=body, headers=bearer(token))
     assert response.status_code == 403
@@ -145,7 +145,7 @@ def test_operators_may_not_merge_and_nobody_without_need_to_know(
         f"/api/v1/incidents/{uuid.uuid4()}/merge", json=body, headers=bearer(commander_token)
     )
     assert missing.status_code == 404
-    assert hub.get_incident(source.id) == source, "nothing changed"
+    assert hub.incidents.get(source.id) == source, "nothing changed"
 
 
 def test_requests_need_a_reason_and_ids(client: TestClient, commander_token: str) -> None:

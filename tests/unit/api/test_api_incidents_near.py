@@ -13,7 +13,7 @@ GATE = GeoPoint(lat=37.5636, lon=126.9976)
 
 def _ingest_at(hub: HubService, track_id: int, position: GeoPoint) -> int:
     event = make_message(track_id).event.model_copy(update={"geo": position})
-    incident = hub.ingest(EventMessage(event=event)).incident
+    incident = hub.ingest.event(EventMessage(event=event)).incident
     assert incident is not None
     return incident.seq
 

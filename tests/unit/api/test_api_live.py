@@ -78,7 +78,7 @@ def test_live_duplicates_of_replayed_seqs_are_suppressed(
     app: FastAPI, client: TestClient, operator_token: str, hub: HubService
 ) -> None:
     _post(client, operator_token, 1, 2)
-    already_replayed = hub.list_incidents()[0]
+    already_replayed = hub.incidents.recent()[0]
     broadcaster = app.state.hwarang.broadcaster
 
     with _connect(client, operator_token) as ws:
@@ -120,7 +120,7 @@ def test_slow_client_is_disconnected_with_close_code(
             "/api/v1/auth/token", data={"username": "op1", "password": "operator-password-456"}
         ).json()["access_token"]
         _post(client, token, 1)
-        incident = hub.list_incidents()[0]
+        incident = hub.incidents.recent()[0]
         broadcaster: IncidentBroadcaster = app.state.hwarang.broadcaster
 
         def burst() -> None:  # runs on the event loop: all fan-outs land before the sender runs
@@ -139,7 +139,7 @@ def test_slow_client_is_disconnected_with_close_code(
 
 
 def _incident(hub: HubService) -> Incident:
-    return hub.list_incidents()[0]
+    return hub.incidents.recent()[0]
 
 
 async def test_broadcaster_fans_out_from_threads_and_drops_overflowing_client(

@@ -27,7 +27,7 @@ def test_post_event_new_then_duplicate(client: TestClient, operator_token: str, 
     assert again.json()["duplicate"] is True
     incidents = client.get("/api/v1/incidents", headers=bearer(operator_token)).json()
     assert [incident["id"] for incident in incidents] == [created["incident_id"]]
-    assert ("op1", "event.post") in [(e.actor, e.action) for e in hub.list_audit(limit=20)]
+    assert ("op1", "event.post") in [(e.actor, e.action) for e in hub.audit.entries(limit=20)]
 
 
 def test_malformed_event_is_422_naming_the_field(client: TestClient, operator_token: str) -> None:
@@ -113,7 +113,7 @@ def test_snapshot_roundtrip_and_audit(client: TestClient, operator_token: str, h
     assert response.status_code == 200
     assert response.content == data
     assert response.headers["content-type"] == "image/jpeg"
-    views = [e for e in hub.list_audit(limit=20) if e.action == "evidence.view"]
+    views = [e for e in hub.audit.entries(limit=20) if e.action == "evidence.view"]
     assert [(e.actor, e.target) for e in views] == [("op1", f"snapshot:{digest}")]
     incident = client.get("/api/v1/incidents", headers=auth).json()[0]
     assert incident["snapshot_sha256"] == digest
@@ -132,7 +132,7 @@ def test_snapshot_bad_hash_is_400_unknown_is_404(client: TestClient, operator_to
 
 
 def test_cameras_list(client: TestClient, operator_token: str, hub: HubService) -> None:
-    hub.upsert_camera(
+    hub.cameras.upsert(
         Camera(
             id="cam-01",
             center_id="seoul-jung",

@@ -48,7 +48,7 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 def _auth(client: TestClient, hub: HubService, username: str) -> dict[str, str]:
-    user = hub.get_user(username)
+    user = hub.identity.users.get(username)
     assert user is not None
     return {"Authorization": f"Bearer {client.app.state.hwarang.tokens.issue(user)}"}  # type: ignore[attr-defined]
 
@@ -82,7 +82,7 @@ SEEING = {"snapshot": 200, "event": 200, "events": True, "incident": 200, "incid
 
 
 def _audit(hub: HubService, action: str) -> list[Any]:
-    return [e for e in hub.list_audit(limit=500) if e.action == action]
+    return [e for e in hub.audit.entries(limit=500) if e.action == action]
 
 
 def test_army_sees_evidence_only_while_a_condition_covers_the_area(
@@ -141,24 +141,24 @@ def test_live_stream_follows_the_condition(
     commander = _auth(client, hub, "commander-in")
     with client.websocket_connect(f"/api/v1/ws?token={army}") as ws:
         assert ws.receive_json()["type"] == "hello"
-        hub.ingest(event_message(1))  # before any condition: not for the army
+        hub.ingest.event(event_message(1))  # before any condition: not for the army
         ws.send_json({"type": "ping"})
         assert ws.receive_json()["type"] == "pong"
 
         condition = _declare(client, commander).json()["condition"]["id"]
-        covered = hub.ingest(event_message(2)).incident
+        covered = hub.ingest.event(event_message(2)).incident
         assert covered is not None
         assert ws.receive_json()["incident"]["id"] == str(covered.id)
 
         client.post(f"/api/v1/conditions/{condition}/lift", headers=commander)
-        hub.ingest(event_message(3))
+        hub.ingest.event(event_message(3))
         ws.send_json({"type": "ping"})
         assert ws.receive_json()["type"] == "pong"
     assert [e.detail["target"] for e in _audit(hub, "grant.use")] == ["live:/api/v1/ws"]
 
 
 def test_other_areas_stay_closed_under_a_condition(client: TestClient, hub: HubService) -> None:
-    busan_incident = hub.ingest(event_message(7, sigungu="26110", at=T0 - timedelta(hours=5))).incident
+    busan_incident = hub.ingest.event(event_message(7, sigungu="26110", at=T0 - timedelta(hours=5))).incident
     assert busan_incident is not None
     army = _auth(client, hub, "army")
     _declare(client, _auth(client, hub, "commander-in"))
@@ -285,6 +285,6 @@ def test_regional_admin_cannot_take_over_an_agency_elsewhere(client: TestClient,
     response = client.post("/api/v1/agencies", json=takeover, headers=busan_admin)
 
     assert response.status_code == 403
-    agency = hub.agencies.get("seoul-jongno")
+    agency = hub.identity.agencies.get("seoul-jongno")
     assert agency is not None and agency.jurisdiction_code == AREA
     assert [e.actor for e in _audit(hub, "access.denied")] == ["admin-out"]

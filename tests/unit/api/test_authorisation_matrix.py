@@ -420,7 +420,7 @@ def client(hub: HubService, settings: ApiSettings) -> Iterator[TestClient]:
 
 
 def _token(client: TestClient, hub: HubService, name: str) -> str:
-    user = hub.get_user(name)
+    user = hub.identity.users.get(name)
     if user is None:
         raise AssertionError(f"seeded user {name} missing")
     token: str = client.app.state.hwarang.tokens.issue(user)  # type: ignore[attr-defined]

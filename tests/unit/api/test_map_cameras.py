@@ -38,7 +38,7 @@ def _camera(camera_id: str, sigungu: str, lat: float, lon: float, **extra: objec
 @pytest.fixture(autouse=True)
 def cameras(hub: HubService) -> None:
     for camera_id, sigungu, lat, lon in CAMERAS:
-        hub.upsert_camera(
+        hub.cameras.upsert(
             _camera(camera_id, sigungu, lat, lon, heading_deg=90.0, fov_deg=45.0, range_m=120.0)
         )
 
@@ -51,7 +51,7 @@ def _jongno_operator(hub: HubService) -> None:
         jurisdiction_code="11110",
         roles=(Role.OPERATOR,),
     )
-    hub.create_user(user, OPERATOR_PASSWORD)
+    hub.identity.users.create(user, OPERATOR_PASSWORD)
 
 
 def _ids(client: TestClient, token: str) -> list[str]:
@@ -102,10 +102,10 @@ def test_matching_etag_is_304_and_a_camera_change_makes_a_new_version(
     etag = first.headers["etag"]
 
     for k in range(5):  # other audited actions (the log grows with every view and event) change nothing
-        hub.audit("admin", "incident.view", f"incident:{k}", {})
+        hub.audit.record("admin", "incident.view", f"incident:{k}", {})
     unchanged = client.get("/api/v1/map/cameras", headers={**bearer(admin_token), "If-None-Match": etag})
     builds = layer.builds
-    hub.upsert_camera(_camera("cam-jongno", "11110", 37.5729, 126.9794, name="renamed"))  # same count
+    hub.cameras.upsert(_camera("cam-jongno", "11110", 37.5729, 126.9794, name="renamed"))  # same count
     changed = client.get("/api/v1/map/cameras", headers={**bearer(admin_token), "If-None-Match": etag})
 
     assert first.headers["content-encoding"] == "gzip"

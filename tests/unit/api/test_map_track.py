@@ -24,8 +24,8 @@ from hwarang.domain import (
     User,
     stable_event_id,
 )
-from hwarang.hub.evidence import EvidenceStore
-from hwarang.hub.fusion import FusionConfig
+from hwarang.hub.evidence.store import EvidenceStore
+from hwarang.hub.fusion.correlation import FusionConfig
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 
@@ -62,8 +62,8 @@ def hub(tmp_path: Path) -> Iterator[HubService]:
     service = HubService(
         database, EvidenceStore(tmp_path / "evidence"), password_hasher=FAST_HASHER, fusion=FusionConfig()
     )
-    service.ensure_admin(ADMIN_PASSWORD)
-    service.agencies.upsert(AGENCIES)
+    service.identity.ensure_admin(ADMIN_PASSWORD)
+    service.identity.agencies.upsert(AGENCIES)
     busan = User(
         username="busan-op",
         display_name="busan-op",
@@ -71,7 +71,7 @@ def hub(tmp_path: Path) -> Iterator[HubService]:
         jurisdiction_code="26110",
         roles=(Role.OPERATOR,),
     )
-    service.create_user(busan, PASSWORD)
+    service.identity.users.create(busan, PASSWORD)
     yield service
     database.close()
 
@@ -83,7 +83,7 @@ def client(hub: HubService) -> Iterator[TestClient]:
 
 
 def _ingest(hub: HubService, messages: list[EventMessage]) -> uuid.UUID:
-    incidents = {result.incident.id for m in messages if (result := hub.ingest(m)).incident is not None}
+    incidents = {result.incident.id for m in messages if (result := hub.ingest.event(m)).incident is not None}
     assert len(incidents) == 1, f"expected one incident, got {incidents}"
     return incidents.pop()
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from hwarang.api.routers import workflow as workflow_router
 from hwarang.domain import Agency, AgencyKind, Incident, Role, User
 from hwarang.hub.service import HubService
-from hwarang.hub.workflow_config import WorkflowConfig
+from hwarang.hub.workflow.config import WorkflowConfig
 
 PASSWORD = "route-password-123"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
@@ -35,7 +35,7 @@ def tokens(
     client: TestClient, hub: HubService, operator_token: str, admin_token: str, viewer_token: str
 ) -> dict[str, str]:
     """Tokens by user: op1 (operator of the Seoul Jung-gu local government), admin, viewer and _USERS."""
-    hub.agencies.upsert(
+    hub.identity.agencies.upsert(
         [
             Agency(code="seoul-jung", name="Seoul Jung-gu", kind=AgencyKind.LOCAL_GOVERNMENT),
             Agency(code=POLICE, name="Seoul police", kind=AgencyKind.POLICE),
@@ -44,13 +44,13 @@ def tokens(
     )
     out = {"op1": operator_token, "admin": admin_token, "viewer": viewer_token}
     for user in _USERS:
-        hub.create_user(user, PASSWORD)
+        hub.identity.users.create(user, PASSWORD)
         out[user.username] = login(client, user.username, PASSWORD)
     return out
 
 
 def _incident(hub: HubService, track: int = 1) -> Incident:
-    incident = hub.ingest(make_message(track)).incident
+    incident = hub.ingest.event(make_message(track)).incident
     assert incident is not None
     return incident
 
@@ -88,7 +88,7 @@ def test_acknowledge_changes_state_and_reaches_live_clients(
     assert body["seq"] > incident.seq
     assert message["type"] == "incident"
     assert (message["incident"]["id"], message["incident"]["state"]) == (str(incident.id), "acknowledged")
-    audit = hub.list_audit(limit=1)[0]
+    audit = hub.audit.entries(limit=1)[0]
     assert (audit.actor, audit.action) == ("op1", "incident.transition")
 
 
@@ -153,8 +153,8 @@ def test_transition_access_is_checked(client: TestClient, hub: HubService, token
     assert outside.status_code == 403
     assert "outside your jurisdiction" in outside.json()["detail"]
     assert missing.status_code == 404
-    assert hub.get_incident(incident.id).state == "new"  # type: ignore[union-attr]
-    assert ("busan", "access.denied") in [(a.actor, a.action) for a in hub.list_audit(limit=10)]
+    assert hub.incidents.get(incident.id).state == "new"  # type: ignore[union-attr]
+    assert ("busan", "access.denied") in [(a.actor, a.action) for a in hub.audit.entries(limit=10)]
 
 
 def test_assign(client: TestClient, hub: HubService, tokens: dict[str, str]) -> None:
@@ -209,7 +209,7 @@ def test_attachment_upload_list_and_audited_download(
     assert download.content == PNG
     assert download.headers["content-type"] == "image/png"
     assert download.headers["content-disposition"].startswith("inline; filename*=UTF-8''")
-    audit = hub.list_audit(limit=1)[0]
+    audit = hub.audit.entries(limit=1)[0]
     assert (audit.actor, audit.action, audit.target) == (
         "cmd",
         "evidence.view",
@@ -280,7 +280,7 @@ def test_task_lifecycle_through_the_api(client: TestClient, hub: HubService, tok
     )
     assert created.status_code == 201, created.text
     task = created.json()
-    assert hub.get_incident(incident.id).shared_with == (POLICE,)  # type: ignore[union-attr]
+    assert hub.incidents.get(incident.id).shared_with == (POLICE,)  # type: ignore[union-attr]
     assert [t["id"] for t in client.get(f"{base}/tasks", headers=bearer(tokens["liaison"])).json()] == [
         task["id"]
     ]

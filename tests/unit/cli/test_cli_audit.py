@@ -14,7 +14,7 @@ from hub_support import FAST_HASHER, make_message, times
 from hwarang.cli import app
 from hwarang.commands.audit import site_database_url
 from hwarang.config import load_config
-from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.runtime.embedded import database_url
@@ -29,9 +29,9 @@ def site(tmp_path: Path) -> Iterator[tuple[Path, HubService]]:
     database = Database(site_database_url(load_config(config)))
     database.migrate()
     service = HubService(database, EvidenceStore(data_dir / "evidence"), password_hasher=FAST_HASHER)
-    service.ingest_many([make_message(track_id=i, occurred_at=t, seed=i) for i, t in enumerate(times(30))])
+    service.ingest.batch([make_message(track_id=i, occurred_at=t, seed=i) for i, t in enumerate(times(30))])
     for i in range(10):
-        service.audit("op1", "evidence.view", f"snapshot:{i:064x}", {"i": i})
+        service.audit.record("op1", "evidence.view", f"snapshot:{i:064x}", {"i": i})
     yield config, service
     database.close()
 
@@ -111,7 +111,7 @@ def test_export_then_verify_a_package(
     runner: CliRunner, site: tuple[Path, HubService], tmp_path: Path
 ) -> None:
     config, service = site
-    incident = service.list_incidents(limit=1)[0]
+    incident = service.incidents.recent(limit=1)[0]
     out = tmp_path / "pkg" / "incident.zip"
     result = runner.invoke(
         app,
@@ -129,7 +129,7 @@ def test_export_then_verify_a_package(
     )
     assert result.exit_code == 0, result.output
     manifest_sha = result.stdout.split("manifest SHA-256 ")[1].split()[0]
-    export = service.list_audit(1)[0]
+    export = service.audit.entries(1)[0]
     assert (export.actor, export.action, export.detail["manifest_sha256"]) == (
         "op1",
         "evidence.export",

@@ -75,8 +75,8 @@ def test_add_agency_and_users_then_list(site: Path, tmp_path: Path) -> None:
 
     hub = build_hub(load_config(site))
     try:
-        assert hub.authenticate("op1", "jongno-password-1") is not None
-        assert hub.authenticate("boss", "boss-password-12") is not None
+        assert hub.identity.users.authenticate("op1", "jongno-password-1") is not None
+        assert hub.identity.users.authenticate("boss", "boss-password-12") is not None
     finally:
         hub.database.close()
     code, out = _run(site, "users", "list")
@@ -143,11 +143,11 @@ def test_unlock_clears_a_lockout(site: Path, tmp_path: Path) -> None:
     )
     hub = build_hub(load_config(site))
     for _ in range(5):
-        assert hub.users.authenticate("duty1", "wrong-guess") is None
-    assert hub.users.authenticate("duty1", "duty-password-1") is None  # locked
+        assert hub.identity.users.authenticate("duty1", "wrong-guess") is None
+    assert hub.identity.users.authenticate("duty1", "duty-password-1") is None  # locked
 
     code, out = _run(site, "users", "unlock", "duty1")
 
     assert code == 0 and "duty1 unlocked" in out
-    assert hub.users.authenticate("duty1", "duty-password-1") is not None
+    assert hub.identity.users.authenticate("duty1", "duty-password-1") is not None
     assert _run(site, "users", "unlock", "nobody")[0] == 1

@@ -8,8 +8,8 @@ from argon2 import PasswordHasher
 from exercise_support import START
 
 from hwarang.domain import Agency, AgencyKind
-from hwarang.exercise.hubclock import ManualClock, use_workflow_clock
-from hwarang.hub.evidence import EvidenceStore
+from hwarang.exercise.hubclock import ManualClock
+from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 
@@ -33,8 +33,9 @@ def hub(tmp_path: Path, clock: ManualClock) -> Iterator[HubService]:
     database = Database(f"sqlite:///{tmp_path / 'hub.sqlite3'}")
     database.migrate()
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    service = HubService(database, EvidenceStore(tmp_path / "evidence"), password_hasher=hasher)
-    service.agencies.upsert(AGENCIES)
-    use_workflow_clock(service, clock)
+    service = HubService(
+        database, EvidenceStore(tmp_path / "evidence"), password_hasher=hasher, clock=clock.now
+    )
+    service.identity.agencies.upsert(AGENCIES)
     yield service
     database.close()

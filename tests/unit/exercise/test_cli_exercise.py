@@ -67,8 +67,8 @@ def test_report_and_replay_read_the_hub(tmp_path: Path, hub: HubService, clock: 
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text(SCENARIO, encoding="utf-8")
     plan = scenario_plan()
-    hub.ingest_many(inject_events(plan.injects[0]))
-    (incident,) = hub.list_incidents(include_exercise=True)
+    hub.ingest.batch(inject_events(plan.injects[0]))
+    (incident,) = hub.incidents.recent(include_exercise=True)
     clock.set(plan.injects[0].at + timedelta(seconds=90))
     hub.workflow.transition(incident.id, IncidentState.ACKNOWLEDGED, "op-ongjin")
     url = hub.database.masked_url
@@ -109,8 +109,8 @@ def test_drill_scenario_and_grading(tmp_path: Path, hub: HubService, clock: Manu
     assert code == 0, err
     plan = plan_exercise(load_scenario(scenario))
     (inject,) = plan.injects
-    hub.ingest_many(inject_events(inject))
-    (incident,) = hub.list_incidents(include_exercise=True)
+    hub.ingest.batch(inject_events(inject))
+    (incident,) = hub.incidents.recent(include_exercise=True)
     clock.set(inject.at + timedelta(seconds=30))
     hub.workflow.transition(incident.id, IncidentState.ACKNOWLEDGED, "kim")
     hub.workflow.tasks.create_task(incident.id, "police-28", "report", inject.at + timedelta(hours=1), "kim")

@@ -34,8 +34,8 @@ def drill_plan(level: int) -> ExercisePlan:
 
 def respond(hub: HubService, clock: ManualClock, plan: ExercisePlan, helper: str | None = None) -> None:
     """The trainee handles every inject in time; ``helper`` (when given) does the military tasking."""
-    hub.ingest_many([m for inject in plan.injects for m in inject_events(inject)])
-    incidents = {i.camera_id: i.id for i in hub.list_incidents(include_exercise=True)}
+    hub.ingest.batch([m for inject in plan.injects for m in inject_events(inject)])
+    incidents = {i.camera_id: i.id for i in hub.incidents.recent(include_exercise=True)}
     workflow = hub.workflow
     for inject in plan.injects:
         incident = incidents[inject.camera_id]

@@ -12,9 +12,9 @@ from hwarang.exercise.checklist import (
     parse_manual_scores,
     timeliness,
 )
-from hwarang.exercise.evaluation import Evaluation, evaluate
 from hwarang.exercise.measurement import AgencyInfo, AgencyResult, FalseAlarm, InjectResult, Measurement
 from hwarang.exercise.scenario import AgencyRequirement, Expected, ScenarioError
+from hwarang.exercise.scoring import Evaluation, evaluate
 from hwarang.geo.regions import default_catalog
 
 T = datetime(2026, 8, 25, tzinfo=UTC)

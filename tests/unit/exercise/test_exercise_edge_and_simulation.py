@@ -6,7 +6,7 @@ import numpy as np
 
 from hwarang.domain import AgencyKind, BoundingBox, Event, EventMessage, ObjectClass, RuleKind
 from hwarang.edge.frame import Frame, TruthBox
-from hwarang.exercise.edge import tag_exercise
+from hwarang.exercise.figures import tag_exercise
 from hwarang.exercise.scenario import ThreatType
 from hwarang.exercise.simulate import (
     COASTAL_SIDO,

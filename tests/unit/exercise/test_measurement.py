@@ -69,7 +69,7 @@ def played(hub: HubService, clock: ManualClock) -> ExercisePlan:
     """The test scenario played: the boat handled (partly late), the drone ignored, the ghost missed."""
     plan = scenario_plan(SCENARIO + GHOST)
     boat, drone, _ghost = plan.injects
-    hub.ingest_many(
+    hub.ingest.batch(
         [
             *inject_events(boat),
             *inject_events(drone),
@@ -78,7 +78,7 @@ def played(hub: HubService, clock: ManualClock) -> ExercisePlan:
             event("real-1", "28110", 650, exercise=False),  # a real detection
         ]
     )
-    incidents = {i.camera_id: i.id for i in hub.list_incidents(include_exercise=True)}
+    incidents = {i.camera_id: i.id for i in hub.incidents.recent(include_exercise=True)}
     workflow, boat_incident = hub.workflow, incidents["ex-boat"]
     at(clock, plan, 0, 100)
     workflow.transition(boat_incident, IncidentState.ACKNOWLEDGED, "op")
@@ -134,8 +134,8 @@ def test_misses_duplicates_and_false_alarms(hub: HubService, played: ExercisePla
 
 def test_a_dismissed_inject_is_closed_as_a_false_alarm(hub: HubService, clock: ManualClock) -> None:
     plan = scenario_plan()
-    hub.ingest_many(inject_events(plan.injects[0]))
-    (incident,) = hub.list_incidents(include_exercise=True)
+    hub.ingest.batch(inject_events(plan.injects[0]))
+    (incident,) = hub.incidents.recent(include_exercise=True)
     at(clock, plan, 0, 50)
     hub.workflow.transition(incident.id, IncidentState.FALSE_ALARM, "op", "nothing there")
     boat = measure(hub.database, plan, measured_at=plan.end).injects[0]

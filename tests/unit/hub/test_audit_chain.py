@@ -10,7 +10,7 @@ from alembic import command
 from sqlalchemy import text
 
 from hub_support import make_message, times
-from hwarang.hub.audit import (
+from hwarang.hub.evidence.audit import (
     GENESIS_HASH,
     add_audit,
     add_audits,
@@ -18,7 +18,7 @@ from hwarang.hub.audit import (
     normalise_detail,
     record_hash,
 )
-from hwarang.hub.audit_chain import verify_chain
+from hwarang.hub.evidence.chain import verify_chain
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database, alembic_config
 
@@ -27,7 +27,9 @@ AT = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
 def _fill(service: HubService, n: int) -> None:
     for i in range(n):
-        service.audit(f"user{i % 3}", "evidence.view", f"snapshot:{i:064x}", {"i": i, "client": "127.0.0.1"})
+        service.audit.record(
+            f"user{i % 3}", "evidence.view", f"snapshot:{i:064x}", {"i": i, "client": "127.0.0.1"}
+        )
 
 
 def _sql(database: Database, statement: str, **params: object) -> None:
@@ -69,7 +71,7 @@ def test_records_are_numbered_without_gaps_and_linked(service: HubService) -> No
             ],
         )
     assert ids == [6, 7]
-    entries = list(reversed(service.list_audit(10)))
+    entries = list(reversed(service.audit.entries(10)))
     assert [e.id for e in entries] == [1, 2, 3, 4, 5, 6, 7]
     assert entries[0].prev_hash == GENESIS_HASH
     for before, after in itertools.pairwise(entries):
@@ -84,27 +86,27 @@ def test_records_are_numbered_without_gaps_and_linked(service: HubService) -> No
 
 
 def test_an_empty_trail_verifies(service: HubService) -> None:
-    report = service.verify_audit()
+    report = service.audit.verify()
     assert report.ok and report.records == 0 and report.head is None
     assert report.summary() == "audit trail is empty"
 
 
 def test_ingest_batches_are_chained(service: HubService) -> None:
-    service.audit("admin", "auth.login", "user:admin")
-    results = service.ingest_many(
+    service.audit.record("admin", "auth.login", "user:admin")
+    results = service.ingest.batch(
         [make_message(track_id=i, occurred_at=t, seed=i) for i, t in enumerate(times(40))]
     )
     assert all(not r.duplicate for r in results)
-    creates = service.list_audit(50, action="incident.create")
+    creates = service.audit.entries(50, action="incident.create")
     assert len(creates) == 40 and creates[0].id == 41
     assert creates[0].target == str(results[-1].incident.id if results[-1].incident else None)
-    assert service.verify_audit().ok
+    assert service.audit.verify().ok
 
 
 def test_an_edited_record_is_named(service: HubService) -> None:
     _fill(service, 30)
     _sql(service.database, "UPDATE audit_log SET detail = :d WHERE id = 17", d=json.dumps({"i": 999}))
-    report = service.verify_audit()
+    report = service.audit.verify()
     assert not report.ok and report.problem is not None
     assert report.problem.record_id == 17 and report.problem.kind == "hash_mismatch"
     assert report.summary() == "record 17: hash mismatch (edited?)"
@@ -114,19 +116,19 @@ def test_an_edited_record_is_named(service: HubService) -> None:
 def test_an_edited_actor_or_time_is_named(service: HubService) -> None:
     _fill(service, 10)
     _sql(service.database, "UPDATE audit_log SET actor = 'someone-else' WHERE id = 4")
-    assert service.verify_audit().summary() == "record 4: hash mismatch (edited?)"
+    assert service.audit.verify().summary() == "record 4: hash mismatch (edited?)"
 
 
 def test_a_rehashed_edit_breaks_the_next_link(service: HubService) -> None:
     _fill(service, 10)
-    entry = next(e for e in service.list_audit(10) if e.id == 5)
+    entry = next(e for e in service.audit.entries(10) if e.id == 5)
     forged = record_hash(
         5, entry.at, entry.actor, entry.action, entry.target, {"i": -1}, entry.prev_hash or ""
     )
     _sql(
         service.database, "UPDATE audit_log SET detail = :d, hash = :h WHERE id = 5", d='{"i": -1}', h=forged
     )
-    report = service.verify_audit()
+    report = service.audit.verify()
     assert report.problem is not None
     assert (report.problem.record_id, report.problem.kind) == (6, "broken_link")
 
@@ -134,7 +136,7 @@ def test_a_rehashed_edit_breaks_the_next_link(service: HubService) -> None:
 def test_a_deleted_middle_record_is_named(service: HubService) -> None:
     _fill(service, 30)
     _sql(service.database, "DELETE FROM audit_log WHERE id = 18")
-    report = service.verify_audit()
+    report = service.audit.verify()
     assert report.problem is not None and report.problem.kind == "missing"
     assert report.summary().startswith("record 18 missing (deleted?)")
 
@@ -142,18 +144,18 @@ def test_a_deleted_middle_record_is_named(service: HubService) -> None:
 def test_a_deleted_last_record_is_caught_by_the_head(service: HubService) -> None:
     _fill(service, 12)
     _sql(service.database, "DELETE FROM audit_log WHERE id = 12")
-    report = service.verify_audit()
+    report = service.audit.verify()
     assert report.problem is not None and (report.problem.record_id, report.problem.kind) == (12, "missing")
 
 
 def test_a_replaced_last_record_is_caught_by_the_head(service: HubService) -> None:
     _fill(service, 6)
-    last = service.list_audit(1)[0]
+    last = service.audit.entries(1)[0]
     forged = record_hash(
         6, last.at, last.actor, "auth.logout", last.target, last.detail, last.prev_hash or ""
     )
     _sql(service.database, "UPDATE audit_log SET action = 'auth.logout', hash = :h WHERE id = 6", h=forged)
-    report = service.verify_audit()
+    report = service.audit.verify()
     assert report.problem is not None and (report.problem.record_id, report.problem.kind) == (
         6,
         "head_mismatch",
@@ -169,14 +171,14 @@ def test_an_inserted_record_is_named(service: HubService) -> None:
         p=GENESIS_HASH,
         h=GENESIS_HASH,
     )
-    report = service.verify_audit()
+    report = service.audit.verify()
     assert report.problem is not None and (report.problem.record_id, report.problem.kind) == (4, "unexpected")
 
 
 def test_progress_is_reported_up_to_the_total(service: HubService) -> None:
     _fill(service, 5)
     seen: list[tuple[int, int]] = []
-    assert service.verify_audit(progress=lambda done, total: seen.append((done, total))).ok
+    assert service.audit.verify(progress=lambda done, total: seen.append((done, total))).ok
     assert seen[-1] == (5, 5)
 
 
@@ -185,18 +187,18 @@ def test_add_audit_refuses_records_without_actor_or_naive_times(service: HubServ
         add_audit(session, "", "x.y", "t")
     with pytest.raises(ValueError, match="naive"), service.database.session(write=True) as session:
         add_audit(session, "a", "x.y", "t", at=datetime(2025, 1, 1))
-    assert service.verify_audit().records == 0
+    assert service.audit.verify().records == 0
 
 
 def test_list_audit_filters(service: HubService) -> None:
-    service.audit("admin", "auth.login", "user:admin")
-    service.audit("op1", "incident.transition", "incident:abc", {"to": "acknowledged"})
-    service.audit("op1", "incident.note", "incident:abc")
-    service.audit("op1", "evidence.view", "snapshot:ff")
-    assert [e.id for e in service.list_audit(10, action="incident.")] == [3, 2]
-    assert [e.id for e in service.list_audit(10, actor="op1", target="abc")] == [3, 2]
-    assert [e.id for e in service.list_audit(10, before_id=3)] == [2, 1]
-    assert [e.id for e in service.list_audit(10, action="incident")] == []
+    service.audit.record("admin", "auth.login", "user:admin")
+    service.audit.record("op1", "incident.transition", "incident:abc", {"to": "acknowledged"})
+    service.audit.record("op1", "incident.note", "incident:abc")
+    service.audit.record("op1", "evidence.view", "snapshot:ff")
+    assert [e.id for e in service.audit.entries(10, action="incident.")] == [3, 2]
+    assert [e.id for e in service.audit.entries(10, actor="op1", target="abc")] == [3, 2]
+    assert [e.id for e in service.audit.entries(10, before_id=3)] == [2, 1]
+    assert [e.id for e in service.audit.entries(10, action="incident")] == []
 
 
 def test_migration_chains_existing_records_and_closes_gaps(tmp_path: object) -> None:

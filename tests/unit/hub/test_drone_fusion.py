@@ -11,11 +11,11 @@ from hwarang.domain import DroneReport, DroneSource, Incident, ObjectClass, Seve
 from hwarang.domain.drone import DroneAlertKind
 from hwarang.geo.geodesy import destination
 from hwarang.geo.geofences import GeofenceSet
-from hwarang.hub.drone_config import DroneConfig
-from hwarang.hub.drone_fusion import raise_one_level
-from hwarang.hub.drone_hub import DroneHub
-from hwarang.hub.evidence import EvidenceStore
-from hwarang.hub.fusion import FusionConfig
+from hwarang.hub.drones.config import DroneConfig
+from hwarang.hub.drones.hub import DroneHub
+from hwarang.hub.drones.severity import raise_one_level
+from hwarang.hub.evidence.store import EvidenceStore
+from hwarang.hub.fusion.correlation import FusionConfig
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.models import IncidentHistoryRow
@@ -25,12 +25,15 @@ T0 = datetime(2026, 11, 24, 1, 0, 0, tzinfo=UTC)
 
 @pytest.fixture
 def fused(sqlite_db: Database, evidence: EvidenceStore) -> tuple[HubService, DroneHub]:
-    service = HubService(sqlite_db, evidence, password_hasher=FAST_HASHER, fusion=FusionConfig())
-    drones = DroneHub(
-        service, DroneConfig(fusion_radius_m=300.0, fusion_window_s=5.0), fences=GeofenceSet([])
+    service = HubService(
+        sqlite_db,
+        evidence,
+        password_hasher=FAST_HASHER,
+        fusion=FusionConfig(),
+        drones=DroneConfig(fusion_radius_m=300.0, fusion_window_s=5.0),
+        fences=GeofenceSet([]),
     )
-    drones.install()
-    return service, drones
+    return service, service.drones
 
 
 def remote_id(seconds: float, north_m: float = 0.0) -> DroneReport:
@@ -53,7 +56,7 @@ def visual(service: HubService, seconds: float, track_id: int) -> Incident:
         track_id=track_id,
         geo=SITE_CENTER,
     )
-    incident = service.ingest(message).incident
+    incident = service.ingest.event(message).incident
     assert incident is not None
     return incident
 
@@ -102,6 +105,8 @@ def test_a_remote_id_drone_too_far_or_too_long_ago_does_not_make_it_cooperative(
 
 def test_other_classes_are_left_alone(fused: tuple[HubService, DroneHub]) -> None:
     service, _ = fused
-    incident = service.ingest(make_message(with_snapshot=False, object_class=ObjectClass.PERSON)).incident
+    incident = service.ingest.event(
+        make_message(with_snapshot=False, object_class=ObjectClass.PERSON)
+    ).incident
     assert incident is not None and incident.severity is Severity.HIGH  # the built-in person rule
     assert not [r for r in severity_rules(service, incident) if r.startswith("drone-")]

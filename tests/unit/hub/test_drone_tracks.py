@@ -6,7 +6,7 @@ import pytest
 
 from hwarang.domain import DroneReport, DroneSource, GeoPoint
 from hwarang.geo.geodesy import destination
-from hwarang.hub.drone_tracks import DroneTracker, report_from_remote_id
+from hwarang.hub.drones.tracks import DroneTracker, report_from_remote_id
 from hwarang.interop.opendroneid import decode_stream
 from hwarang.interop.remote_id_flight import generate_flight
 from hwarang.interop.remote_id_state import RemoteIdAssembler

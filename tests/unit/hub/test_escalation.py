@@ -22,11 +22,11 @@ from workflow_support import (
 
 from hwarang.config import AppConfig
 from hwarang.domain import IncidentState, Severity, TaskState
-from hwarang.hub.escalation import EscalationLoop
 from hwarang.hub.service import HubService
 from hwarang.hub.store.models import IncidentRow
-from hwarang.hub.workflow import WorkflowService
-from hwarang.hub.workflow_tasks import ESCALATION_ACTOR, raised
+from hwarang.hub.workflow.escalation import EscalationLoop
+from hwarang.hub.workflow.service import WorkflowService
+from hwarang.hub.workflow.tasks import ESCALATION_ACTOR, raised
 
 DUE = NOW + timedelta(minutes=10)
 REPEAT_S = 300.0
@@ -65,16 +65,16 @@ def test_overdue_task_is_escalated_and_raises_the_incident_severity(
     incident = fresh_incident(service)
     assert incident.severity is Severity.HIGH
     task = workflow.tasks.create_task(incident.id, POLICE, "Search", DUE, "op")
-    before = service.get_incident(incident.id)
+    before = service.incidents.get(incident.id)
     assert before is not None
     seen = Seen()
-    service.add_listener(seen)
+    service.journal.add_listener(seen)
 
     escalated = workflow.tasks.escalate_overdue(DUE)
 
     assert [(t.id, t.escalation_level, t.escalated_at) for t in escalated] == [(task.id, 1, DUE)]
     assert workflow.tasks.get_task(task.id) == escalated[0]
-    after = service.get_incident(incident.id)
+    after = service.incidents.get(incident.id)
     assert after is not None
     assert after.severity is Severity.CRITICAL
     assert after.seq > before.seq
@@ -86,7 +86,7 @@ def test_overdue_task_is_escalated_and_raises_the_incident_severity(
     ]
     assert steps[0].detail["level"] == 1
     assert (steps[1].detail["from"], steps[1].detail["to"]) == ("high", "critical")
-    actions = {(a.action, a.target) for a in service.list_audit(limit=2)}
+    actions = {(a.action, a.target) for a in service.audit.entries(limit=2)}
     assert actions == {("task.escalate", f"task:{task.id}"), ("incident.severity", f"incident:{incident.id}")}
 
 
@@ -97,11 +97,11 @@ def test_repeat_escalation_waits_a_full_period(service: HubService, workflow: Wo
     assert workflow.tasks.escalate_overdue(DUE + timedelta(seconds=REPEAT_S)) == []
     second = workflow.tasks.escalate_overdue(DUE + timedelta(seconds=1 + REPEAT_S))
     assert [(t.id, t.escalation_level) for t in second] == [(task.id, 2)]
-    critical = service.get_incident(incident.id)
+    critical = service.incidents.get(incident.id)
     assert critical is not None and critical.severity is Severity.CRITICAL
     third = workflow.tasks.escalate_overdue(DUE + timedelta(seconds=1 + 2 * REPEAT_S))
     assert [t.escalation_level for t in third] == [3]
-    unchanged = service.get_incident(incident.id)
+    unchanged = service.incidents.get(incident.id)
     assert unchanged == critical, "already critical: no new seq"
 
 
@@ -114,7 +114,7 @@ def test_several_overdue_tasks_raise_severity_once_per_pass(
     for agency in (POLICE, ARMY):
         workflow.tasks.create_task(incident.id, agency, "Search", DUE, "op")
     assert len(workflow.tasks.escalate_overdue(DUE)) == 2
-    after = service.get_incident(incident.id)
+    after = service.incidents.get(incident.id)
     assert after is not None and after.severity is Severity.MEDIUM
 
 
@@ -136,7 +136,7 @@ def test_done_cancelled_and_closed_incident_tasks_are_not_escalated(
     escalated = workflow.tasks.escalate_overdue(DUE + timedelta(hours=1))
 
     assert [t.id for t in escalated] == [acknowledged.id]
-    assert service.get_incident(closed.id).severity is Severity.HIGH  # type: ignore[union-attr]
+    assert service.incidents.get(closed.id).severity is Severity.HIGH  # type: ignore[union-attr]
 
 
 def test_loop_escalates_with_its_clock_and_stops(service: HubService, clock: Clock) -> None:
@@ -144,7 +144,7 @@ def test_loop_escalates_with_its_clock_and_stops(service: HubService, clock: Clo
     incident = fresh_incident(service)
     service.workflow.tasks.create_task(incident.id, POLICE, "Search", clock.now + timedelta(days=3650), "op")
     late = Clock(clock.now + timedelta(days=3651))
-    loop = EscalationLoop(service, 0.05, clock=late)
+    loop = EscalationLoop(service.workflow.tasks, 0.05, clock=late)
 
     loop.start()
     try:
@@ -167,7 +167,7 @@ def test_loop_escalates_with_its_clock_and_stops(service: HubService, clock: Clo
 
 def test_loop_survives_a_failing_pass(service: HubService) -> None:
     calls = threading.Event()
-    loop = EscalationLoop(service, 0.01, clock=Clock())
+    loop = EscalationLoop(service.workflow.tasks, 0.01, clock=Clock())
 
     def failing(now: object) -> list[object]:
         calls.set()
@@ -188,7 +188,7 @@ def test_loop_survives_a_failing_pass(service: HubService) -> None:
 
 def test_loop_refuses_a_non_positive_interval(service: HubService) -> None:
     with pytest.raises(ValueError, match="must be positive"):
-        EscalationLoop(service, 0)
+        EscalationLoop(service.workflow.tasks, 0)
 
 
 def test_site_config_has_a_strict_workflow_section() -> None:

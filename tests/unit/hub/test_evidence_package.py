@@ -12,10 +12,10 @@ from sqlalchemy import text
 
 from hub_support import T0, jpeg_bytes, make_message, new_incident
 from hwarang.domain import Incident
-from hwarang.hub.audit import record_hash
 from hwarang.hub.errors import NotFoundError
-from hwarang.hub.evidence_package import MANIFEST_NAME, PackageManifest, build_package, export_package
-from hwarang.hub.evidence_package_check import check_against_chain, check_package
+from hwarang.hub.evidence.audit import record_hash
+from hwarang.hub.evidence.check import check_against_chain, check_package
+from hwarang.hub.evidence.package import MANIFEST_NAME, PackageManifest, build_package, export_package
 from hwarang.hub.service import HubService
 from hwarang.hub.store.models import AttachmentRow, IncidentHistoryRow, NoteRow, TaskRow
 
@@ -65,9 +65,9 @@ def _incident_with_records(service: HubService) -> tuple[Incident, bytes]:
             )
         )
     snapshot = incident.snapshot_sha256 or ""
-    service.audit("op1", "evidence.view", f"snapshot:{snapshot}", {"client": "127.0.0.1"})
-    service.audit("op1", "grant.use", "grant:x", {"incident_id": str(incident.id)})
-    service.audit("op2", "evidence.view", f"snapshot:{'f' * 64}")  # another incident's: left out
+    service.audit.record("op1", "evidence.view", f"snapshot:{snapshot}", {"client": "127.0.0.1"})
+    service.audit.record("op1", "grant.use", "grant:x", {"incident_id": str(incident.id)})
+    service.audit.record("op2", "evidence.view", f"snapshot:{'f' * 64}")  # another incident's: left out
     return incident, attachment
 
 
@@ -119,7 +119,7 @@ def test_package_holds_everything_with_matching_hashes(service: HubService, tmp_
     assert snapshot == jpeg_bytes(1)
     assert [r["action"] for r in audit] == ["incident.create", "evidence.view", "grant.use"]
     for record in audit:
-        stored = next(e for e in service.list_audit(20) if e.id == record["id"])
+        stored = next(e for e in service.audit.entries(20) if e.id == record["id"])
         assert record["hash"] == stored.hash
         assert record["hash"] == record_hash(
             stored.id,
@@ -131,10 +131,10 @@ def test_package_holds_everything_with_matching_hashes(service: HubService, tmp_
             stored.prev_hash or "",
         )
     assert manifest.audit.records == 3 and manifest.audit.chain_last_id == 4
-    export = service.list_audit(1)[0]
+    export = service.audit.entries(1)[0]
     assert (export.action, export.target) == ("evidence.export", f"incident:{incident.id}")
     assert export.detail["manifest_sha256"] == built.manifest_sha256
-    assert service.verify_audit().ok
+    assert service.audit.verify().ok
 
 
 def test_an_intact_package_checks_out_against_itself_and_the_chain(

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from hub_support import T0, make_event
 from hwarang.domain import BoundingBox, Camera, GeoPoint, ObjectClass, RuleKind, SnapshotRef
 from hwarang.geo.geodesy import destination
-from hwarang.hub.fusion import (
+from hwarang.hub.fusion.correlation import (
     CameraIndex,
     Fusion,
     FusionConfig,

@@ -5,15 +5,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from drone_support import OPERATOR, SITE_CENTER, UAS_ID, register_cameras, site_fences
+from hub_support import FAST_HASHER
 from hwarang.domain import DroneReport, DroneSource, ObjectClass, RuleKind, Severity
 from hwarang.domain.drone import DroneAlertKind
 from hwarang.geo.geodesy import destination, haversine_m
-from hwarang.hub.drone_config import DroneConfig
-from hwarang.hub.drone_hub import DroneHub
+from hwarang.hub.drones.config import DroneConfig
+from hwarang.hub.drones.geofences import GeofenceWatch
+from hwarang.hub.drones.hub import DroneHub
 from hwarang.hub.errors import StoreError
-from hwarang.hub.fusion import FusionConfig
-from hwarang.hub.geofence_watch import GeofenceWatch
+from hwarang.hub.evidence.store import EvidenceStore
+from hwarang.hub.fusion.correlation import FusionConfig
 from hwarang.hub.service import HubService
+from hwarang.hub.store.db import Database
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)  # restarts restore recent tracks
 
@@ -35,11 +38,16 @@ def at(seconds: float, south_m: float, *, height_m: float = 120.0, **kw: object)
 
 
 @pytest.fixture
+def service(sqlite_db: Database, evidence: EvidenceStore) -> HubService:
+    return HubService(
+        sqlite_db, evidence, password_hasher=FAST_HASHER, drones=DroneConfig(), fences=site_fences()
+    )
+
+
+@pytest.fixture
 def drones(service: HubService) -> DroneHub:
     register_cameras(service)
-    hub = DroneHub(service, DroneConfig(), fences=site_fences())
-    hub.install()
-    return hub
+    return service.drones
 
 
 def test_enter_once_per_stay_then_leave_then_enter_again() -> None:
@@ -66,7 +74,7 @@ def test_entering_raises_an_event_and_alert_with_operator_and_nearest_cameras(
     assert outside.accepted == 1 and outside.alerts == [] and outside.event_ids == []
     entered = drones.apply([at(1, 300)])
     assert len(entered.event_ids) == 1
-    event = service.get_event(entered.event_ids[0])
+    event = service.incidents.event(entered.event_ids[0])
     assert event is not None
     assert (event.rule, event.object_class, event.rule_name) == (
         RuleKind.ZONE_INTRUSION,
@@ -84,7 +92,7 @@ def test_entering_raises_an_event_and_alert_with_operator_and_nearest_cameras(
     )
     assert f"operator at {OPERATOR.lat:.6f}, {OPERATOR.lon:.6f}" in alert.description
     assert "nearest cameras: cam-100" in alert.description
-    incident = service.get_incident(alert.incident_id) if alert.incident_id else None
+    incident = service.incidents.get(alert.incident_id) if alert.incident_id else None
     assert incident is not None and incident.severity is Severity.CRITICAL  # the site's severity
     # staying inside raises nothing more; leaving is recorded as an alert without an event
     assert drones.apply([at(2, 200), at(3, 0)]).alerts == []
@@ -97,27 +105,35 @@ def test_entering_raises_an_event_and_alert_with_operator_and_nearest_cameras(
 
 def test_a_restarted_hub_keeps_tracks_and_does_not_enter_twice(drones: DroneHub, service: HubService) -> None:
     drones.apply([at(0, 500), at(1, 300)])
-    again = DroneHub(service, DroneConfig(), fences=site_fences())
+    again = DroneHub(service.database, service.ingest, DroneConfig(), fences=site_fences())
     assert [t.key for t in again.tracks()] == [f"remote_id:{UAS_ID}"]
     assert again.apply([at(2, 200)]).alerts == []
     assert [a.kind for a in again.apply([at(3, 500)]).alerts] == [DroneAlertKind.GEOFENCE_LEAVE]
 
 
-def test_with_fusion_the_geofence_incident_is_rated_by_the_site(sqlite_db: object, evidence: object) -> None:
-    from hub_support import FAST_HASHER
-
-    service = HubService(sqlite_db, evidence, password_hasher=FAST_HASHER, fusion=FusionConfig())  # type: ignore[arg-type]
+def test_with_fusion_the_geofence_incident_is_rated_by_the_site(
+    sqlite_db: Database, evidence: EvidenceStore
+) -> None:
+    service = HubService(
+        sqlite_db,
+        evidence,
+        password_hasher=FAST_HASHER,
+        fusion=FusionConfig(),
+        drones=DroneConfig(),
+        fences=site_fences(),
+    )
     register_cameras(service)
-    hub = DroneHub(service, DroneConfig(), fences=site_fences())
-    hub.install()
+    hub = service.drones
     [alert] = hub.apply([at(0, 500), at(1, 300)]).alerts
     assert alert.severity is Severity.CRITICAL
 
 
-def test_tracks_and_alerts_are_stored_on_each_engine(engine_service: HubService) -> None:
-    register_cameras(engine_service)
-    hub = DroneHub(engine_service, DroneConfig(), fences=site_fences())
-    hub.install()
+def test_tracks_and_alerts_are_stored_on_each_engine(engine_db: Database, evidence: EvidenceStore) -> None:
+    service = HubService(
+        engine_db, evidence, password_hasher=FAST_HASHER, drones=DroneConfig(), fences=site_fences()
+    )
+    register_cameras(service)
+    hub = service.drones
     [alert] = hub.apply([at(0, 500), at(1, 300)]).alerts
     assert hub.alerts(event_id=alert.event_id) == [alert]
     assert hub.alerts(incident_id=alert.incident_id) == [alert]
@@ -129,15 +145,15 @@ def test_tracks_and_alerts_are_stored_on_each_engine(engine_service: HubService)
 def test_when_storing_fails_the_next_report_enters_again(
     drones: DroneHub, service: HubService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = service.ingest_many
+    real = service.ingest.batch
 
     def failing(messages: object) -> object:
         raise StoreError("database unreachable (injected)")
 
-    monkeypatch.setattr(service, "ingest_many", failing)
+    monkeypatch.setattr(service.ingest, "batch", failing)
     with pytest.raises(StoreError, match="injected"):
         drones.apply([at(0, 500), at(1, 300)])
     assert drones.watch.inside(f"remote_id:{UAS_ID}") == []
-    monkeypatch.setattr(service, "ingest_many", real)
+    monkeypatch.setattr(service.ingest, "batch", real)
     [alert] = drones.apply([at(2, 250)]).alerts
     assert alert.kind is DroneAlertKind.GEOFENCE_ENTER and alert.incident_id is not None

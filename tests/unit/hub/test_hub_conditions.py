@@ -7,16 +7,16 @@ from typing import Any
 import pytest
 
 from hwarang.domain import Agency, AgencyKind, ConditionKind, Role, User
-from hwarang.hub.conditions import (
+from hwarang.hub.errors import ConflictError, NotFoundError
+from hwarang.hub.service import HubService
+from hwarang.hub.sharing.conditions import (
     MAX_CONDITION_DURATION,
     ConditionService,
     InvalidConditionError,
     condition_status,
     grant_status,
 )
-from hwarang.hub.errors import ConflictError, NotFoundError
-from hwarang.hub.service import HubService
-from hwarang.hub.sharing import AccessDeniedError
+from hwarang.hub.sharing.policy import AccessDeniedError
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 AGENCIES = (
@@ -62,8 +62,8 @@ def clock() -> Clock:
 
 @pytest.fixture
 def conditions(service: HubService, clock: Clock) -> ConditionService:
-    service.agencies.upsert(AGENCIES)
-    return ConditionService(service.database, service.agencies, clock=clock)
+    service.identity.agencies.upsert(AGENCIES)
+    return ConditionService(service.database, service.identity.agencies, clock=clock)
 
 
 def _declare(conditions: ConditionService, **overrides: Any) -> Any:
@@ -81,7 +81,7 @@ def _declare(conditions: ConditionService, **overrides: Any) -> Any:
 
 
 def _actions(service: HubService) -> list[tuple[str, str]]:
-    return [(e.action, e.target) for e in reversed(service.list_audit(limit=200))]
+    return [(e.action, e.target) for e in reversed(service.audit.entries(limit=200))]
 
 
 def test_alert_level_opens_grants_for_military_units_overlapping_the_area(
@@ -200,10 +200,10 @@ def test_expiry_closes_grants_once_and_audits_it(
     conditions: ConditionService, service: HubService, clock: Clock
 ) -> None:
     condition, grants = _declare(conditions, expires_at=T0 + timedelta(hours=1))
-    assert len(service.agencies.active_grants(T0 + timedelta(minutes=59))) == len(grants)
+    assert len(service.identity.agencies.active_grants(T0 + timedelta(minutes=59))) == len(grants)
 
     clock.now = T0 + timedelta(hours=1)
-    assert service.agencies.active_grants(clock.now) == []  # no sweep needed for access
+    assert service.identity.agencies.active_grants(clock.now) == []  # no sweep needed for access
     assert [c.id for c in conditions.list_conditions()] == [condition.id]  # listing sweeps
     conditions.sweep_expired()  # a second sweep records nothing more
 

@@ -7,7 +7,7 @@ import pytest
 
 from hub_support import jpeg_bytes
 from hwarang.hub.errors import IngestError
-from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.evidence.store import EvidenceStore
 
 
 def test_put_returns_sha_and_shards(tmp_path: Path) -> None:

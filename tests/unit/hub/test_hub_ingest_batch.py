@@ -1,4 +1,4 @@
-"""Batched ingest: HubService.ingest_many (one transaction) and the IngestWorker's use of it."""
+"""Batched ingest: IngestService.batch (one transaction) and the IngestWorker's use of it."""
 
 import json
 import uuid
@@ -6,24 +6,25 @@ from collections.abc import Sequence
 
 import pytest
 
-from hub_support import make_message, times
+from hub_support import IngestWrapper, make_message, times
 from hwarang.bus import MemoryBus, event_subject
 from hwarang.bus.subjects import dead_letter_subject
 from hwarang.domain import EventMessage
-from hwarang.hub import ingest as ingest_module
 from hwarang.hub.errors import ConflictError, IngestError, StoreError
-from hwarang.hub.ingest import IngestWorker
-from hwarang.hub.service import HubService, IngestResult
+from hwarang.hub.fusion import worker as ingest_module
+from hwarang.hub.fusion.ingest import IngestResult
+from hwarang.hub.fusion.worker import IngestWorker
+from hwarang.hub.service import HubService
 
 SUBJECT = event_subject("11", "11140", "seoul-jung")
 DLQ = dead_letter_subject("invalid_event")
 
 
-class PoisonedService(HubService):
+class PoisonedService(IngestWrapper):
     """Refuses the snapshot of one event (IngestError), so any batch holding it fails."""
 
     def __init__(self, inner: HubService, poisoned: uuid.UUID) -> None:
-        super().__init__(inner.database, inner.evidence)
+        super().__init__(inner)
         self.poisoned = poisoned
         self.batch_calls = 0
         self.single_calls = 0
@@ -33,35 +34,35 @@ class PoisonedService(HubService):
             raise IngestError(f"event {message.event.id}: snapshot refused")
         super()._store_snapshot(message)
 
-    def ingest_many(self, messages: Sequence[EventMessage]) -> list[IngestResult]:
+    def batch(self, messages: Sequence[EventMessage]) -> list[IngestResult]:
         self.batch_calls += 1
-        return super().ingest_many(messages)
+        return super().batch(messages)
 
-    def ingest(self, message: EventMessage) -> IngestResult:
+    def event(self, message: EventMessage) -> IngestResult:
         self.single_calls += 1
-        return super().ingest(message)
+        return super().event(message)
 
 
-class BrokenBatchService(HubService):
+class BrokenBatchService(IngestWrapper):
     """ingest_many fails with ``error`` on more than one message; single ingests work."""
 
     def __init__(self, inner: HubService, error: Exception) -> None:
-        super().__init__(inner.database, inner.evidence)
+        super().__init__(inner)
         self._error = error
 
-    def ingest_many(self, messages: Sequence[EventMessage]) -> list[IngestResult]:
+    def batch(self, messages: Sequence[EventMessage]) -> list[IngestResult]:
         if len(messages) > 1:
             raise self._error
-        return super().ingest_many(messages)
+        return super().batch(messages)
 
 
-class DownService(HubService):
+class DownService(IngestWrapper):
     """Every write fails: the database is down."""
 
-    def ingest_many(self, messages: Sequence[EventMessage]) -> list[IngestResult]:
+    def batch(self, messages: Sequence[EventMessage]) -> list[IngestResult]:
         raise StoreError("database down")
 
-    def ingest(self, message: EventMessage) -> IngestResult:
+    def event(self, message: EventMessage) -> IngestResult:
         raise StoreError("database down")
 
 
@@ -77,46 +78,46 @@ async def _publish(bus: MemoryBus, message: EventMessage) -> None:
 def test_ingest_many_stores_in_order_with_consecutive_seqs(service: HubService) -> None:
     messages = [make_message(track_id=i, occurred_at=t, seed=i) for i, t in enumerate(times(5))]
     seen: list[int] = []
-    service.add_listener(lambda incident: seen.append(incident.seq))
-    results = service.ingest_many(messages)
+    service.journal.add_listener(lambda incident: seen.append(incident.seq))
+    results = service.ingest.batch(messages)
     assert [r.event_id for r in results] == [m.event.id for m in messages]
     assert [r.duplicate for r in results] == [False] * 5
     assert [r.incident.seq for r in results if r.incident is not None] == [1, 2, 3, 4, 5]
     assert seen == [1, 2, 3, 4, 5], "listeners hear of each incident after the commit, in order"
-    assert service.health() == {"events": 5, "incidents": 5, "last_seq": 5}
+    assert service.incidents.health() == {"events": 5, "incidents": 5, "last_seq": 5}
     for message in messages:
-        assert service.get_event(message.event.id) == message.event
+        assert service.incidents.event(message.event.id) == message.event
         assert message.event.snapshot is not None
-        assert service.snapshot_path(message.event.snapshot.sha256) is not None
+        assert service.evidence.path(message.event.snapshot.sha256) is not None
 
 
 def test_ingest_many_is_idempotent_within_the_batch_and_against_the_store(service: HubService) -> None:
     a, b, c = (make_message(track_id=i, seed=i) for i in range(3))
-    service.ingest(a)
-    results = service.ingest_many([a, b, b, c, a])
+    service.ingest.event(a)
+    results = service.ingest.batch([a, b, b, c, a])
     assert [r.duplicate for r in results] == [True, False, True, False, True]
     assert results[1].incident is not None and results[3].incident is not None
     assert (results[1].incident.seq, results[3].incident.seq) == (2, 3)
-    assert service.health() == {"events": 3, "incidents": 3, "last_seq": 3}
-    assert service.ingest_many([]) == []
+    assert service.incidents.health() == {"events": 3, "incidents": 3, "last_seq": 3}
+    assert service.ingest.batch([]) == []
 
 
 def test_ingest_many_is_all_or_nothing(service: HubService) -> None:
     good, bad = make_message(track_id=1, seed=1), make_message(track_id=2, seed=2)
     poisoned = PoisonedService(service, bad.event.id)
     with pytest.raises(IngestError, match="snapshot refused"):
-        poisoned.ingest_many([good, bad])
-    assert service.health()["events"] == 0
+        poisoned.batch([good, bad])
+    assert service.incidents.health()["events"] == 0
 
 
 def test_ingest_turns_a_concurrent_insert_into_a_duplicate(service: HubService) -> None:
     message = make_message()
 
-    class Racing(HubService):
-        def ingest_many(self, messages: Sequence[EventMessage]) -> list[IngestResult]:
+    class Racing(IngestWrapper):
+        def batch(self, messages: Sequence[EventMessage]) -> list[IngestResult]:
             raise ConflictError("stored concurrently")
 
-    result = Racing(service.database, service.evidence).ingest(message)
+    result = Racing(service).event(message)
     assert (result.duplicate, result.incident) == (True, None)
 
 
@@ -141,7 +142,7 @@ async def test_worker_stores_a_batch_in_one_call_and_acks_after_commit(service: 
         "ack_failures": 0,
     }
     assert bus.pending_count("hub-ingest") == 0
-    stored = service.list_events(limit=50)
+    stored = service.incidents.events(limit=50)
     assert sorted(e.id for e in stored) == sorted(m.event.id for m in messages)
 
 
@@ -161,7 +162,7 @@ async def test_one_bad_message_does_not_block_its_batch(service: HubService) -> 
     assert json.loads(letters[0].data)["event"]["id"] == str(messages[2].event.id)
     assert "snapshot refused" in letters[0].headers["hwarang-error"]
     assert bus.pending_count("hub-ingest") == 0
-    assert service.health()["events"] == 5
+    assert service.incidents.health()["events"] == 5
 
 
 async def test_a_failed_batch_is_retried_one_by_one(service: HubService) -> None:
@@ -172,19 +173,19 @@ async def test_a_failed_batch_is_retried_one_by_one(service: HubService) -> None
         await _publish(bus, message)
     await worker.process_batch(timeout_s=1.0)
     assert (worker.stats.fallbacks, worker.stats.ingested) == (1, 4)
-    assert service.health()["events"] == 4
+    assert service.incidents.health()["events"] == 4
 
 
 async def test_store_down_naks_the_whole_batch_and_nothing_is_acked(service: HubService) -> None:
     bus = MemoryBus()
-    worker = IngestWorker(bus, DownService(service.database, service.evidence), batch=10)
+    worker = IngestWorker(bus, DownService(service), batch=10)
     for i in range(5):
         await _publish(bus, make_message(track_id=i, seed=i))
     assert await worker.process_batch(timeout_s=1.0) == 5
     assert worker.stats.ingested == 0
     assert worker.stats.failed == 1, "the first failure stops the batch; the rest are nak'ed untried"
     assert bus.pending_count("hub-ingest") == 5
-    healthy = IngestWorker(bus, service, batch=10)
+    healthy = IngestWorker(bus, service.ingest, batch=10)
     total = 0
     for _ in range(20):
         total += await healthy.process_batch(timeout_s=0.5)

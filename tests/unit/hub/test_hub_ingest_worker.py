@@ -6,32 +6,33 @@ import threading
 
 import pytest
 
-from hub_support import make_message
+from hub_support import IngestWrapper, make_message
 from hwarang.bus import MemoryBus, event_subject
 from hwarang.bus.subjects import dead_letter_subject
 from hwarang.domain import EventMessage
-from hwarang.hub import ingest as ingest_module
 from hwarang.hub.errors import StoreError
-from hwarang.hub.ingest import IngestWorker
-from hwarang.hub.service import HubService, IngestResult
+from hwarang.hub.fusion import worker as ingest_module
+from hwarang.hub.fusion.ingest import IngestResult
+from hwarang.hub.fusion.worker import IngestWorker
+from hwarang.hub.service import HubService
 
 SUBJECT = event_subject("11", "11140", "seoul-jung")
 DLQ = dead_letter_subject("invalid_event")
 
 
-class FlakyService(HubService):
+class FlakyService(IngestWrapper):
     """Fails the first ``failures`` ingests with ``error``, then behaves."""
 
     def __init__(self, inner: HubService, error: Exception, failures: int = 1) -> None:
-        super().__init__(inner.database, inner.evidence)
+        super().__init__(inner)
         self._error = error
         self.failures = failures
 
-    def ingest(self, message: EventMessage) -> IngestResult:
+    def event(self, message: EventMessage) -> IngestResult:
         if self.failures > 0:
             self.failures -= 1
             raise self._error
-        return super().ingest(message)
+        return super().event(message)
 
 
 @pytest.fixture(autouse=True)
@@ -45,34 +46,34 @@ async def _publish(bus: MemoryBus, message: EventMessage) -> None:
 
 async def test_valid_message_is_ingested_and_acked(service: HubService) -> None:
     bus = MemoryBus()
-    worker = IngestWorker(bus, service)
+    worker = IngestWorker(bus, service.ingest)
     message = make_message()
     await _publish(bus, message)
     assert await worker.process_batch(timeout_s=1.0) == 1
     assert worker.stats.ingested == 1
     assert bus.pending_count("hub-ingest") == 0
     assert await worker.process_batch(timeout_s=0.1) == 0, "an acked message must not come back"
-    assert service.get_event(message.event.id) == message.event
-    assert service.health()["incidents"] == 1
+    assert service.incidents.event(message.event.id) == message.event
+    assert service.incidents.health()["incidents"] == 1
 
 
 async def test_duplicate_on_the_bus_is_counted_and_acked(service: HubService) -> None:
     bus = MemoryBus()
-    worker = IngestWorker(bus, service)
+    worker = IngestWorker(bus, service.ingest)
     message = make_message()
     payload = message.model_dump_json().encode()
     await bus.publish(SUBJECT, payload)  # no msg_id: the bus cannot de-duplicate, the hub must
     await bus.publish(SUBJECT, payload)
     assert await worker.process_batch(timeout_s=1.0) == 2
     assert (worker.stats.ingested, worker.stats.duplicates) == (1, 1)
-    assert service.health() == {"events": 1, "incidents": 1, "last_seq": 1}
+    assert service.incidents.health() == {"events": 1, "incidents": 1, "last_seq": 1}
     assert bus.pending_count("hub-ingest") == 0
 
 
 async def test_invalid_messages_go_to_dead_letters_and_the_worker_goes_on(service: HubService) -> None:
     bus = MemoryBus()
     dead = await bus.subscribe(DLQ, durable="test-dlq")
-    worker = IngestWorker(bus, service)
+    worker = IngestWorker(bus, service.ingest)
     bad_schema = json.loads(make_message().model_dump_json())
     del bad_schema["event"]["camera_id"]
     await bus.publish(SUBJECT, b"{this is not json")
@@ -91,8 +92,8 @@ async def test_invalid_messages_go_to_dead_letters_and_the_worker_goes_on(servic
     assert "event.camera_id" in letters[1].headers["hwarang-error"]
     assert "missing" in letters[1].headers["hwarang-error"]
     assert bus.pending_count("hub-ingest") == 0, "invalid messages are terminated, not redelivered"
-    assert service.health()["events"] == 1
-    assert service.get_event(good.event.id) is not None
+    assert service.incidents.health()["events"] == 1
+    assert service.incidents.event(good.event.id) is not None
 
 
 async def test_store_outage_is_retried_then_stored(service: HubService) -> None:
@@ -103,11 +104,11 @@ async def test_store_outage_is_retried_then_stored(service: HubService) -> None:
     await _publish(bus, message)
     assert await worker.process_batch(timeout_s=1.0) == 1
     assert worker.stats.failed == 1
-    assert service.get_event(message.event.id) is None
+    assert service.incidents.event(message.event.id) is None
     assert bus.pending_count("hub-ingest") == 1
     assert await worker.process_batch(timeout_s=2.0) == 1
     assert worker.stats.ingested == 1
-    assert service.get_event(message.event.id) == message.event
+    assert service.incidents.event(message.event.id) == message.event
     assert bus.pending_count("hub-ingest") == 0
 
 
@@ -123,7 +124,7 @@ async def test_unexpected_error_is_nakked_not_fatal(service: HubService) -> None
 
 async def test_run_loop_ingests_until_stopped(service: HubService) -> None:
     bus = MemoryBus()
-    worker = IngestWorker(bus, service, batch=2)
+    worker = IngestWorker(bus, service.ingest, batch=2)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     for i in range(5):
@@ -136,24 +137,24 @@ async def test_run_loop_ingests_until_stopped(service: HubService) -> None:
     stop.set()
     await asyncio.wait_for(task, timeout=5)
     assert (worker.stats.ingested, worker.stats.invalid) == (5, 1)
-    assert service.health()["incidents"] == 5
+    assert service.incidents.health()["incidents"] == 5
 
 
 def test_batch_must_be_positive(service: HubService) -> None:
     with pytest.raises(ValueError, match="batch must be at least 1"):
-        IngestWorker(MemoryBus(), service, batch=0)
+        IngestWorker(MemoryBus(), service.ingest, batch=0)
 
 
-class RecordingService(HubService):
+class RecordingService(IngestWrapper):
     """Records the batches stored."""
 
     def __init__(self, inner: HubService) -> None:
-        super().__init__(inner.database, inner.evidence)
+        super().__init__(inner)
         self.batches: list[list[int]] = []
 
-    def ingest_many(self, messages):  # type: ignore[no-untyped-def]
+    def batch(self, messages):  # type: ignore[no-untyped-def]
         self.batches.append([m.event.track_id for m in messages])
-        return super().ingest_many(messages)
+        return super().batch(messages)
 
 
 async def test_run_stores_batches_in_order_while_fetching_ahead(service: HubService) -> None:
@@ -174,7 +175,7 @@ async def test_run_stores_batches_in_order_while_fetching_ahead(service: HubServ
     assert stored == list(range(18)), "every batch stored, one after the other, in publish order"
     assert [len(batch) for batch in recording.batches] == [4, 4, 4, 4, 2]
     assert worker.stats.ingested == 18 and bus.pending_count("hub-ingest") == 0
-    assert service.health()["incidents"] == 18
+    assert service.incidents.health()["incidents"] == 18
 
 
 async def test_a_batch_fetched_ahead_at_stop_is_given_back_at_once(service: HubService) -> None:
@@ -183,7 +184,7 @@ async def test_a_batch_fetched_ahead_at_stop_is_given_back_at_once(service: HubS
         await _publish(bus, make_message(track_id=i, with_snapshot=False))
     holding = RecordingService(service)
     held, release = threading.Event(), threading.Event()
-    inner = holding.ingest_many
+    inner = holding.batch
 
     def hold_second(messages):  # type: ignore[no-untyped-def]
         if len(holding.batches) == 1:
@@ -191,7 +192,7 @@ async def test_a_batch_fetched_ahead_at_stop_is_given_back_at_once(service: HubS
             release.wait(5)
         return inner(messages)
 
-    holding.ingest_many = hold_second  # type: ignore[method-assign]
+    holding.batch = hold_second  # type: ignore[method-assign]
     first = IngestWorker(bus, holding, batch=4)
     stop = asyncio.Event()
     task = asyncio.create_task(first.run(stop))
@@ -204,6 +205,6 @@ async def test_a_batch_fetched_ahead_at_stop_is_given_back_at_once(service: HubS
     release.set()
     await asyncio.wait_for(task, timeout=5)
     assert first.stats.ingested == 8
-    second = IngestWorker(bus, service, batch=8)
+    second = IngestWorker(bus, service.ingest, batch=8)
     assert await second.process_batch(timeout_s=1.0) == 4, "given back at stop, not left to the ack wait"
-    assert second.stats.ingested == 4 and service.health()["events"] == 12
+    assert second.stats.ingested == 4 and service.incidents.health()["events"] == 12

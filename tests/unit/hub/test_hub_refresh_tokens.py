@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from hwarang.domain import Role, User
-from hwarang.hub.refresh_tokens import RefreshTokenError
+from hwarang.hub.identity.refresh_tokens import RefreshTokenError
 from hwarang.hub.service import HubService
 from hwarang.hub.store.models import RefreshTokenRow
 
@@ -16,16 +16,16 @@ BOB = User(username="bob", display_name="Bob", agency_code="seoul-jung", roles=(
 
 @pytest.fixture
 def hub(service: HubService) -> HubService:
-    service.create_user(BOB, "bob-password")
+    service.identity.users.create(BOB, "bob-password")
     return service
 
 
 def _actions(service: HubService) -> list[tuple[str, str, dict[str, object]]]:
-    return [(e.actor, e.action, e.detail) for e in reversed(service.list_audit(50))]
+    return [(e.actor, e.action, e.detail) for e in reversed(service.audit.entries(50))]
 
 
 def test_rotation_keeps_the_login_expiry_and_retires_the_old_token(hub: HubService) -> None:
-    store = hub.refresh_tokens
+    store = hub.identity.refresh_tokens
     first = store.issue("bob", timedelta(hours=12), now=NOW)
 
     second = store.rotate(first.token, client="10.1.1.1", now=NOW + timedelta(hours=1))
@@ -42,7 +42,7 @@ def test_rotation_keeps_the_login_expiry_and_retires_the_old_token(hub: HubServi
 
 
 def test_reusing_a_rotated_token_revokes_every_token_of_the_user(hub: HubService) -> None:
-    store = hub.refresh_tokens
+    store = hub.identity.refresh_tokens
     stolen = store.issue("bob", timedelta(hours=12), now=NOW)
     other_session = store.issue("bob", timedelta(hours=12), now=NOW)
     current = store.rotate(stolen.token, now=NOW + timedelta(minutes=5))
@@ -69,33 +69,33 @@ def test_reusing_a_rotated_token_revokes_every_token_of_the_user(hub: HubService
     ],
 )
 def test_tampered_or_unknown_tokens_are_refused(hub: HubService, mangle: object, message: str) -> None:
-    issued = hub.refresh_tokens.issue("bob", timedelta(hours=1), now=NOW)
+    issued = hub.identity.refresh_tokens.issue("bob", timedelta(hours=1), now=NOW)
     assert callable(mangle)
     with pytest.raises(RefreshTokenError, match=message):
-        hub.refresh_tokens.rotate(mangle(issued.token), now=NOW)
-    assert hub.refresh_tokens.active_count("bob", now=NOW) == 1
+        hub.identity.refresh_tokens.rotate(mangle(issued.token), now=NOW)
+    assert hub.identity.refresh_tokens.active_count("bob", now=NOW) == 1
 
 
 def test_expired_token_is_refused(hub: HubService) -> None:
-    issued = hub.refresh_tokens.issue("bob", timedelta(hours=1), now=NOW)
+    issued = hub.identity.refresh_tokens.issue("bob", timedelta(hours=1), now=NOW)
     with pytest.raises(RefreshTokenError, match="expired"):
-        hub.refresh_tokens.rotate(issued.token, now=NOW + timedelta(hours=1, seconds=1))
+        hub.identity.refresh_tokens.rotate(issued.token, now=NOW + timedelta(hours=1, seconds=1))
 
 
 def test_disabled_user_cannot_refresh(hub: HubService) -> None:
-    revoked_by_disable = hub.refresh_tokens.issue("bob", timedelta(hours=1))
-    hub.users.set_disabled("bob", True)
+    revoked_by_disable = hub.identity.refresh_tokens.issue("bob", timedelta(hours=1))
+    hub.identity.users.set_disabled("bob", True)
     with pytest.raises(RefreshTokenError, match="revoked"):
-        hub.refresh_tokens.rotate(revoked_by_disable.token)
+        hub.identity.refresh_tokens.rotate(revoked_by_disable.token)
 
-    behind_the_back = hub.refresh_tokens.issue("bob", timedelta(hours=1))
+    behind_the_back = hub.identity.refresh_tokens.issue("bob", timedelta(hours=1))
     with pytest.raises(RefreshTokenError, match="'bob' no longer exists or is disabled"):
-        hub.refresh_tokens.rotate(behind_the_back.token)
-    assert hub.refresh_tokens.active_count("bob") == 0
+        hub.identity.refresh_tokens.rotate(behind_the_back.token)
+    assert hub.identity.refresh_tokens.active_count("bob") == 0
 
 
 def test_logout_revokes_one_token_or_all(hub: HubService) -> None:
-    store = hub.refresh_tokens
+    store = hub.identity.refresh_tokens
     one, two, three = (store.issue("bob", timedelta(hours=1)) for _ in range(3))
 
     assert store.revoke("bob", one.token, client="10.0.0.1") == 1
@@ -113,7 +113,7 @@ def test_logout_revokes_one_token_or_all(hub: HubService) -> None:
 
 
 def test_only_hashes_are_stored(hub: HubService) -> None:
-    issued = hub.refresh_tokens.issue("bob", timedelta(hours=1))
+    issued = hub.identity.refresh_tokens.issue("bob", timedelta(hours=1))
     with hub.database.session() as session:
         stored = list(session.execute(select(RefreshTokenRow.id, RefreshTokenRow.token_hash)))
     assert len(stored) == 1
@@ -124,15 +124,19 @@ def test_only_hashes_are_stored(hub: HubService) -> None:
 
 
 def test_login_rotation_and_reuse_on_each_engine(engine_service: HubService) -> None:
-    engine_service.create_user(BOB, "bob-password")
-    login = engine_service.users.login("bob", "bob-password", refresh_ttl=timedelta(hours=1), now=NOW)
+    engine_service.identity.users.create(BOB, "bob-password")
+    login = engine_service.identity.users.login(
+        "bob", "bob-password", refresh_ttl=timedelta(hours=1), now=NOW
+    )
     assert login.refresh is not None
 
-    rotated = engine_service.refresh_tokens.rotate(login.refresh.token, now=NOW + timedelta(minutes=1))
+    rotated = engine_service.identity.refresh_tokens.rotate(
+        login.refresh.token, now=NOW + timedelta(minutes=1)
+    )
     with pytest.raises(RefreshTokenError, match="already used"):
-        engine_service.refresh_tokens.rotate(login.refresh.token, now=NOW + timedelta(minutes=2))
+        engine_service.identity.refresh_tokens.rotate(login.refresh.token, now=NOW + timedelta(minutes=2))
 
     assert rotated.expires_at == NOW + timedelta(hours=1)
-    assert engine_service.refresh_tokens.active_count("bob", now=NOW) == 0
+    assert engine_service.identity.refresh_tokens.active_count("bob", now=NOW) == 0
     actions = [action for _, action, _ in _actions(engine_service)]
     assert actions[-3:] == ["auth.login", "auth.refresh", "auth.refresh_reuse"]

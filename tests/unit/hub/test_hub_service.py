@@ -15,14 +15,16 @@ from hwarang.domain import (
     RuleKind,
     Severity,
 )
-from hwarang.hub.evidence import EvidenceStore
-from hwarang.hub.service import HubService, incident_title, severity_for
+from hwarang.hub.evidence.store import EvidenceStore
+from hwarang.hub.fusion.rows import incident_title
+from hwarang.hub.fusion.severity import severity_for
+from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 
 
 def test_ingest_creates_one_incident_from_the_event(service: HubService) -> None:
     message = make_message()
-    result = service.ingest(message)
+    result = service.ingest.event(message)
     assert not result.duplicate
     assert result.event_id == message.event.id
     incident = result.incident
@@ -35,33 +37,33 @@ def test_ingest_creates_one_incident_from_the_event(service: HubService) -> None
     assert incident.first_seen == message.event.occurred_at
     assert incident.geo == message.event.geo
     assert incident.snapshot_sha256 == message.event.snapshot.sha256  # type: ignore[union-attr]
-    assert service.get_incident(incident.id) == incident
-    assert service.get_event(message.event.id) == message.event
+    assert service.incidents.get(incident.id) == incident
+    assert service.incidents.event(message.event.id) == message.event
 
 
 def test_same_event_twice_is_a_duplicate(service: HubService) -> None:
     message = make_message()
-    first = service.ingest(message)
-    second = service.ingest(message)
+    first = service.ingest.event(message)
+    second = service.ingest.event(message)
     assert not first.duplicate
     assert second.duplicate
     assert second.incident is None
-    assert service.health() == {"events": 1, "incidents": 1, "last_seq": 1}
+    assert service.incidents.health() == {"events": 1, "incidents": 1, "last_seq": 1}
 
 
 def test_snapshot_is_served_back_byte_identical(service: HubService) -> None:
     message = make_message(seed=7)
-    service.ingest(message)
+    service.ingest.event(message)
     assert message.event.snapshot is not None
-    path = service.snapshot_path(message.event.snapshot.sha256)
+    path = service.evidence.path(message.event.snapshot.sha256)
     assert path is not None
     assert path.read_bytes() == jpeg_bytes(7)
-    assert service.snapshot_path("f" * 64) is None
-    assert service.snapshot_path("../hub.sqlite3") is None
+    assert service.evidence.path("f" * 64) is None
+    assert service.evidence.path("../hub.sqlite3") is None
 
 
 def test_event_without_snapshot_is_ingested(service: HubService) -> None:
-    result = service.ingest(make_message(with_snapshot=False))
+    result = service.ingest.event(make_message(with_snapshot=False))
     assert result.incident is not None
     assert result.incident.snapshot_sha256 is None
 
@@ -72,11 +74,11 @@ def test_seq_strictly_increases_and_after_seq_filters(service: HubService) -> No
     ]
     assert seqs == sorted(seqs)
     assert len(set(seqs)) == 5
-    assert service.last_seq == seqs[-1]
-    listed = service.list_incidents(after_seq=seqs[1])
+    assert service.journal.last_seq() == seqs[-1]
+    listed = service.incidents.recent(after_seq=seqs[1])
     assert [i.seq for i in listed] == list(reversed(seqs[2:]))
-    assert [i.seq for i in service.list_incidents(limit=2)] == [seqs[4], seqs[3]]
-    assert service.list_incidents(after_seq=seqs[-1]) == []
+    assert [i.seq for i in service.incidents.recent(limit=2)] == [seqs[4], seqs[3]]
+    assert service.incidents.recent(after_seq=seqs[-1]) == []
 
 
 def test_exercise_incidents_are_hidden_unless_asked(service: HubService) -> None:
@@ -84,8 +86,8 @@ def test_exercise_incidents_are_hidden_unless_asked(service: HubService) -> None
     drill = new_incident(service, make_message(track_id=2, exercise=True))
     assert drill.exercise
     assert not real.exercise
-    assert [i.id for i in service.list_incidents()] == [real.id]
-    assert {i.id for i in service.list_incidents(include_exercise=True)} == {real.id, drill.id}
+    assert [i.id for i in service.incidents.recent()] == [real.id]
+    assert {i.id for i in service.incidents.recent(include_exercise=True)} == {real.id, drill.id}
 
 
 def test_listener_receives_new_incident_and_failures_do_not_break_ingest(service: HubService) -> None:
@@ -94,24 +96,24 @@ def test_listener_receives_new_incident_and_failures_do_not_break_ingest(service
     def broken(_incident: Incident) -> None:
         raise RuntimeError("listener bug")
 
-    service.add_listener(broken)
-    service.add_listener(seen.append)
-    result = service.ingest(make_message())
+    service.journal.add_listener(broken)
+    service.journal.add_listener(seen.append)
+    result = service.ingest.event(make_message())
     assert result.incident is not None
     assert seen == [result.incident]
-    service.ingest(make_message())
+    service.ingest.event(make_message())
     assert len(seen) == 1, "duplicates must not notify"
 
 
 def test_ingest_is_audited(service: HubService) -> None:
-    incident = service.ingest(make_message()).incident
+    incident = service.ingest.event(make_message()).incident
     assert incident is not None
-    [entry] = service.list_audit(10)
+    [entry] = service.audit.entries(10)
     assert (entry.actor, entry.action, entry.target) == ("system:ingest", "incident.create", str(incident.id))
     assert entry.detail["event_id"] == str(incident.event_ids[0])
     assert entry.at.tzinfo is not None
-    service.audit("alice", "evidence.view", "a" * 64, {"ip": "127.0.0.1"})
-    newest = service.list_audit(1)[0]
+    service.audit.record("alice", "evidence.view", "a" * 64, {"ip": "127.0.0.1"})
+    newest = service.audit.entries(1)[0]
     assert (newest.actor, newest.action, newest.detail) == ("alice", "evidence.view", {"ip": "127.0.0.1"})
 
 
@@ -123,47 +125,47 @@ def test_zone_and_camera_name_hooks(sqlite_db: Database, evidence: EvidenceStore
         camera_names={"cam-01": "City hall east"}.get,
         password_hasher=FAST_HASHER,
     )
-    incident = service.ingest(make_message(rule=RuleKind.LOITERING)).incident
+    incident = service.ingest.event(make_message(rule=RuleKind.LOITERING)).incident
     assert incident is not None
     assert incident.zone_id == 3
     assert incident.title == "Loitering · person · City hall east"
     assert incident.severity is Severity.MEDIUM
-    other = service.ingest(make_message(track_id=2, sido_code="26")).incident
+    other = service.ingest.event(make_message(track_id=2, sido_code="26")).incident
     assert other is not None and other.zone_id is None
 
 
 def test_title_uses_the_cameras_table(service: HubService) -> None:
-    service.upsert_camera(make_camera(name="North gate"))
-    incident = service.ingest(make_message(object_class=ObjectClass.TWO_WHEELER)).incident
+    service.cameras.upsert(make_camera(name="North gate"))
+    incident = service.ingest.event(make_message(object_class=ObjectClass.TWO_WHEELER)).incident
     assert incident is not None
     assert incident.title == "Zone intrusion · two wheeler · North gate"
 
 
 def test_cameras_round_trip_and_update(service: HubService) -> None:
-    service.upsert_camera(make_camera("cam-02", "B"))
-    service.upsert_camera(make_camera("cam-01", "A"))
-    service.upsert_camera(make_camera("cam-01", "A renamed"))
-    assert service.list_cameras() == [make_camera("cam-01", "A renamed"), make_camera("cam-02", "B")]
-    assert [e.action for e in service.list_audit(10)] == ["camera.upsert"] * 3
+    service.cameras.upsert(make_camera("cam-02", "B"))
+    service.cameras.upsert(make_camera("cam-01", "A"))
+    service.cameras.upsert(make_camera("cam-01", "A renamed"))
+    assert service.cameras.all() == [make_camera("cam-01", "A renamed"), make_camera("cam-02", "B")]
+    assert [e.action for e in service.audit.entries(10)] == ["camera.upsert"] * 3
 
 
 def test_list_events_newest_first_and_by_camera(service: HubService) -> None:
     t = times(3)
-    service.ingest(make_message(track_id=1, occurred_at=t[0]))
-    service.ingest(make_message(track_id=2, occurred_at=t[2], camera_id="cam-02"))
-    service.ingest(make_message(track_id=3, occurred_at=t[1]))
-    assert [e.occurred_at for e in service.list_events()] == [t[2], t[1], t[0]]
-    assert [e.track_id for e in service.list_events(camera_id="cam-01")] == [3, 1]
-    assert service.get_event(uuid.uuid4()) is None
-    assert service.get_incident(uuid.uuid4()) is None
+    service.ingest.event(make_message(track_id=1, occurred_at=t[0]))
+    service.ingest.event(make_message(track_id=2, occurred_at=t[2], camera_id="cam-02"))
+    service.ingest.event(make_message(track_id=3, occurred_at=t[1]))
+    assert [e.occurred_at for e in service.incidents.events()] == [t[2], t[1], t[0]]
+    assert [e.track_id for e in service.incidents.events(camera_id="cam-01")] == [3, 1]
+    assert service.incidents.event(uuid.uuid4()) is None
+    assert service.incidents.get(uuid.uuid4()) is None
 
 
 def test_datetimes_come_back_aware_in_utc(service: HubService) -> None:
     kst = timezone(timedelta(hours=9))
     occurred = datetime(2025, 3, 1, 21, 0, 0, 123456, tzinfo=kst)
-    incident = service.ingest(make_message(occurred_at=occurred)).incident
+    incident = service.ingest.event(make_message(occurred_at=occurred)).incident
     assert incident is not None
-    stored = service.get_incident(incident.id)
+    stored = service.incidents.get(incident.id)
     assert stored is not None
     assert stored.first_seen == occurred
     assert stored.first_seen.utcoffset() == timedelta(0)
@@ -177,13 +179,13 @@ def test_snapshot_bytes_without_reference_are_refused(service: HubService) -> No
     from hwarang.hub.errors import IngestError
 
     with pytest.raises(IngestError, match="without a snapshot reference"):
-        service.ingest(message)
-    assert service.health()["events"] == 0
+        service.ingest.event(message)
+    assert service.incidents.health()["events"] == 0
 
 
 def test_limit_must_be_positive(service: HubService) -> None:
     with pytest.raises(ValueError, match="limit must be at least 1"):
-        service.list_incidents(limit=0)
+        service.incidents.recent(limit=0)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from hwarang.domain import (
     RuleKind,
     User,
 )
-from hwarang.hub.sharing import (
+from hwarang.hub.sharing.policy import (
     ROLE_ACTIONS,
     AccessDeniedError,
     Action,

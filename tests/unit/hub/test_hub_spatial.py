@@ -6,7 +6,7 @@ from hub_support import make_message, times
 from hwarang.domain import GeoPoint
 from hwarang.geo.geodesy import destination
 from hwarang.hub.service import HubService
-from hwarang.hub.spatial import circle_box, lonlat_polygon
+from hwarang.hub.store.spatial import circle_box, lonlat_polygon
 
 SEOUL = GeoPoint(lat=37.5636, lon=126.9976)
 
@@ -58,22 +58,22 @@ def test_sqlite_queries_take_the_portable_path(service: HubService) -> None:
         make_message(track_id=i, occurred_at=stamps[i], with_snapshot=False, geo=geo)
         for i, geo in enumerate(positions)
     ]
-    service.ingest_many(messages)
+    service.ingest.batch(messages)
     drill = make_message(track_id=9, occurred_at=stamps[0], with_snapshot=False, exercise=True)
-    service.ingest(drill)
+    service.ingest.event(drill)
     assert service.database.postgis is False
-    assert [i.seq for i in service.incidents_near(SEOUL.lat, SEOUL.lon, 100.0)] == [2, 1]
-    assert [i.seq for i in service.incidents_near(SEOUL.lat, SEOUL.lon, 100.0, include_exercise=True)] == [
+    assert [i.seq for i in service.incidents.near(SEOUL.lat, SEOUL.lon, 100.0)] == [2, 1]
+    assert [i.seq for i in service.incidents.near(SEOUL.lat, SEOUL.lon, 100.0, include_exercise=True)] == [
         5,
         2,
         1,
     ]
-    assert [i.seq for i in service.incidents_near(SEOUL.lat, SEOUL.lon, 100.0, limit=1)] == [2]
+    assert [i.seq for i in service.incidents.near(SEOUL.lat, SEOUL.lon, 100.0, limit=1)] == [2]
     square = [(126.997, 37.56), (126.998, 37.56), (126.998, 37.57), (126.997, 37.57)]
-    assert [i.seq for i in service.incidents_within(square)] == [1]
-    near = service.incidents_near(SEOUL.lat, SEOUL.lon, 100.0)
+    assert [i.seq for i in service.incidents.within(square)] == [1]
+    near = service.incidents.near(SEOUL.lat, SEOUL.lon, 100.0)
     assert near[0].event_ids == (messages[1].event.id,)
     with pytest.raises(ValueError, match="limit"):
-        service.incidents_near(SEOUL.lat, SEOUL.lon, 100.0, limit=0)
+        service.incidents.near(SEOUL.lat, SEOUL.lon, 100.0, limit=0)
     with pytest.raises(ValueError, match="radius"):
-        service.incidents_near(SEOUL.lat, SEOUL.lon, -5.0)
+        service.incidents.near(SEOUL.lat, SEOUL.lon, -5.0)

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from hub_support import FAST_HASHER
 from hwarang.domain import Role, User
 from hwarang.hub.errors import ConflictError
+from hwarang.hub.identity.users import LockoutPolicy, UserStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.models import RefreshTokenRow, UserRow
-from hwarang.hub.users import LockoutPolicy, UserStore
 
 ALICE = User(
     username="alice",
@@ -48,24 +48,24 @@ def _stored_hash(db: Database, username: str) -> str:
 
 
 def test_authenticate_good_password_round_trips_user(service: HubService) -> None:
-    service.create_user(ALICE, "correct horse")
-    user = service.authenticate("alice", "correct horse")
+    service.identity.users.create(ALICE, "correct horse")
+    user = service.identity.users.authenticate("alice", "correct horse")
     assert user == ALICE
-    assert service.get_user("alice") == ALICE
+    assert service.identity.users.get("alice") == ALICE
 
 
 def test_password_is_stored_as_argon2id(service: HubService, sqlite_db: Database) -> None:
-    service.create_user(ALICE, "correct horse")
+    service.identity.users.create(ALICE, "correct horse")
     stored = _stored_hash(sqlite_db, "alice")
     assert stored.startswith("$argon2id$")
     assert "correct horse" not in stored
 
 
 def test_bad_password_and_unknown_user_fail(service: HubService) -> None:
-    service.create_user(ALICE, "correct horse")
-    assert service.authenticate("alice", "wrong") is None
-    assert service.authenticate("bob", "correct horse") is None
-    assert service.get_user("bob") is None
+    service.identity.users.create(ALICE, "correct horse")
+    assert service.identity.users.authenticate("alice", "wrong") is None
+    assert service.identity.users.authenticate("bob", "correct horse") is None
+    assert service.identity.users.get("bob") is None
 
 
 def test_unknown_user_still_runs_a_verification(sqlite_db: Database) -> None:
@@ -76,27 +76,27 @@ def test_unknown_user_still_runs_a_verification(sqlite_db: Database) -> None:
 
 
 def test_disabled_user_fails_even_with_right_password(service: HubService) -> None:
-    service.create_user(ALICE, "correct horse")
-    assert service.set_user_disabled("alice", True)
-    assert service.authenticate("alice", "correct horse") is None
-    assert service.get_user("alice") is None, "a disabled user must not pass token checks"
-    assert service.users.get("alice", include_disabled=True) == ALICE
-    assert service.set_user_disabled("alice", False)
-    assert service.get_user("alice") == ALICE
-    assert service.authenticate("alice", "correct horse") == ALICE
-    assert not service.set_user_disabled("ghost", True)
+    service.identity.users.create(ALICE, "correct horse")
+    assert service.identity.users.set_disabled("alice", True)
+    assert service.identity.users.authenticate("alice", "correct horse") is None
+    assert service.identity.users.get("alice") is None, "a disabled user must not pass token checks"
+    assert service.identity.users.get("alice", include_disabled=True) == ALICE
+    assert service.identity.users.set_disabled("alice", False)
+    assert service.identity.users.get("alice") == ALICE
+    assert service.identity.users.authenticate("alice", "correct horse") == ALICE
+    assert not service.identity.users.set_disabled("ghost", True)
 
 
 def test_duplicate_user_is_a_conflict(service: HubService) -> None:
-    service.create_user(ALICE, "pw1")
+    service.identity.users.create(ALICE, "pw1")
     with pytest.raises(ConflictError, match="'alice' already exists"):
-        service.create_user(ALICE, "pw2")
-    assert service.authenticate("alice", "pw1") == ALICE
+        service.identity.users.create(ALICE, "pw2")
+    assert service.identity.users.authenticate("alice", "pw1") == ALICE
 
 
 def test_empty_password_is_refused(service: HubService) -> None:
     with pytest.raises(ValueError, match="must not be empty"):
-        service.create_user(ALICE, "")
+        service.identity.users.create(ALICE, "")
 
 
 def test_hash_is_upgraded_when_parameters_change(sqlite_db: Database) -> None:
@@ -112,28 +112,28 @@ def test_hash_is_upgraded_when_parameters_change(sqlite_db: Database) -> None:
 
 
 def test_ensure_admin_generates_a_password_once(service: HubService) -> None:
-    generated = service.ensure_admin(None)
+    generated = service.identity.ensure_admin(None)
     assert generated is not None
     assert len(generated) >= 16
-    admin = service.authenticate("admin", generated)
+    admin = service.identity.users.authenticate("admin", generated)
     assert admin is not None
     assert admin.roles == (Role.ADMIN,)
     assert admin.agency_code == "idhq"
     assert admin.jurisdiction_code is None
-    assert service.ensure_admin(None) is None
-    assert service.ensure_admin("another") is None
-    assert service.authenticate("admin", generated) == admin
-    assert service.authenticate("admin", "another") is None
+    assert service.identity.ensure_admin(None) is None
+    assert service.identity.ensure_admin("another") is None
+    assert service.identity.users.authenticate("admin", generated) == admin
+    assert service.identity.users.authenticate("admin", "another") is None
 
 
 def test_ensure_admin_with_given_password_returns_none(service: HubService) -> None:
-    assert service.ensure_admin("chosen-password") is None
-    assert service.authenticate("admin", "chosen-password") is not None
+    assert service.identity.ensure_admin("chosen-password") is None
+    assert service.identity.users.authenticate("admin", "chosen-password") is not None
 
 
 def test_user_creation_is_audited(service: HubService) -> None:
-    service.create_user(ALICE, "pw", actor="admin")
-    entries = service.list_audit(10)
+    service.identity.users.create(ALICE, "pw", actor="admin")
+    entries = service.audit.entries(10)
     assert [(e.actor, e.action, e.target) for e in entries] == [("admin", "user.create", "alice")]
 
 
@@ -145,33 +145,37 @@ def _counters(db: Database, username: str) -> tuple[int, datetime | None]:
 
 
 def _audit(service: HubService) -> list[tuple[str, str, dict[str, object]]]:
-    return [(e.actor, e.action, e.detail) for e in reversed(service.list_audit(50))]
+    return [(e.actor, e.action, e.detail) for e in reversed(service.audit.entries(50))]
 
 
 def test_repeated_failures_lock_the_account_whatever_the_password(
     service: HubService, sqlite_db: Database
 ) -> None:
-    service.create_user(ALICE, "correct horse")
-    outcomes = [service.users.login("alice", "wrong", policy=POLICY, now=NOW) for _ in range(3)]
+    service.identity.users.create(ALICE, "correct horse")
+    outcomes = [service.identity.users.login("alice", "wrong", policy=POLICY, now=NOW) for _ in range(3)]
 
     assert [o.reason for o in outcomes] == ["bad_password", "bad_password", "locked"]
     assert outcomes[-1].locked_until == NOW + timedelta(minutes=10)
     assert _counters(sqlite_db, "alice") == (0, NOW + timedelta(minutes=10))
-    right = service.users.login("alice", "correct horse", policy=POLICY, now=NOW + timedelta(minutes=9))
-    wrong = service.users.login("alice", "wrong", policy=POLICY, now=NOW + timedelta(minutes=9))
+    right = service.identity.users.login(
+        "alice", "correct horse", policy=POLICY, now=NOW + timedelta(minutes=9)
+    )
+    wrong = service.identity.users.login("alice", "wrong", policy=POLICY, now=NOW + timedelta(minutes=9))
     assert (right.user, right.reason, right.locked_until) == (None, "locked", NOW + timedelta(minutes=10))
     assert (wrong.user, wrong.reason, wrong.locked_until) == (right.user, right.reason, right.locked_until)
 
-    after = service.users.login("alice", "correct horse", policy=POLICY, now=NOW + timedelta(minutes=11))
+    after = service.identity.users.login(
+        "alice", "correct horse", policy=POLICY, now=NOW + timedelta(minutes=11)
+    )
     assert after.user == ALICE
     assert _counters(sqlite_db, "alice") == (0, None)
 
 
 def test_lockout_is_audited_with_reasons(service: HubService) -> None:
-    service.create_user(ALICE, "correct horse")
+    service.identity.users.create(ALICE, "correct horse")
     for _ in range(3):
-        service.users.login("alice", "wrong", policy=POLICY, client="10.0.0.7", now=NOW)
-    service.users.login("alice", "correct horse", policy=POLICY, now=NOW + timedelta(minutes=1))
+        service.identity.users.login("alice", "wrong", policy=POLICY, client="10.0.0.7", now=NOW)
+    service.identity.users.login("alice", "correct horse", policy=POLICY, now=NOW + timedelta(minutes=1))
 
     entries = [(actor, action, detail.get("reason")) for actor, action, detail in _audit(service)]
     assert entries[1:] == [
@@ -189,16 +193,16 @@ def test_lockout_is_audited_with_reasons(service: HubService) -> None:
 
 
 def test_success_resets_the_failure_count(service: HubService, sqlite_db: Database) -> None:
-    service.create_user(ALICE, "correct horse")
+    service.identity.users.create(ALICE, "correct horse")
     for _ in range(2):
-        service.users.login("alice", "wrong", policy=POLICY, now=NOW)
+        service.identity.users.login("alice", "wrong", policy=POLICY, now=NOW)
     assert _counters(sqlite_db, "alice") == (2, None)
 
-    assert service.users.login("alice", "correct horse", policy=POLICY, now=NOW).user == ALICE
+    assert service.identity.users.login("alice", "correct horse", policy=POLICY, now=NOW).user == ALICE
     assert _counters(sqlite_db, "alice") == (0, None)
     for _ in range(2):
-        service.users.login("alice", "wrong", policy=POLICY, now=NOW)
-    assert service.users.login("alice", "correct horse", policy=POLICY, now=NOW).user == ALICE
+        service.identity.users.login("alice", "wrong", policy=POLICY, now=NOW)
+    assert service.identity.users.login("alice", "correct horse", policy=POLICY, now=NOW).user == ALICE
 
 
 def test_locked_and_unknown_logins_still_cost_one_verification(sqlite_db: Database) -> None:
@@ -215,14 +219,14 @@ def test_locked_and_unknown_logins_still_cost_one_verification(sqlite_db: Databa
 
 
 def test_unlock_clears_the_lock(service: HubService, sqlite_db: Database) -> None:
-    service.create_user(ALICE, "correct horse")
+    service.identity.users.create(ALICE, "correct horse")
     for _ in range(3):
-        service.users.login("alice", "wrong", policy=POLICY, now=NOW)
+        service.identity.users.login("alice", "wrong", policy=POLICY, now=NOW)
 
-    assert service.users.unlock("alice", actor="admin")
+    assert service.identity.users.unlock("alice", actor="admin")
     assert _counters(sqlite_db, "alice") == (0, None)
-    assert service.users.login("alice", "correct horse", policy=POLICY, now=NOW).user == ALICE
-    assert not service.users.unlock("ghost")
+    assert service.identity.users.login("alice", "correct horse", policy=POLICY, now=NOW).user == ALICE
+    assert not service.identity.users.unlock("ghost")
     assert ("admin", "user.unlock") in [(actor, action) for actor, action, _ in _audit(service)]
 
 
@@ -236,9 +240,9 @@ def test_lockout_policy_rejects_nonsense() -> None:
 def test_login_issues_a_refresh_token_stored_only_as_its_hash(
     service: HubService, sqlite_db: Database
 ) -> None:
-    service.create_user(ALICE, "correct horse")
+    service.identity.users.create(ALICE, "correct horse")
 
-    outcome = service.users.login("alice", "correct horse", refresh_ttl=timedelta(hours=12), now=NOW)
+    outcome = service.identity.users.login("alice", "correct horse", refresh_ttl=timedelta(hours=12), now=NOW)
 
     assert outcome.refresh is not None
     assert outcome.refresh.expires_at == NOW + timedelta(hours=12)
@@ -248,18 +252,18 @@ def test_login_issues_a_refresh_token_stored_only_as_its_hash(
     secret = outcome.refresh.token.split(".")[1]
     assert secret not in rows[0].token_hash
     assert len(rows[0].token_hash) == 64
-    assert service.users.login("alice", "correct horse").refresh is None
+    assert service.identity.users.login("alice", "correct horse").refresh is None
 
 
 def test_disabling_a_user_revokes_their_refresh_tokens(service: HubService) -> None:
-    service.create_user(ALICE, "correct horse")
+    service.identity.users.create(ALICE, "correct horse")
     for _ in range(2):
-        service.users.login("alice", "correct horse", refresh_ttl=timedelta(hours=1))
-    assert service.refresh_tokens.active_count("alice") == 2
+        service.identity.users.login("alice", "correct horse", refresh_ttl=timedelta(hours=1))
+    assert service.identity.refresh_tokens.active_count("alice") == 2
 
-    service.set_user_disabled("alice", True, actor="admin")
+    service.identity.users.set_disabled("alice", True, actor="admin")
 
-    assert service.refresh_tokens.active_count("alice") == 0
+    assert service.identity.refresh_tokens.active_count("alice") == 0
     disable = [detail for _, action, detail in _audit(service) if action == "user.disable"]
     assert disable == [{"refresh_tokens_revoked": 2}]
 

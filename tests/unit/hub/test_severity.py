@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from hub_support import make_event
 from hwarang.domain import GeoPoint, ObjectClass, RuleKind, Severity
-from hwarang.hub.severity import (
+from hwarang.hub.fusion.severity import (
     NamedArea,
     SeverityConfig,
     SeverityRule,

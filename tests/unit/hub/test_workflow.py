@@ -23,13 +23,13 @@ from workflow_support import (
 from hub_support import FAST_HASHER
 from hwarang.domain import IncidentState, TaskState
 from hwarang.hub.errors import ConflictError, NotFoundError
-from hwarang.hub.evidence import EvidenceStore
+from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.service import HubService
-from hwarang.hub.sharing import AccessDeniedError
+from hwarang.hub.sharing.policy import AccessDeniedError
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.models import IncidentRow
-from hwarang.hub.workflow import InvalidTransitionError, WorkflowInputError, WorkflowService
-from hwarang.hub.workflow_states import INCIDENT_TRANSITIONS, REASON_REQUIRED, TERMINAL_STATES
+from hwarang.hub.workflow.service import InvalidTransitionError, WorkflowInputError, WorkflowService
+from hwarang.hub.workflow.states import INCIDENT_TRANSITIONS, REASON_REQUIRED, TERMINAL_STATES
 
 S = IncidentState
 PAIRS = list(itertools.product(S, S))
@@ -84,7 +84,7 @@ def test_allowed_transition_changes_state_seq_history_audit_and_notifies(
     incident = fresh_incident(hub)
     before = drive_to(workflow, incident.id, current) or incident
     seen = Seen()
-    hub.add_listener(seen)
+    hub.journal.add_listener(seen)
     clock.advance(60)
     reason = f"because {requested.value}"
 
@@ -92,14 +92,14 @@ def test_allowed_transition_changes_state_seq_history_audit_and_notifies(
 
     assert after.state is requested
     assert after.seq > before.seq
-    assert after.seq == hub.last_seq
+    assert after.seq == hub.journal.last_seq()
     assert after.updated_at == clock.now
-    assert hub.get_incident(incident.id) == after
+    assert hub.incidents.get(incident.id) == after
     assert seen.incidents[-1] == after
     step = history(hub, incident.id)[-1]
     assert (step.kind, step.actor, step.from_state, step.to_state) == ("state", "op", current, requested)
     assert step.detail["reason"] == reason
-    audit = hub.list_audit(limit=1)[0]
+    audit = hub.audit.entries(limit=1)[0]
     assert (audit.actor, audit.action, audit.target) == (
         "op",
         "incident.transition",
@@ -131,7 +131,7 @@ def test_refused_transition_names_states_and_changes_nothing(
         assert allowed in message
     if current in TERMINAL_STATES:
         assert "reopen" in message
-    assert hub.get_incident(incident.id) == before
+    assert hub.incidents.get(incident.id) == before
     assert len(history(hub, incident.id)) == steps
 
 
@@ -151,7 +151,7 @@ def test_closing_needs_a_reason(hub: HubService, workflow: WorkflowService, clos
     drive_to(workflow, incident.id, S.ASSESSING)
     with pytest.raises(WorkflowInputError, match=f"as {closing.value} needs a reason"):
         workflow.transition(incident.id, closing, "op", reason)
-    assert hub.get_incident(incident.id).state is S.ASSESSING  # type: ignore[union-attr]
+    assert hub.incidents.get(incident.id).state is S.ASSESSING  # type: ignore[union-attr]
 
 
 def test_overlong_reason_is_refused(hub: HubService, workflow: WorkflowService) -> None:
@@ -203,7 +203,7 @@ def test_commander_reopens_a_closed_incident_to_assessing(
     step = history(hub, incident.id)[-1]
     assert (step.kind, step.actor, step.from_state, step.to_state) == ("state", "cmd", closed, S.ASSESSING)
     assert step.detail["reopen"] is True
-    audit = hub.list_audit(limit=1)[0]
+    audit = hub.audit.entries(limit=1)[0]
     assert (audit.action, audit.detail["reopen"]) == ("incident.transition", True)
     assert workflow.transition(incident.id, S.RESPONDING, "op").state is S.RESPONDING
 
@@ -221,7 +221,7 @@ def test_reopen_is_refused_to_operators_without_reason_and_on_open_incidents(
     drive_to(workflow, other.id, S.ACKNOWLEDGED)
     with pytest.raises(ConflictError, match="is acknowledged, not closed"):
         workflow.reopen(other.id, USERS["cmd"], "why not")
-    assert hub.get_incident(incident.id).state is S.RESOLVED  # type: ignore[union-attr]
+    assert hub.incidents.get(incident.id).state is S.RESOLVED  # type: ignore[union-attr]
 
 
 def test_closing_cancels_open_tasks_but_not_done_ones(
@@ -277,7 +277,7 @@ def test_assign_sets_assignee_with_new_seq_history_and_audit(
     assert assigned.seq > incident.seq
     step = history(hub, incident.id)[-1]
     assert (step.kind, step.actor, step.detail) == ("assign", "cmd", {"from": None, "to": "op"})
-    audit = hub.list_audit(limit=1)[0]
+    audit = hub.audit.entries(limit=1)[0]
     assert (audit.action, audit.detail) == ("incident.assign", {"from": None, "to": "op"})
 
     again = workflow.assign(incident.id, "op", "cmd")
@@ -297,7 +297,7 @@ def test_assign_refuses_unknown_users_and_users_who_may_not_handle_it(
         workflow.assign(incident.id, "op-busan", "cmd")
     with pytest.raises(WorkflowInputError, match="may not handle it"):
         workflow.assign(incident.id, "liaison", "cmd")
-    assert hub.get_incident(incident.id).assignee is None  # type: ignore[union-attr]
+    assert hub.incidents.get(incident.id).assignee is None  # type: ignore[union-attr]
 
 
 def test_closed_incident_is_not_reassigned(hub: HubService, workflow: WorkflowService) -> None:
@@ -323,9 +323,9 @@ def test_notes_are_kept_in_order_with_history_and_audit(
     assert first.text == "Person climbing the north fence"
     assert (second.author, second.at) == ("liaison", NOW + timedelta(seconds=5))
     assert [row.kind for row in history(hub, incident.id)][-2:] == ["note", "note"]
-    audit = hub.list_audit(limit=1)[0]
+    audit = hub.audit.entries(limit=1)[0]
     assert (audit.actor, audit.action, audit.detail["note_id"]) == ("liaison", "incident.note", second.id)
-    assert hub.get_incident(incident.id).seq == incident.seq, "a note does not change the incident"  # type: ignore[union-attr]
+    assert hub.incidents.get(incident.id).seq == incident.seq, "a note does not change the incident"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("text", ["", "   ", "x" * 8001])

@@ -8,14 +8,14 @@ from workflow_support import NOW, Clock, fresh_incident, history, prepare_hub, w
 
 from hwarang.hub.errors import NotFoundError
 from hwarang.hub.service import HubService
-from hwarang.hub.workflow import (
+from hwarang.hub.workflow.attachments import FALLBACK_FILENAME, MAX_FILENAME_CHARS, sanitize_filename
+from hwarang.hub.workflow.config import WorkflowConfig
+from hwarang.hub.workflow.service import (
     AttachmentTooLargeError,
     UnsupportedAttachmentError,
     WorkflowInputError,
     WorkflowService,
 )
-from hwarang.hub.workflow_attachments import FALLBACK_FILENAME, MAX_FILENAME_CHARS, sanitize_filename
-from hwarang.hub.workflow_config import WorkflowConfig
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
 JPEG = b"\xff\xd8\xff\xe0" + b"\x10" * 300 + b"\xff\xd9"
@@ -51,7 +51,7 @@ def test_attachment_is_stored_by_sha256_listed_and_read_back(
         str(attachment.id),
         attachment.sha256,
     )
-    audit = service.list_audit(limit=1)[0]
+    audit = service.audit.entries(limit=1)[0]
     assert (audit.action, audit.detail["filename"]) == ("incident.attach", "fence photo.png")
 
 

@@ -22,9 +22,9 @@ from workflow_support import (
 from hwarang.domain import IncidentState, TaskState
 from hwarang.hub.errors import ConflictError, NotFoundError
 from hwarang.hub.service import HubService
-from hwarang.hub.sharing import AccessDeniedError, Action
-from hwarang.hub.workflow import InvalidTransitionError, WorkflowInputError, WorkflowService
-from hwarang.hub.workflow_states import TASK_TRANSITIONS
+from hwarang.hub.sharing.policy import AccessDeniedError, Action
+from hwarang.hub.workflow.service import InvalidTransitionError, WorkflowInputError, WorkflowService
+from hwarang.hub.workflow.states import TASK_TRANSITIONS
 
 DUE = NOW + timedelta(minutes=30)
 T = TaskState
@@ -47,7 +47,7 @@ def test_tasking_an_agency_shares_the_incident_with_it(
 ) -> None:
     incident = fresh_incident(service)
     seen = Seen()
-    service.add_listener(seen)
+    service.journal.add_listener(seen)
     liaison = USERS["army-liaison"]
     assert not service.sharing.decide(liaison, Action.INCIDENT_VIEW, incident).allowed
 
@@ -62,7 +62,7 @@ def test_tasking_an_agency_shares_the_incident_with_it(
         "Two squads",
     )
     assert (task.state, task.due_at, task.created_by, task.created_at) == (T.OPEN, DUE, "op", NOW)
-    shared = service.get_incident(incident.id)
+    shared = service.incidents.get(incident.id)
     assert shared is not None
     assert shared.shared_with == (ARMY,)
     assert shared.seq > incident.seq
@@ -70,13 +70,13 @@ def test_tasking_an_agency_shares_the_incident_with_it(
     assert service.sharing.decide(liaison, Action.INCIDENT_VIEW, shared).allowed
     kinds = [row.kind for row in history(service, incident.id)]
     assert kinds[-2:] == ["task.created", "share"]
-    actions = [(a.action, a.target) for a in service.list_audit(limit=2)]
+    actions = [(a.action, a.target) for a in service.audit.entries(limit=2)]
     assert ("task.create", f"task:{task.id}") in actions
     assert ("incident.share", f"incident:{incident.id}") in actions
 
     clock.advance(1)
     second = workflow.tasks.create_task(incident.id, ARMY, "Report back", DUE, "op")
-    assert service.get_incident(incident.id) == shared, "already shared: the incident does not change"
+    assert service.incidents.get(incident.id) == shared, "already shared: the incident does not change"
     assert workflow.tasks.list_tasks(incident.id) == [task, second]
 
 
@@ -139,7 +139,7 @@ def test_task_state_machine(
         step = history(service, task.incident_id)[-1]
         assert (step.kind, step.from_state, step.to_state) == ("task.state", current, requested)
         assert (step.actor, step.detail["reason"]) == ("liaison", "on it")
-        audit = service.list_audit(limit=1)[0]
+        audit = service.audit.entries(limit=1)[0]
         assert (audit.action, audit.target, audit.detail["to"]) == (
             "task.update",
             f"task:{task_id}",

@@ -12,8 +12,9 @@ from hub_support import make_message, new_incident
 from hwarang.domain import Agency, AgencyKind, Incident, IncidentState, Role, User
 from hwarang.hub.service import HubService
 from hwarang.hub.store.models import IncidentHistoryRow
-from hwarang.hub.workflow import WorkflowConfig, WorkflowService
-from hwarang.hub.workflow_states import INCIDENT_TRANSITIONS, REASON_REQUIRED
+from hwarang.hub.workflow.parts import WorkflowParts
+from hwarang.hub.workflow.service import WorkflowConfig, WorkflowService
+from hwarang.hub.workflow.states import INCIDENT_TRANSITIONS, REASON_REQUIRED
 
 NOW = datetime(2026, 5, 1, 9, 0, 0, tzinfo=UTC)
 PASSWORD = "workflow-password-1"
@@ -74,20 +75,29 @@ USERS = {
 
 def prepare_hub(service: HubService) -> None:
     """Default agencies, a police and an army agency, and the :data:`USERS`."""
-    service.ensure_admin(PASSWORD)
-    service.agencies.upsert(
+    service.identity.ensure_admin(PASSWORD)
+    service.identity.agencies.upsert(
         [
             Agency(code=POLICE, name="Seoul police", kind=AgencyKind.POLICE),
             Agency(code=ARMY, name="52nd division", kind=AgencyKind.MILITARY),
         ]
     )
     for user in USERS.values():
-        service.create_user(user, PASSWORD)
+        service.identity.users.create(user, PASSWORD)
 
 
 def workflow_of(service: HubService, clock: Clock, **config: object) -> WorkflowService:
     """A WorkflowService on ``service`` with the test clock (and config overrides)."""
-    return WorkflowService(service, WorkflowConfig.model_validate(config), clock=clock)
+    parts = WorkflowParts(
+        service.database,
+        service.journal,
+        service.identity.users,
+        service.identity.agencies,
+        service.incidents,
+        service.sharing,
+        service.evidence,
+    )
+    return WorkflowService(parts, WorkflowConfig.model_validate(config), clock=clock)
 
 
 def fresh_incident(service: HubService) -> Incident:

@@ -25,19 +25,19 @@ PASSWORDS = {"admin": "admin-password-123", "op1": "operator-password-456", "vie
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator["HubService"]:
     """A migrated hub with users admin (admin), op1 (operator) and viewer (evaluator)."""
-    from hwarang.hub.evidence import EvidenceStore
+    from hwarang.hub.evidence.store import EvidenceStore
     from hwarang.hub.service import HubService
     from hwarang.hub.store.db import Database
 
     database = Database(f"sqlite:///{tmp_path / 'hub.sqlite3'}")
     database.migrate()
     service = HubService(database, EvidenceStore(tmp_path / "evidence"), password_hasher=FAST_HASHER)
-    service.ensure_admin(PASSWORDS["admin"])
-    # op1 and viewer work for a registered local government (need-to-know: hub/sharing.py).
+    service.identity.ensure_admin(PASSWORDS["admin"])
+    # op1 and viewer work for a registered local government (need-to-know: hub/sharing/policy.py).
     agency = Agency(
         code="seoul-jung", name="서울 중구", kind=AgencyKind.LOCAL_GOVERNMENT, jurisdiction_code="11140"
     )
-    service.agencies.upsert([agency])
+    service.identity.agencies.upsert([agency])
     for username, role in (("op1", Role.OPERATOR), ("viewer", Role.EVALUATOR)):
         user = User(
             username=username,
@@ -46,7 +46,7 @@ def hub(tmp_path: Path) -> Iterator["HubService"]:
             jurisdiction_code="11140",
             roles=(role,),
         )
-        service.create_user(user, PASSWORDS[username])
+        service.identity.users.create(user, PASSWORDS[username])
     yield service
     database.close()
 

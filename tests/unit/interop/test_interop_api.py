@@ -35,12 +35,12 @@ def test_detection_is_ingested_once_and_audited(
     again = client.post(DETECTIONS, json=detection_body(snapshot=snapshot_body()), headers=operator)
     assert again.status_code == 200 and again.json()["duplicate"] is True
     body = first.json()
-    event = hub.get_event(uuid.UUID(body["event_id"]))
+    event = hub.incidents.event(uuid.UUID(body["event_id"]))
     assert event is not None and event.object_class.value == "person" and event.snapshot is not None
-    assert hub.snapshot_path(event.snapshot.sha256) is not None
-    incident = hub.get_incident(uuid.UUID(body["incident_id"]))
+    assert hub.evidence.path(event.snapshot.sha256) is not None
+    incident = hub.incidents.get(uuid.UUID(body["incident_id"]))
     assert incident is not None and incident.camera_id == "cam-7"
-    actions = [entry.action for entry in hub.list_audit(limit=50)]
+    actions = [entry.action for entry in hub.audit.entries(limit=50)]
     assert actions.count("detection.post") == 1
 
 
@@ -57,7 +57,7 @@ def test_detection_needs_an_operator_and_valid_input(
     assert bad.status_code == 422
     assert "sigungu_code 26110 is not in sido 11" in bad.json()["message"]
     unknown = _post(client, operator, label="forklift")
-    event = hub.get_event(uuid.UUID(unknown["event_id"]))
+    event = hub.incidents.event(uuid.UUID(unknown["event_id"]))
     assert event is not None and event.object_class.value == "unknown"
 
 

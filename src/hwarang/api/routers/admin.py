@@ -6,10 +6,17 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import Field, SecretStr
 
 from hwarang.api.access import permit, refuse
-from hwarang.api.context import ApiContext, get_context
+from hwarang.api.rooms import AgenciesRoom, DatabaseRoom, Gate, GateRoom, UsersRoom
 from hwarang.domain import Agency, Classification, DomainModel, Role, User
-from hwarang.hub.accounts import InvalidAccountError, check_new_agency, check_new_user, list_users, manages
-from hwarang.hub.sharing import AccessDeniedError, Action
+from hwarang.hub.identity.accounts import (
+    InvalidAccountError,
+    check_new_agency,
+    check_new_user,
+    list_users,
+    manages,
+)
+from hwarang.hub.identity.users import UserStore
+from hwarang.hub.sharing.policy import AccessDeniedError, Action
 
 router = APIRouter(tags=["admin"])
 
@@ -35,13 +42,13 @@ class UserView(DomainModel):
     disabled: bool
 
 
-def _admin_target(context: ApiContext, admin: User, username: str, verb: str) -> User:
-    target = context.service.users.get(username, include_disabled=True)
+def _admin_target(gate: Gate, users: UserStore, admin: User, username: str, verb: str) -> User:
+    target = users.get(username, include_disabled=True)
     if target is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"user {username!r} not found")
     if not manages(admin, target.jurisdiction_code):
         reason = f"{username} is outside your jurisdiction {admin.jurisdiction_code}"
-        raise refuse(context, admin, Action.USER_ADMIN, f"user:{username}", reason)
+        raise refuse(gate, admin, Action.USER_ADMIN, f"user:{username}", reason)
     if target.username == admin.username:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"you cannot {verb} your own account")
     return target
@@ -50,12 +57,12 @@ def _admin_target(context: ApiContext, admin: User, username: str, verb: str) ->
 @router.get("/api/v1/users", response_model=list[UserView], summary="Users you manage")
 def get_users(
     admin: Annotated[User, Depends(permit(Action.USER_ADMIN))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    database: DatabaseRoom,
 ) -> list[UserView]:
     """Users inside the administrator's jurisdiction, by username."""
     return [
         UserView(user=user, disabled=disabled)
-        for user, disabled in list_users(context.service.database)
+        for user, disabled in list_users(database)
         if manages(admin, user.jurisdiction_code)
     ]
 
@@ -66,7 +73,9 @@ def get_users(
 def create_user(
     body: NewUser,
     admin: Annotated[User, Depends(permit(Action.USER_ADMIN))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    users: UsersRoom,
+    agencies: AgenciesRoom,
+    gate: GateRoom,
 ) -> User:
     """Create; 422 for an unknown agency or a jurisdiction outside it, 409 when the name is taken."""
     wanted = User(
@@ -79,12 +88,12 @@ def create_user(
     )
     password = body.password.get_secret_value()
     try:
-        user = check_new_user(wanted, password, context.service.agencies, admin=admin)
+        user = check_new_user(wanted, password, agencies, admin=admin)
     except InvalidAccountError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
     except AccessDeniedError as exc:
-        raise refuse(context, admin, Action.USER_ADMIN, f"user:{body.username}", str(exc)) from None
-    context.service.create_user(user, password, actor=admin.username)
+        raise refuse(gate, admin, Action.USER_ADMIN, f"user:{body.username}", str(exc)) from None
+    users.create(user, password, actor=admin.username)
     return user
 
 
@@ -92,11 +101,12 @@ def create_user(
 def disable_user(
     username: str,
     admin: Annotated[User, Depends(permit(Action.USER_ADMIN))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    users: UsersRoom,
+    gate: GateRoom,
 ) -> UserView:
     """Disable (their tokens stop working at once); 404 unknown, 409 for yourself."""
-    target = _admin_target(context, admin, username, "disable")
-    context.service.set_user_disabled(username, True, actor=admin.username)
+    target = _admin_target(gate, users, admin, username, "disable")
+    users.set_disabled(username, True, actor=admin.username)
     return UserView(user=target, disabled=True)
 
 
@@ -104,11 +114,12 @@ def disable_user(
 def enable_user(
     username: str,
     admin: Annotated[User, Depends(permit(Action.USER_ADMIN))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    users: UsersRoom,
+    gate: GateRoom,
 ) -> UserView:
     """Enable again; 404 unknown, 409 for yourself."""
-    target = _admin_target(context, admin, username, "enable")
-    context.service.set_user_disabled(username, False, actor=admin.username)
+    target = _admin_target(gate, users, admin, username, "enable")
+    users.set_disabled(username, False, actor=admin.username)
     return UserView(user=target, disabled=False)
 
 
@@ -116,23 +127,24 @@ def enable_user(
 def unlock_user(
     username: str,
     admin: Annotated[User, Depends(permit(Action.USER_ADMIN))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    users: UsersRoom,
+    gate: GateRoom,
 ) -> UserView:
     """Clear a lockout after repeated failed logins (audited ``user.unlock``); 404 unknown, 409 yourself."""
-    target = _admin_target(context, admin, username, "unlock")
-    context.service.users.unlock(username, actor=admin.username)
-    stored = context.service.users.get(username, include_disabled=True)
-    disabled = stored is not None and context.service.users.get(username) is None
+    target = _admin_target(gate, users, admin, username, "unlock")
+    users.unlock(username, actor=admin.username)
+    stored = users.get(username, include_disabled=True)
+    disabled = stored is not None and users.get(username) is None
     return UserView(user=target, disabled=disabled)
 
 
 @router.get("/api/v1/agencies", response_model=list[Agency], summary="Registered agencies")
 def get_agencies(
     _user: Annotated[User, Depends(permit(Action.INCIDENT_VIEW))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    agencies: AgenciesRoom,
 ) -> list[Agency]:
     """Every agency (names, kinds and jurisdictions are not need-to-know: sharing dialogs list them)."""
-    return context.service.agencies.list()
+    return agencies.list()
 
 
 @router.post(
@@ -144,12 +156,13 @@ def get_agencies(
 def post_agency(
     agency: Agency,
     admin: Annotated[User, Depends(permit(Action.USER_ADMIN))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    agencies: AgenciesRoom,
+    gate: GateRoom,
 ) -> Agency:
     """Register (or replace) an agency inside the administrator's jurisdiction; audited."""
     try:
-        check_new_agency(agency, context.service.agencies.get(agency.code), admin=admin)
+        check_new_agency(agency, agencies.get(agency.code), admin=admin)
     except AccessDeniedError as exc:
-        raise refuse(context, admin, Action.USER_ADMIN, f"agency:{agency.code}", str(exc)) from None
-    context.service.agencies.upsert([agency], actor=admin.username)
+        raise refuse(gate, admin, Action.USER_ADMIN, f"agency:{agency.code}", str(exc)) from None
+    agencies.upsert([agency], actor=admin.username)
     return agency

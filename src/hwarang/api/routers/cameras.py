@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from hwarang.api.access import permit
-from hwarang.api.context import ApiContext, get_context
+from hwarang.api.rooms import CamerasRoom
 from hwarang.domain import Camera, User
-from hwarang.hub.sharing import Action, in_jurisdiction
+from hwarang.hub.sharing.policy import Action, in_jurisdiction
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
 
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
 @router.get("", response_model=list[Camera], summary="List cameras")
 def list_cameras(
     user: Annotated[User, Depends(permit(Action.CAMERA_VIEW))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    cameras: CamerasRoom,
 ) -> list[Camera]:
     """Registered cameras in the user's jurisdiction (positions and names; no imagery)."""
-    return [c for c in context.service.list_cameras() if in_jurisdiction(user, c.sigungu_code)]
+    return [c for c in cameras.all() if in_jurisdiction(user, c.sigungu_code)]

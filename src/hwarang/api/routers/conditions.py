@@ -8,16 +8,18 @@ from pydantic import AwareDatetime, Field
 
 from hwarang.api.access import permit, refuse
 from hwarang.api.context import ApiContext, get_context
+from hwarang.api.rooms import AgenciesRoom, ConditionsRoom, GateRoom
 from hwarang.domain import ConditionKind, DeclaredCondition, DomainModel, Grant, Role, User
 from hwarang.domain.sharing import AREA_CODE_PATTERN
-from hwarang.hub.conditions import (
+from hwarang.hub.sharing.conditions import (
+    ConditionService,
     ConditionStatus,
     GrantStatus,
     InvalidConditionError,
     condition_status,
     grant_status,
 )
-from hwarang.hub.sharing import OWNER_KINDS, AccessDeniedError, Action, areas_overlap
+from hwarang.hub.sharing.policy import OWNER_KINDS, AccessDeniedError, Action, areas_overlap
 
 router = APIRouter(tags=["conditions"])
 
@@ -54,9 +56,9 @@ class ConditionView(DomainModel):
     grants: list[GrantView]
 
 
-def _view(context: ApiContext, condition: DeclaredCondition) -> ConditionView:
-    now = context.service.conditions.now()
-    grants = context.service.conditions.grants(condition_id=condition.id)
+def _view(conditions: ConditionService, condition: DeclaredCondition) -> ConditionView:
+    now = conditions.now()
+    grants = conditions.grants(condition_id=condition.id)
     return ConditionView(
         condition=condition,
         status=condition_status(condition, now),
@@ -72,11 +74,12 @@ def _concerns(user: User, areas: tuple[str, ...]) -> bool:
 def list_conditions(
     user: Annotated[User, Depends(permit(Action.CONDITION_VIEW))],
     context: Annotated[ApiContext, Depends(get_context)],
+    conditions: ConditionsRoom,
     active: Annotated[bool, Query(description="Only conditions in force now.")] = False,
 ) -> list[ConditionView]:
     """Conditions touching the user's jurisdiction, newest first."""
-    conditions = context.service.conditions.list_conditions(active_only=active)
-    return [_view(context, c) for c in conditions if _concerns(user, c.area_codes)]
+    declared = conditions.list_conditions(active_only=active)
+    return [_view(conditions, c) for c in declared if _concerns(user, c.area_codes)]
 
 
 @router.post(
@@ -88,11 +91,12 @@ def list_conditions(
 def declare_condition(
     body: DeclareRequest,
     user: Annotated[User, Depends(permit(Action.CONDITION_DECLARE))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    conditions: ConditionsRoom,
+    gate: GateRoom,
 ) -> ConditionView:
     """Declare; 422 when it does not qualify, 403 outside your jurisdiction."""
     try:
-        condition, _grants = context.service.conditions.declare(
+        condition, _grants = conditions.declare(
             kind=body.kind,
             subtype=body.subtype,
             alert_level=body.alert_level,
@@ -104,8 +108,8 @@ def declare_condition(
     except InvalidConditionError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
     except AccessDeniedError as exc:
-        raise refuse(context, user, Action.CONDITION_DECLARE, "conditions", str(exc)) from None
-    return _view(context, condition)
+        raise refuse(gate, user, Action.CONDITION_DECLARE, "conditions", str(exc)) from None
+    return _view(conditions, condition)
 
 
 @router.post(
@@ -116,27 +120,29 @@ def declare_condition(
 def lift_condition(
     condition_id: uuid.UUID,
     user: Annotated[User, Depends(permit(Action.CONDITION_DECLARE))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    conditions: ConditionsRoom,
+    gate: GateRoom,
 ) -> ConditionView:
     """Lift; 404 when unknown, 409 when already lifted or expired, 403 outside your jurisdiction."""
     try:
-        condition = context.service.conditions.lift(condition_id, user)
+        condition = conditions.lift(condition_id, user)
     except AccessDeniedError as exc:
         target = f"condition:{condition_id}"
-        raise refuse(context, user, Action.CONDITION_DECLARE, target, str(exc)) from None
-    return _view(context, condition)
+        raise refuse(gate, user, Action.CONDITION_DECLARE, target, str(exc)) from None
+    return _view(conditions, condition)
 
 
 @router.get("/api/v1/grants", response_model=list[GrantView], summary="Grants opened by conditions")
 def list_grants(
     user: Annotated[User, Depends(permit(Action.CONDITION_VIEW))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    agencies: AgenciesRoom,
+    conditions: ConditionsRoom,
     active: Annotated[bool, Query(description="Only grants in force now.")] = False,
 ) -> list[GrantView]:
     """Owners and administrators see the grants in their jurisdiction; other agencies their own."""
-    now = context.service.conditions.now()
-    grants = context.service.conditions.grants(active_only=active)
-    owner = Role.ADMIN in user.roles or context.service.agencies.kind_of(user.agency_code) in OWNER_KINDS
+    now = conditions.now()
+    grants = conditions.grants(active_only=active)
+    owner = Role.ADMIN in user.roles or agencies.kind_of(user.agency_code) in OWNER_KINDS
     return [
         GrantView(grant=g, status=grant_status(g, now))
         for g in grants

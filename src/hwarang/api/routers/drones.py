@@ -14,13 +14,12 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hwarang.api.access import permit
-from hwarang.api.context import ApiContext, get_context
 from hwarang.api.drone_intake import RemoteIdBatch, RemoteIdResult, intake_for
+from hwarang.api.rooms import AuditRoom, DronesRoom
 from hwarang.domain import DroneAlert, DroneReport, DroneSource, DroneTrack, User
 from hwarang.domain.base import SCHEMA_VERSION
 from hwarang.domain.drone import PRINTABLE_TEXT
-from hwarang.hub.drone_hub import drones_of
-from hwarang.hub.sharing import Action, cleared_for
+from hwarang.hub.sharing.policy import Action, cleared_for
 from hwarang.interop.drone_cot import DEFAULT_STALE_S, drones_cot_document
 from hwarang.interop.drone_geojson import drone_tracks_to_feature_collection
 
@@ -81,11 +80,12 @@ class TelemetryResult(BaseModel):
 def post_remote_id(
     batch: RemoteIdBatch,
     user: Annotated[User, Depends(permit(Action.EVENT_INGEST))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    audit: AuditRoom,
+    drones: DronesRoom,
 ) -> Response:
     """Decode and apply every item; 422 lists the bad messages by item index (nothing else is lost)."""
-    result = intake_for(drones_of(context.service)).apply(batch.items)
-    context.service.audit(
+    result = intake_for(drones).apply(batch.items)
+    audit.record(
         user.username,
         "drones.remote_id",
         "drones",
@@ -109,7 +109,8 @@ def post_remote_id(
 def post_telemetry(
     batch: TelemetryBatch,
     user: Annotated[User, Depends(permit(Action.EVENT_INGEST))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    audit: AuditRoom,
+    drones: DronesRoom,
 ) -> TelemetryResult:
     """Apply friendly reports (our drones and ground robots, shown as friendly units)."""
     reports = [
@@ -121,45 +122,43 @@ def post_telemetry(
         )
         for item in batch.reports
     ]
-    result = drones_of(context.service).apply(reports)
-    context.service.audit(user.username, "drones.telemetry", "drones", {"reports": len(reports)})
+    result = drones.apply(reports)
+    audit.record(user.username, "drones.telemetry", "drones", {"reports": len(reports)})
     return TelemetryResult(accepted=result.accepted, out_of_order=result.out_of_order)
 
 
 @router.get("/drones", response_model=list[DroneTrack], summary="Current drone and robot tracks")
 def list_tracks(
     _user: Annotated[User, Depends(permit(Action.INCIDENT_VIEW))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    drones: DronesRoom,
     include_stale: Annotated[bool, Query(description="Also tracks not heard for a while.")] = True,
     history: Annotated[bool, Query(description="Include each track's history points.")] = False,
 ) -> list[DroneTrack]:
     """Tracks, most recently heard first (history left out unless asked for)."""
-    tracks = drones_of(context.service).tracks(include_stale=include_stale)
+    tracks = drones.tracks(include_stale=include_stale)
     return tracks if history else [track.model_copy(update={"history": ()}) for track in tracks]
 
 
 @router.get("/drones/alerts", response_model=list[DroneAlert], summary="Geofence and visual drone alerts")
 def list_alerts(
     user: Annotated[User, Depends(permit(Action.INCIDENT_VIEW))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    drones: DronesRoom,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     uas_id: Annotated[str | None, Query(max_length=64, description="Only this drone's.")] = None,
 ) -> list[DroneAlert]:
     """Alerts, newest first, up to the user's clearance."""
-    alerts = drones_of(context.service).alerts(limit=limit, uas_id=uas_id)
+    alerts = drones.alerts(limit=limit, uas_id=uas_id)
     return [alert for alert in alerts if cleared_for(user, alert.classification)]
 
 
 @router.get("/drones/tracks.geojson", summary="Drone tracks, positions and operators as GeoJSON")
 def tracks_geojson(
     _user: Annotated[User, Depends(permit(Action.INCIDENT_VIEW))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    drones: DronesRoom,
     include_stale: Annotated[bool, Query(description="Also tracks not heard for a while.")] = False,
 ) -> Response:
     """FeatureCollection: history lines, latest positions, operators (``properties.kind``)."""
-    document = drone_tracks_to_feature_collection(
-        drones_of(context.service).tracks(include_stale=include_stale)
-    )
+    document = drone_tracks_to_feature_collection(drones.tracks(include_stale=include_stale))
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return Response(body, media_type=GEOJSON_MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
@@ -167,13 +166,13 @@ def tracks_geojson(
 @router.get("/drones.cot", summary="Drone tracks and operators as Cursor-on-Target XML")
 def tracks_cot(
     _user: Annotated[User, Depends(permit(Action.INCIDENT_VIEW))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    drones: DronesRoom,
     stale_s: Annotated[
         float, Query(gt=0, le=3600, description="Seconds TAK keeps each marker.")
     ] = DEFAULT_STALE_S,
 ) -> Response:
     """One ``<events>`` document of CoT events: a drone track each, plus operators on the ground."""
-    tracks = drones_of(context.service).tracks(include_stale=False)
+    tracks = drones.tracks(include_stale=False)
     return Response(
         drones_cot_document(tracks, now=datetime.now(UTC), stale_s=stale_s), media_type=COT_MEDIA_TYPE
     )

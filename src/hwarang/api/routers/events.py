@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel
 
 from hwarang.api.access import audit_grant_use, permit, refuse, visible_reads
-from hwarang.api.context import ApiContext, get_context
+from hwarang.api.rooms import AuditRoom, GateRoom, IngestRoom
 from hwarang.domain import Event, EventMessage, User
-from hwarang.hub.sharing import Action, in_jurisdiction
+from hwarang.hub.sharing.policy import Action, in_jurisdiction
 
 logger = logging.getLogger(__name__)
 
@@ -32,15 +32,15 @@ class IngestResponse(BaseModel):
 @router.get("", response_model=list[Event], summary="List events, newest first")
 def list_events(
     user: Annotated[User, Depends(permit(Action.EVIDENCE_VIEW))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    gate: GateRoom,
     limit: Annotated[int, Query(ge=1, le=1000, description="Most events returned.")] = 200,
     camera_id: Annotated[
         str | None, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Only this camera's events.")
     ] = None,
 ) -> list[Event]:
     """Recent events the user may see evidence of, optionally of one camera."""
-    visible = visible_reads(context).events(user, limit=limit, camera_id=camera_id)
-    audit_grant_use(context, user, visible.grant_ids, Action.EVIDENCE_VIEW, "events:list")
+    visible = visible_reads(gate).events(user, limit=limit, camera_id=camera_id)
+    audit_grant_use(gate, user, visible.grant_ids, Action.EVIDENCE_VIEW, "events:list")
     return visible.items
 
 
@@ -48,20 +48,21 @@ def list_events(
 def get_event(
     event_id: uuid.UUID,
     user: Annotated[User, Depends(permit(Action.EVIDENCE_VIEW))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    audit: AuditRoom,
+    gate: GateRoom,
 ) -> Event:
     """The event; 404 when missing, 403 when the user may not see its incident's evidence."""
-    found = visible_reads(context).event(user, event_id)
+    found = visible_reads(gate).event(user, event_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"event {event_id} not found")
     event, access = found
     target = f"event:{event_id}"
     if not access.decision.allowed:
-        raise refuse(context, user, Action.EVIDENCE_VIEW, target, access.decision.reason)
+        raise refuse(gate, user, Action.EVIDENCE_VIEW, target, access.decision.reason)
     if access.decision.grant_id is not None:
-        audit_grant_use(context, user, {access.decision.grant_id}, Action.EVIDENCE_VIEW, target)
+        audit_grant_use(gate, user, {access.decision.grant_id}, Action.EVIDENCE_VIEW, target)
     detail = {"incident_id": str(access.incident_id) if access.incident_id else None}
-    context.service.audit(user.username, "evidence.view", target, detail)
+    audit.record(user.username, "evidence.view", target, detail)
     return event
 
 
@@ -76,19 +77,21 @@ def post_event(
     message: EventMessage,
     response: Response,
     user: Annotated[User, Depends(permit(Action.EVENT_INGEST))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    ingest: IngestRoom,
+    audit: AuditRoom,
+    gate: GateRoom,
 ) -> IngestResponse:
     """Ingest an ``EventMessage`` (idempotent on event id); 403 outside the user's jurisdiction."""
     area = message.event.sigungu_code
     if not in_jurisdiction(user, area):
         reason = f"event in {area} is outside your jurisdiction {user.jurisdiction_code}"
-        raise refuse(context, user, Action.EVENT_INGEST, f"event:{message.event.id}", reason)
-    result = context.service.ingest(message)
+        raise refuse(gate, user, Action.EVENT_INGEST, f"event:{message.event.id}", reason)
+    result = ingest.event(message)
     incident_id = result.incident.id if result.incident is not None else None
     if result.duplicate:
         response.status_code = status.HTTP_200_OK
     else:
-        context.service.audit(
+        audit.record(
             user.username,
             "event.post",
             f"event:{result.event_id}",

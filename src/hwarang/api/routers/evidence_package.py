@@ -12,9 +12,9 @@ from starlette.background import BackgroundTask
 
 from hwarang.api.access import Action, load_incident, permit
 from hwarang.api.auth import client_host
-from hwarang.api.context import ApiContext, get_context
+from hwarang.api.rooms import DatabaseRoom, EvidenceRoom, GateRoom
 from hwarang.domain import User
-from hwarang.hub.evidence_package import export_package
+from hwarang.hub.evidence.package import export_package
 
 router = APIRouter(tags=["evidence"])
 
@@ -38,19 +38,21 @@ def get_package(
     incident_id: uuid.UUID,
     request: Request,
     user: Annotated[User, Depends(permit(Action.EVIDENCE_VIEW))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    evidence: EvidenceRoom,
+    database: DatabaseRoom,
+    gate: GateRoom,
 ) -> FileResponse:
     """Incident, events, timeline, notes, tasks, attachments, snapshots and audit excerpt, with a manifest.
 
     Audited as ``evidence.export`` with the manifest's SHA-256.
     """
-    load_incident(context, user, incident_id, Action.EVIDENCE_VIEW)
+    load_incident(gate, user, incident_id, Action.EVIDENCE_VIEW)
     workdir = Path(tempfile.mkdtemp(prefix="hwarang-package-"))
     name = f"incident-{incident_id}.zip"
     try:
         built = export_package(
-            context.service.database,
-            context.service.evidence,
+            database,
+            evidence,
             incident_id,
             workdir / name,
             creator=user.username,

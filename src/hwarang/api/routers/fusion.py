@@ -1,7 +1,7 @@
 """Fusion by hand: merge incidents into one, split events off into a new incident.
 
 Both need :attr:`Action.INCIDENT_MERGE` (commanders, administrators) on every incident involved.
-409 says why a merge or split is refused (see :mod:`hwarang.hub.regroup`).
+409 says why a merge or split is refused (see :mod:`hwarang.hub.fusion.regroup`).
 """
 
 import uuid
@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from hwarang.api.access import Action, load_incident, permit
-from hwarang.api.context import ApiContext, get_context
+from hwarang.api.rooms import GateRoom, IngestRoom
 from hwarang.domain import DomainModel, Incident, User
 
 router = APIRouter(tags=["fusion"])
@@ -54,12 +54,13 @@ def post_merge(
     incident_id: uuid.UUID,
     body: MergeRequest,
     user: Annotated[User, Depends(permit(Action.INCIDENT_MERGE))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    ingest: IngestRoom,
+    gate: GateRoom,
 ) -> Incident:
     """The merged incident; the sources keep their history and point at it (``merged_into``)."""
     for involved in dict.fromkeys([incident_id, *body.source_ids]):
-        load_incident(context, user, involved, Action.INCIDENT_MERGE)
-    return context.service.merge_incidents(incident_id, body.source_ids, body.reason, user.username)
+        load_incident(gate, user, involved, Action.INCIDENT_MERGE)
+    return ingest.merge(incident_id, body.source_ids, body.reason, user.username)
 
 
 @router.post(_INCIDENT + "/split", response_model=SplitResult, summary="Split events off into a new incident")
@@ -67,9 +68,10 @@ def post_split(
     incident_id: uuid.UUID,
     body: SplitRequest,
     user: Annotated[User, Depends(permit(Action.INCIDENT_MERGE))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    ingest: IngestRoom,
+    gate: GateRoom,
 ) -> SplitResult:
     """The incident with the events it kept, and the new incident."""
-    load_incident(context, user, incident_id, Action.INCIDENT_MERGE)
-    rest, new = context.service.split_incident(incident_id, body.event_ids, body.reason, user.username)
+    load_incident(gate, user, incident_id, Action.INCIDENT_MERGE)
+    rest, new = ingest.split(incident_id, body.event_ids, body.reason, user.username)
     return SplitResult(incident=rest, split_off=new)

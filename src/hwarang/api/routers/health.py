@@ -8,6 +8,7 @@ from pydantic import Field
 
 import hwarang
 from hwarang.api.context import ApiContext, get_context
+from hwarang.api.rooms import IncidentsRoom, JournalRoom
 from hwarang.domain import DomainModel
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,12 @@ class HealthResponse(DomainModel):
 
 
 @router.get("/api/v1/health", response_model=HealthResponse, summary="Health (no login needed)")
-def health(response: Response, context: Annotated[ApiContext, Depends(get_context)]) -> HealthResponse:
+def health(
+    response: Response,
+    context: Annotated[ApiContext, Depends(get_context)],
+    journal: JournalRoom,
+    incidents: IncidentsRoom,
+) -> HealthResponse:
     """Report status, version, last incident seq, hub and live counters; 503 when the hub fails."""
     live = context.broadcaster.stats()
     try:
@@ -36,8 +42,8 @@ def health(response: Response, context: Annotated[ApiContext, Depends(get_contex
         return HealthResponse(
             status="ok",
             version=hwarang.__version__,
-            last_seq=context.service.last_seq,
-            hub=context.service.health(),
+            last_seq=journal.last_seq(),
+            hub=incidents.health(),
             live=live,
             extra=extra,
         )

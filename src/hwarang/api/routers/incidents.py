@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from hwarang.api.access import audit_grant_use, load_incident, permit, visible_reads
-from hwarang.api.context import ApiContext, get_context
+from hwarang.api.rooms import AuditRoom, GateRoom, IncidentsRoom
 from hwarang.domain import Incident, User
-from hwarang.hub.sharing import Action
+from hwarang.hub.sharing.policy import Action
 
 MAX_NEAR_RADIUS_M = 1_000_000.0
 MAX_LIST_LIMIT = 5000
@@ -22,7 +22,8 @@ NEAR_CANDIDATES = 1000
 @router.get("", response_model=list[Incident], summary="List incidents, newest change first")
 def list_incidents(
     user: Annotated[User, Depends(permit(Action.INCIDENT_VIEW))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    incidents: IncidentsRoom,
+    gate: GateRoom,
     limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT, description="Most incidents returned.")] = 200,
     after_seq: Annotated[int, Query(ge=0, description="Only incidents changed after this seq.")] = 0,
     include_exercise: Annotated[bool, Query(description="Include exercise incidents.")] = False,
@@ -35,17 +36,17 @@ def list_incidents(
     ] = None,
 ) -> list[Incident]:
     """Incidents the user may view with ``seq > after_seq``, newest first; ``near``: around a point."""
-    reads = visible_reads(context)
+    reads = visible_reads(gate)
     if near is None:
         visible = reads.incidents(user, limit=limit, after_seq=after_seq, include_exercise=include_exercise)
     else:
         lat, lon, radius_m = _parse_near(near)
-        candidates = context.service.incidents_near(
+        candidates = incidents.near(
             lat, lon, radius_m, limit=NEAR_CANDIDATES, after_seq=after_seq, include_exercise=include_exercise
         )
         visible = reads.filter_incidents(user, candidates)
         visible.items[limit:] = []
-    audit_grant_use(context, user, visible.grant_ids, Action.INCIDENT_VIEW, "incidents:list")
+    audit_grant_use(gate, user, visible.grant_ids, Action.INCIDENT_VIEW, "incidents:list")
     return visible.items
 
 
@@ -53,11 +54,12 @@ def list_incidents(
 def get_incident(
     incident_id: uuid.UUID,
     user: Annotated[User, Depends(permit(Action.INCIDENT_VIEW))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    audit: AuditRoom,
+    gate: GateRoom,
 ) -> Incident:
     """The incident; 404 when missing, 403 when the user may not view it (audited either way)."""
-    incident = load_incident(context, user, incident_id, Action.INCIDENT_VIEW)
-    context.service.audit(user.username, "incident.view", f"incident:{incident_id}", {})
+    incident = load_incident(gate, user, incident_id, Action.INCIDENT_VIEW)
+    audit.record(user.username, "incident.view", f"incident:{incident_id}", {})
     return incident
 
 

@@ -12,10 +12,11 @@ from pydantic import ValidationError
 from hwarang.api.access import Action, audit_grant_use, load_incident, permit, refuse, visible_reads
 from hwarang.api.auth import require_user
 from hwarang.api.cap_sent import AuditSentAlerts
-from hwarang.api.context import ApiContext, get_context
+from hwarang.api.rooms import AuditRoom, Gate, GateRoom, IngestRoom
 from hwarang.api.routers.events import IngestResponse
 from hwarang.domain import Incident, User
-from hwarang.hub.sharing import in_jurisdiction
+from hwarang.hub.evidence.log import AuditLog
+from hwarang.hub.sharing.policy import in_jurisdiction
 from hwarang.interop.cap import DEFAULT_SENDER, catalog_region_name
 from hwarang.interop.cap_sent import send_cap
 from hwarang.interop.cot import DEFAULT_STALE_S, incident_to_cot_xml, incident_to_tak_protobuf
@@ -33,24 +34,24 @@ CAP_SENDER = DEFAULT_SENDER
 router = APIRouter(prefix="/api/v1", tags=["interop"], dependencies=[Depends(require_user)])
 
 
-def _load(context: ApiContext, user: User, incident_id: uuid.UUID) -> Incident:
+def _load(gate: Gate, user: User, incident_id: uuid.UUID) -> Incident:
     """The incident ``user`` may export: 404 when missing, 403 with the reason when not entitled."""
-    return load_incident(context, user, incident_id, Action.INCIDENT_EXPORT)
+    return load_incident(gate, user, incident_id, Action.INCIDENT_EXPORT)
 
 
 def _load_many(
-    context: ApiContext, user: User, *, limit: int, after_seq: int, include_exercise: bool
+    gate: Gate, user: User, *, limit: int, after_seq: int, include_exercise: bool
 ) -> list[Incident]:
     """The incidents ``user`` may export, newest change first (others are left out; grant use audited)."""
-    reads = visible_reads(context)
+    reads = visible_reads(gate)
     viewable = reads.incidents(user, limit=limit, after_seq=after_seq, include_exercise=include_exercise)
     exportable = reads.filter_incidents(user, viewable.items, Action.INCIDENT_EXPORT)
-    audit_grant_use(context, user, exportable.grant_ids, Action.INCIDENT_EXPORT, "incidents.geojson")
+    audit_grant_use(gate, user, exportable.grant_ids, Action.INCIDENT_EXPORT, "incidents.geojson")
     return exportable.items
 
 
-def _audit_export(context: ApiContext, user: User, incident: Incident, fmt: str) -> None:
-    context.service.audit(user.username, "interop.export", f"incident:{incident.id}", {"format": fmt})
+def _audit_export(audit: AuditLog, user: User, incident: Incident, fmt: str) -> None:
+    audit.record(user.username, "interop.export", f"incident:{incident.id}", {"format": fmt})
 
 
 @router.get(
@@ -63,22 +64,23 @@ def get_incident_cap(
     incident_id: uuid.UUID,
     request: Request,
     user: Annotated[User, Depends(permit(Action.INCIDENT_EXPORT))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    audit: AuditRoom,
+    gate: GateRoom,
 ) -> Response:
     """The incident's current state as a validated CAP 1.2 alert (times in KST).
 
     It references every alert the hub sent about the incident before (Update / Cancel), expires by
     the CAP policy and links the incident's page on this hub (``<web>``).
     """
-    incident = _load(context, user, incident_id)
+    incident = _load(gate, user, incident_id)
     body = send_cap(
         incident,
-        AuditSentAlerts(context.service),
+        AuditSentAlerts(audit),
         sender=CAP_SENDER,
         web_base_url=str(request.base_url),
         region_names=catalog_region_name,
     )
-    _audit_export(context, user, incident, "cap")
+    _audit_export(audit, user, incident, "cap")
     return Response(body, media_type=CAP_MEDIA_TYPE)
 
 
@@ -91,18 +93,19 @@ def get_incident_cap(
 def get_incident_cot(
     incident_id: uuid.UUID,
     user: Annotated[User, Depends(permit(Action.INCIDENT_EXPORT))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    audit: AuditRoom,
+    gate: GateRoom,
     stale_s: Annotated[float, Query(gt=0, le=86_400, description="Seconds the event stays valid.")] = (
         DEFAULT_STALE_S
     ),
 ) -> Response:
     """A CoT 2.0 event valid from now for ``stale_s`` seconds; 409 when the position is unknown."""
-    incident = _load(context, user, incident_id)
+    incident = _load(gate, user, incident_id)
     try:
         body = incident_to_cot_xml(incident, now=datetime.now(UTC), stale_s=stale_s)
     except CotError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
-    _audit_export(context, user, incident, "cot")
+    _audit_export(audit, user, incident, "cot")
     return Response(body, media_type=COT_MEDIA_TYPE)
 
 
@@ -115,18 +118,19 @@ def get_incident_cot(
 def get_incident_tak_protobuf(
     incident_id: uuid.UUID,
     user: Annotated[User, Depends(permit(Action.INCIDENT_EXPORT))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    audit: AuditRoom,
+    gate: GateRoom,
     stale_s: Annotated[float, Query(gt=0, le=86_400, description="Seconds the event stays valid.")] = (
         DEFAULT_STALE_S
     ),
 ) -> Response:
     """``0xbf``, a varint length and a ``TakMessage``; 409 when the position is unknown."""
-    incident = _load(context, user, incident_id)
+    incident = _load(gate, user, incident_id)
     try:
         body = incident_to_tak_protobuf(incident, framing="stream", now=datetime.now(UTC), stale_s=stale_s)
     except CotError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
-    _audit_export(context, user, incident, "tak-protobuf")
+    _audit_export(audit, user, incident, "tak-protobuf")
     return Response(body, media_type="application/octet-stream")
 
 
@@ -139,11 +143,12 @@ def get_incident_tak_protobuf(
 def get_incident_geojson(
     incident_id: uuid.UUID,
     user: Annotated[User, Depends(permit(Action.INCIDENT_EXPORT))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    audit: AuditRoom,
+    gate: GateRoom,
 ) -> Response:
     """A Feature whose geometry is the incident's Point, or null while its position is unknown."""
-    incident = _load(context, user, incident_id)
-    _audit_export(context, user, incident, "geojson")
+    incident = _load(gate, user, incident_id)
+    _audit_export(audit, user, incident, "geojson")
     return _geojson(incident_to_feature(incident))
 
 
@@ -155,17 +160,16 @@ def get_incident_geojson(
 )
 def list_incidents_geojson(
     user: Annotated[User, Depends(permit(Action.INCIDENT_EXPORT))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    gate: GateRoom,
+    audit: AuditRoom,
     limit: Annotated[int, Query(ge=1, le=1000, description="Most incidents returned.")] = 200,
     after_seq: Annotated[int, Query(ge=0, description="Only incidents changed after this seq.")] = 0,
     include_exercise: Annotated[bool, Query(description="Include exercise incidents.")] = False,
 ) -> Response:
     """Point features, newest change first; incidents without a position are counted, not listed."""
-    incidents = _load_many(context, user, limit=limit, after_seq=after_seq, include_exercise=include_exercise)
+    incidents = _load_many(gate, user, limit=limit, after_seq=after_seq, include_exercise=include_exercise)
     collection = incidents_to_feature_collection(incidents)
-    context.service.audit(
-        user.username, "interop.export", "incidents", {"format": "geojson", "count": len(incidents)}
-    )
+    audit.record(user.username, "interop.export", "incidents", {"format": "geojson", "count": len(incidents)})
     return _geojson(collection)
 
 
@@ -185,7 +189,9 @@ def post_detection(
     detection: ExternalDetection,
     response: Response,
     user: Annotated[User, Depends(permit(Action.EVENT_INGEST))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    ingest: IngestRoom,
+    audit: AuditRoom,
+    gate: GateRoom,
 ) -> IngestResponse:
     """Convert the detection to an edge event and ingest it the same way (idempotent).
 
@@ -195,17 +201,17 @@ def post_detection(
         reason = (
             f"detection in {detection.sigungu_code} is outside your jurisdiction {user.jurisdiction_code}"
         )
-        raise refuse(context, user, Action.EVENT_INGEST, f"camera:{detection.camera_id}", reason)
+        raise refuse(gate, user, Action.EVENT_INGEST, f"camera:{detection.camera_id}", reason)
     try:
         message = detection_to_event_message(detection)
     except ValidationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
-    result = context.service.ingest(message)
+    result = ingest.event(message)
     incident_id = result.incident.id if result.incident is not None else None
     if result.duplicate:
         response.status_code = status.HTTP_200_OK
     else:
-        context.service.audit(
+        audit.record(
             user.username,
             "detection.post",
             f"event:{result.event_id}",

@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated
@@ -38,9 +39,12 @@ from hwarang.api.live import (
     TruncatedMessage,
     client_message_adapter,
 )
+from hwarang.api.rooms import Gate, GateRoom, JournalRoom, UsersRoom
 from hwarang.api.tokens import TokenError
 from hwarang.domain import DomainModel, Incident, User
-from hwarang.hub.sharing import Action, UserScope
+from hwarang.hub.identity.users import UserStore
+from hwarang.hub.journal import Journal
+from hwarang.hub.sharing.policy import Action, UserScope
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +54,25 @@ SCOPE_TTL_S = 1.5
 router = APIRouter(tags=["live"])
 
 
+@dataclass(frozen=True, slots=True)
+class LiveRooms:
+    """The hub rooms a live session uses: the journal (last seq), users (re-checked), the access gate."""
+
+    journal: Journal
+    users: UserStore
+    gate: Gate
+
+
+def live_rooms(journal: JournalRoom, users: UsersRoom, gate: GateRoom) -> LiveRooms:
+    """The rooms of one live session (a dependency)."""
+    return LiveRooms(journal, users, gate)
+
+
 @router.websocket(WS_PATH)
 async def incident_stream(
     websocket: WebSocket,
     context: Annotated[ApiContext, Depends(get_context)],
+    rooms: Annotated[LiveRooms, Depends(live_rooms)],
     token: Annotated[
         str | None, Query(description="Access token (browsers cannot set headers here).")
     ] = None,
@@ -73,7 +92,7 @@ async def incident_stream(
         return
     try:
         await websocket.accept()
-        await _Session(websocket, context, client, user).run()
+        await _Session(websocket, context, rooms, client, user).run()
     finally:
         context.broadcaster.disconnect(client)
 
@@ -81,9 +100,12 @@ async def incident_stream(
 class _Session:
     """One client connection: a receiver (resume, ping) and a sender (live queue), sharing one lock."""
 
-    def __init__(self, websocket: WebSocket, context: ApiContext, client: LiveClient, user: User) -> None:
+    def __init__(
+        self, websocket: WebSocket, context: ApiContext, rooms: LiveRooms, client: LiveClient, user: User
+    ) -> None:
         self._ws = websocket
         self._context = context
+        self._rooms = rooms
         self._client = client
         self._user = user
         self._send_lock = asyncio.Lock()
@@ -93,7 +115,7 @@ class _Session:
         self._audited_grants: set[uuid.UUID] = set()
 
     async def run(self) -> None:
-        last_seq = await run_in_threadpool(lambda: self._context.service.last_seq)
+        last_seq = await run_in_threadpool(lambda: self._rooms.journal.last_seq())
         await self._send(HelloMessage(last_seq=last_seq))
         # anyio task group (not bare asyncio tasks) so server and test-client cancellation stay exact.
         async with anyio.create_task_group() as group:
@@ -129,7 +151,7 @@ class _Session:
     async def _resume(self, after_seq: int) -> None:
         limit = self._context.settings.ws_replay_max
         fetch = partial(
-            visible_reads(self._context).incidents,
+            visible_reads(self._rooms.gate).incidents,
             self._user,
             limit=limit + 1,
             after_seq=after_seq,
@@ -175,15 +197,15 @@ class _Session:
         return UserScope(scope.user, scope.kind, scope.grants, datetime.now(UTC))
 
     def _read_scope(self) -> UserScope | None:
-        user = self._context.service.get_user(self._user.username)
-        return None if user is None else self._context.service.sharing.scope(user)
+        user = self._rooms.users.get(self._user.username)
+        return None if user is None else self._rooms.gate.sharing.scope(user)
 
     async def _audit_grants(self, grant_ids: set[uuid.UUID]) -> None:
         fresh = grant_ids - self._audited_grants
         if fresh:
             self._audited_grants |= fresh
             await run_in_threadpool(
-                audit_grant_use, self._context, self._user, fresh, Action.INCIDENT_VIEW, "live:" + WS_PATH
+                audit_grant_use, self._rooms.gate, self._user, fresh, Action.INCIDENT_VIEW, "live:" + WS_PATH
             )
 
     async def _send(self, message: DomainModel) -> None:

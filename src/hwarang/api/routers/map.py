@@ -21,13 +21,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from hwarang.api.access import load_incident, permit
 from hwarang.api.context import ApiContext, get_context
+from hwarang.api.rooms import DatabaseRoom, GateRoom
 from hwarang.domain import User
 from hwarang.domain.region import RegionLevel
 from hwarang.geo.map_layers import Detail, LayerBody, default_map_layers
-from hwarang.hub.camera_layer import CameraHealthLabel, CameraLayer, health_from_states
-from hwarang.hub.sharing import Action
+from hwarang.hub.layers.cameras import CameraHealthLabel, CameraLayer, health_from_states
+from hwarang.hub.layers.tracks import incident_track
+from hwarang.hub.sharing.policy import Action
 from hwarang.hub.store.db import Database
-from hwarang.hub.track_layer import incident_track
 
 GEOJSON = "application/geo+json"
 STATIC_CACHE = "private, max-age=300"
@@ -196,13 +197,14 @@ def get_camera_layer(
     request: Request,
     user: Annotated[User, Depends(permit(Action.CAMERA_VIEW))],
     context: Annotated[ApiContext, Depends(get_context)],
+    database: DatabaseRoom,
 ) -> Response:
     """Properties ``{id, name, center_id, sido_code, sigungu_code, heading_deg, fov_deg, range_m, health}``.
 
     ``health`` is ``ok | degraded | down | unknown``; the hub itself stores no camera health, so
     it is ``unknown`` unless the edge runs in the hub's process (``hwarang demo``).
     """
-    layer = camera_layer_of(context.service.database).layer(user.jurisdiction_code, _camera_health(context))
+    layer = camera_layer_of(database).layer(user.jurisdiction_code, _camera_health(context))
     return layer_response(request, layer, CAMERA_CACHE)
 
 
@@ -215,15 +217,16 @@ def get_camera_layer(
 def get_incident_track(
     incident_id: uuid.UUID,
     user: Annotated[User, Depends(permit(Action.INCIDENT_VIEW))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    database: DatabaseRoom,
+    gate: GateRoom,
 ) -> Response:
     """Track LineStrings ``{track_key, camera_id, points, first_seen, last_seen}`` and event Points.
 
     Points carry ``{event_id, time, class, track_key}``. Empty when no event has a ground position;
     404 when the incident is missing, 403 when the user may not view it.
     """
-    load_incident(context, user, incident_id, Action.INCIDENT_VIEW)
-    body = incident_track(context.service.database, incident_id)
+    load_incident(gate, user, incident_id, Action.INCIDENT_VIEW)
+    body = incident_track(database, incident_id)
     return Response(_json_bytes(body), media_type=GEOJSON, headers={"Cache-Control": "private, no-store"})
 
 

@@ -12,9 +12,9 @@ from fastapi.responses import FileResponse
 
 from hwarang.api.access import audit_grant_use, permit, refuse, visible_reads
 from hwarang.api.auth import client_host
-from hwarang.api.context import ApiContext, get_context
+from hwarang.api.rooms import AuditRoom, EvidenceRoom, GateRoom
 from hwarang.domain import User
-from hwarang.hub.sharing import Action
+from hwarang.hub.sharing.policy import Action
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -35,24 +35,26 @@ def get_snapshot(
     sha256: str,
     request: Request,
     user: Annotated[User, Depends(permit(Action.EVIDENCE_VIEW))],
-    context: Annotated[ApiContext, Depends(get_context)],
+    evidence: EvidenceRoom,
+    audit: AuditRoom,
+    gate: GateRoom,
 ) -> FileResponse:
     """The JPEG bytes; 400 for a malformed hash, 404 when the hub does not hold it, 403 when not yours."""
     digest = sha256.lower()
     if not _SHA256.fullmatch(digest):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="sha256 must be 64 hexadecimal characters")
-    path = context.service.snapshot_path(digest)
+    path = evidence.path(digest)
     if path is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"snapshot {digest} not found")
     target = f"snapshot:{digest}"
-    access = visible_reads(context).snapshot(user, digest)
+    access = visible_reads(gate).snapshot(user, digest)
     if not access.decision.allowed:
-        raise refuse(context, user, Action.EVIDENCE_VIEW, target, access.decision.reason)
+        raise refuse(gate, user, Action.EVIDENCE_VIEW, target, access.decision.reason)
     if access.decision.grant_id is not None:
-        audit_grant_use(context, user, {access.decision.grant_id}, Action.EVIDENCE_VIEW, target)
+        audit_grant_use(gate, user, {access.decision.grant_id}, Action.EVIDENCE_VIEW, target)
     detail = {
         "client": client_host(request),
         "incident_id": None if access.incident_id is None else str(access.incident_id),
     }
-    context.service.audit(user.username, "evidence.view", target, detail)
+    audit.record(user.username, "evidence.view", target, detail)
     return FileResponse(path, media_type="image/jpeg")

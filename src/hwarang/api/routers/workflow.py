@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from hwarang.api.access import Action, load_incident, permit
 from hwarang.api.auth import client_host
 from hwarang.api.context import ApiContext, get_context
+from hwarang.api.rooms import AuditRoom, Gate, GateRoom, TasksRoom, WorkflowRoom
 from hwarang.domain import (
     Attachment,
     Incident,
@@ -26,12 +27,12 @@ from hwarang.domain import (
     TimelineEntry,
     User,
 )
-from hwarang.hub.workflow import (
+from hwarang.hub.workflow.service import (
     AttachmentTooLargeError,
     UnsupportedAttachmentError,
     WorkflowInputError,
 )
-from hwarang.hub.workflow_states import REOPEN_STATE
+from hwarang.hub.workflow.states import REOPEN_STATE
 
 router = APIRouter(tags=["workflow"])
 
@@ -104,11 +105,11 @@ def post_transition(
     incident_id: uuid.UUID,
     body: TransitionRequest,
     user: Annotated[User, Depends(permit(Action.INCIDENT_TRANSITION))],
-    context: Context,
+    workflow: WorkflowRoom,
+    gate: GateRoom,
 ) -> Incident:
     """409 names the current, requested and allowed states when the transition table refuses."""
-    load_incident(context, user, incident_id, Action.INCIDENT_TRANSITION)
-    workflow = context.service.workflow
+    load_incident(gate, user, incident_id, Action.INCIDENT_TRANSITION)
     with _client_errors():
         if body.reopen:
             if body.to is not REOPEN_STATE:
@@ -124,23 +125,25 @@ def post_assign(
     incident_id: uuid.UUID,
     body: AssignRequest,
     user: Annotated[User, Depends(permit(Action.INCIDENT_ASSIGN))],
-    context: Context,
+    workflow: WorkflowRoom,
+    gate: GateRoom,
 ) -> Incident:
     """The assignee must be an enabled user who may handle the incident (422 otherwise)."""
-    load_incident(context, user, incident_id, Action.INCIDENT_ASSIGN)
+    load_incident(gate, user, incident_id, Action.INCIDENT_ASSIGN)
     with _client_errors():
-        return context.service.workflow.assign(incident_id, body.username, user.username)
+        return workflow.assign(incident_id, body.username, user.username)
 
 
 @router.get(_INCIDENT + "/notes", response_model=list[Note], summary="An incident's notes")
 def get_notes(
     incident_id: uuid.UUID,
     user: Annotated[User, Depends(permit(Action.INCIDENT_VIEW))],
-    context: Context,
+    workflow: WorkflowRoom,
+    gate: GateRoom,
 ) -> list[Note]:
     """Oldest first."""
-    load_incident(context, user, incident_id, Action.INCIDENT_VIEW)
-    return context.service.workflow.list_notes(incident_id)
+    load_incident(gate, user, incident_id, Action.INCIDENT_VIEW)
+    return workflow.list_notes(incident_id)
 
 
 @router.post(
@@ -150,23 +153,25 @@ def post_note(
     incident_id: uuid.UUID,
     body: NoteRequest,
     user: Annotated[User, Depends(permit(Action.INCIDENT_NOTE))],
-    context: Context,
+    workflow: WorkflowRoom,
+    gate: GateRoom,
 ) -> Note:
     """A note is kept even on closed incidents."""
-    load_incident(context, user, incident_id, Action.INCIDENT_NOTE)
+    load_incident(gate, user, incident_id, Action.INCIDENT_NOTE)
     with _client_errors():
-        return context.service.workflow.add_note(incident_id, user.username, body.text)
+        return workflow.add_note(incident_id, user.username, body.text)
 
 
 @router.get(_INCIDENT + "/attachments", response_model=list[Attachment], summary="An incident's attachments")
 def get_attachments(
     incident_id: uuid.UUID,
     user: Annotated[User, Depends(permit(Action.INCIDENT_VIEW))],
-    context: Context,
+    workflow: WorkflowRoom,
+    gate: GateRoom,
 ) -> list[Attachment]:
     """What is attached (names, types, sizes, hashes); the bytes are evidence, fetched one by one."""
-    load_incident(context, user, incident_id, Action.INCIDENT_VIEW)
-    return context.service.workflow.list_attachments(incident_id)
+    load_incident(gate, user, incident_id, Action.INCIDENT_VIEW)
+    return workflow.list_attachments(incident_id)
 
 
 @router.post(
@@ -180,11 +185,11 @@ def post_attachment(
     incident_id: uuid.UUID,
     file: Annotated[UploadFile, File(description="The file; its media type must be allowed.")],
     user: Annotated[User, Depends(permit(Action.INCIDENT_ATTACH))],
-    context: Context,
+    workflow: WorkflowRoom,
+    gate: GateRoom,
 ) -> Attachment:
     """Stored by SHA-256 in the evidence store; the file name is sanitised."""
-    load_incident(context, user, incident_id, Action.INCIDENT_ATTACH)
-    workflow = context.service.workflow
+    load_incident(gate, user, incident_id, Action.INCIDENT_ATTACH)
     data = file.file.read(workflow.config.attachment_max_bytes + 1)
     with _client_errors():
         return workflow.add_attachment(incident_id, data, file.filename, file.content_type, user.username)
@@ -201,13 +206,15 @@ def get_attachment(
     attachment_id: uuid.UUID,
     request: Request,
     user: Annotated[User, Depends(permit(Action.EVIDENCE_VIEW))],
-    context: Context,
+    workflow: WorkflowRoom,
+    audit: AuditRoom,
+    gate: GateRoom,
 ) -> Response:
     """The bytes with their media type; images inline, anything else as a download."""
-    load_incident(context, user, incident_id, Action.EVIDENCE_VIEW)
-    attachment, data = context.service.workflow.attachment(incident_id, attachment_id)
+    load_incident(gate, user, incident_id, Action.EVIDENCE_VIEW)
+    attachment, data = workflow.attachment(incident_id, attachment_id)
     detail = {"incident_id": str(incident_id), "sha256": attachment.sha256, "client": client_host(request)}
-    context.service.audit(user.username, "evidence.view", f"attachment:{attachment_id}", detail)
+    audit.record(user.username, "evidence.view", f"attachment:{attachment_id}", detail)
     disposition = "inline" if attachment.content_type.startswith("image/") else "attachment"
     headers = {"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(attachment.filename)}"}
     return Response(content=data, media_type=attachment.content_type, headers=headers)
@@ -217,22 +224,24 @@ def get_attachment(
 def get_timeline(
     incident_id: uuid.UUID,
     user: Annotated[User, Depends(permit(Action.INCIDENT_VIEW))],
-    context: Context,
+    workflow: WorkflowRoom,
+    gate: GateRoom,
 ) -> list[TimelineEntry]:
     """Every recorded step, oldest first: state changes, assignments, notes, tasks, escalations..."""
-    load_incident(context, user, incident_id, Action.INCIDENT_VIEW)
-    return context.service.workflow.timeline(incident_id)
+    load_incident(gate, user, incident_id, Action.INCIDENT_VIEW)
+    return workflow.timeline(incident_id)
 
 
 @router.get(_INCIDENT + "/tasks", response_model=list[Task], summary="An incident's tasks")
 def get_incident_tasks(
     incident_id: uuid.UUID,
     user: Annotated[User, Depends(permit(Action.INCIDENT_VIEW))],
-    context: Context,
+    tasks: TasksRoom,
+    gate: GateRoom,
 ) -> list[Task]:
     """Oldest first."""
-    load_incident(context, user, incident_id, Action.INCIDENT_VIEW)
-    return context.service.workflow.tasks.list_tasks(incident_id)
+    load_incident(gate, user, incident_id, Action.INCIDENT_VIEW)
+    return tasks.list_tasks(incident_id)
 
 
 @router.post(
@@ -242,12 +251,13 @@ def post_task(
     incident_id: uuid.UUID,
     body: TaskRequest,
     user: Annotated[User, Depends(permit(Action.TASK_CREATE))],
-    context: Context,
+    tasks: TasksRoom,
+    gate: GateRoom,
 ) -> Task:
     """Also shares the incident with the tasked agency; 422 for an unregistered agency or a past due time."""
-    load_incident(context, user, incident_id, Action.TASK_CREATE)
+    load_incident(gate, user, incident_id, Action.TASK_CREATE)
     with _client_errors():
-        return context.service.workflow.tasks.create_task(
+        return tasks.create_task(
             incident_id,
             body.agency_code,
             body.title,
@@ -263,7 +273,8 @@ def post_task(
 )
 def get_tasks(
     user: Annotated[User, Depends(permit(Action.INCIDENT_VIEW))],
-    context: Context,
+    gate: GateRoom,
+    tasks: TasksRoom,
     agency_code: Annotated[
         str | None,
         Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Only this agency's (commanders, admins)."),
@@ -279,13 +290,13 @@ def get_tasks(
                 status.HTTP_403_FORBIDDEN, detail=f"you may list only the tasks of {user.agency_code}"
             )
         agency_code = user.agency_code
-    tasks = context.service.workflow.tasks.list_agency_tasks(agency_code, open_only=open_only, limit=limit)
-    return _on_visible_incidents(context, user, tasks)
+    listed = tasks.list_agency_tasks(agency_code, open_only=open_only, limit=limit)
+    return _on_visible_incidents(gate, user, listed)
 
 
-def _on_visible_incidents(context: ApiContext, user: User, tasks: list[Task]) -> list[Task]:
-    incidents = [context.service.get_incident(i) for i in dict.fromkeys(task.incident_id for task in tasks)]
-    visible, _grants = context.service.sharing.visible(user, [i for i in incidents if i is not None])
+def _on_visible_incidents(gate: Gate, user: User, tasks: list[Task]) -> list[Task]:
+    incidents = [gate.incidents.get(i) for i in dict.fromkeys(task.incident_id for task in tasks)]
+    visible, _grants = gate.sharing.visible(user, [i for i in incidents if i is not None])
     ids = {incident.id for incident in visible}
     return [task for task in tasks if task.incident_id in ids]
 
@@ -295,11 +306,11 @@ def post_task_state(
     task_id: uuid.UUID,
     body: TaskStateRequest,
     user: Annotated[User, Depends(permit(Action.TASK_UPDATE))],
-    context: Context,
+    tasks: TasksRoom,
+    gate: GateRoom,
 ) -> Task:
     """Agency liaisons update only their own agency's tasks; 409 names the allowed states."""
-    tasks = context.service.workflow.tasks
     task = tasks.get_task(task_id)
-    load_incident(context, user, task.incident_id, Action.TASK_UPDATE)
+    load_incident(gate, user, task.incident_id, Action.TASK_UPDATE)
     with _client_errors():
         return tasks.update_task_state(task_id, body.state, user, body.reason)

@@ -13,6 +13,7 @@ import supervision as sv
 from hwarang.domain import (
     BoundingBox,
     Camera,
+    DetectorInfo,
     Event,
     EventMessage,
     GeoPoint,
@@ -21,7 +22,7 @@ from hwarang.domain import (
     stable_event_id,
 )
 from hwarang.edge.analytics.classes import OBJECT_CLASSES
-from hwarang.edge.analytics.detectors import Detector
+from hwarang.edge.analytics.detectors import Detector, describe_detector
 from hwarang.edge.analytics.rules import Rule, RuleHit
 from hwarang.edge.analytics.tracking import ObjectTracker
 from hwarang.edge.errors import AnalyticsError
@@ -98,6 +99,7 @@ class CameraAnalytics:
             raise AnalyticsError(f"camera {camera.id!r}: rule names must be unique, repeated: {duplicates}")
         self.camera = camera
         self._detector = detector
+        self._detector_info: DetectorInfo | None = describe_detector(detector)
         self._tracker = tracker
         self._rules = tuple(rules)
         self._snapshot = snapshot
@@ -189,6 +191,7 @@ class CameraAnalytics:
             geo=geo,
             snapshot=ref,
             frame_index=frame.index,
+            detector=self._detector_info,
         )
         return EventMessage(event=event, snapshot_jpeg=jpeg)
 

@@ -52,7 +52,9 @@ class MotReport(BaseModel):
 def _ap_config(config: DetectorConfig) -> tuple[DetectorConfig, float]:
     if isinstance(config, ModelDetectorConfigBase):
         floor = min(AP_SCORE_FLOOR, config.min_confidence)
-        return config.model_copy(update={"min_confidence": floor}), config.min_confidence
+        # A score of the motion-only fallback would be mistaken for the model's: refuse instead.
+        update = {"min_confidence": floor, "fallback": "error"}
+        return config.model_copy(update=update), config.min_confidence
     return config, 0.0
 
 

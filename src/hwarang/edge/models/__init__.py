@@ -3,6 +3,7 @@
 from hwarang.edge.models.inspect import (
     RUNTIMES,
     ModelInfo,
+    ModelNotFoundError,
     ModelStoreError,
     Runtime,
     guess_runtime,
@@ -24,6 +25,7 @@ __all__ = [
     "STORE_ENV",
     "ModelCard",
     "ModelInfo",
+    "ModelNotFoundError",
     "ModelStore",
     "ModelStoreError",
     "Runtime",

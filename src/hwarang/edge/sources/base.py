@@ -4,13 +4,14 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
+from hwarang.domain import EventMessage
 from hwarang.edge.frame import Frame
 
 _RATE_WINDOW = 32
@@ -57,6 +58,19 @@ class FrameSource(Protocol):
 
     def close(self) -> None:
         """Stop and release the stream's resources (idempotent)."""
+
+
+@runtime_checkable
+class EventHook(Protocol):
+    """An optional hook of a source: it sees (and may amend) the events found in each of its frames.
+
+    The exercise overlay uses it to mark events on the figures it drew as exercise events; the
+    camera worker calls it without knowing why.
+    """
+
+    def on_events(self, frame: Frame, messages: Sequence[EventMessage]) -> list[EventMessage]:
+        """The messages to publish for ``frame``."""
+        ...
 
 
 class StatsRecorder:

@@ -168,6 +168,10 @@ class OverlaySource(BaseSource):
         super().stop()
         self._base.stop()
 
+    def on_events(self, frame: Frame, messages: Sequence[EventMessage]) -> list[EventMessage]:
+        """Events on a figure drawn in are the exercise's (the :class:`EventHook` of this source)."""
+        return tag_exercise(frame, messages)
+
     def close(self) -> None:
         """Stop and release the base file."""
         self.stop()

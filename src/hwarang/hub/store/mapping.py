@@ -1,7 +1,9 @@
 """Conversions between ORM rows and the frozen domain models."""
 
 import uuid
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +18,7 @@ from hwarang.domain import (
     ObjectClass,
     RuleKind,
     Severity,
+    SeverityReason,
 )
 from hwarang.hub.store.models import CameraRow, EventRow, IncidentRow
 
@@ -79,7 +82,25 @@ def incident_from_row(row: IncidentRow, event_ids: tuple[uuid.UUID, ...]) -> Inc
         assignee=row.assignee,
         acknowledged_at=row.acknowledged_at,
         resolved_at=row.resolved_at,
+        rule_name=row.rule_name,
+        camera_name=row.camera_name,
+        severity_reasons=tuple(
+            SeverityReason.model_validate(reason) for reason in row.severity_reasons or ()
+        ),
+        motion_only=is_motion_only(row.detectors),
+        detector_models=detector_models(row.detectors),
     )
+
+
+def is_motion_only(detectors: Iterable[Mapping[str, Any]] | None) -> bool:
+    """True when some detector of an incident is known and every known one is motion-only."""
+    kinds = {entry.get("kind") for entry in detectors or ()}
+    return kinds == {"motion"}
+
+
+def detector_models(detectors: Iterable[Mapping[str, Any]] | None) -> tuple[str, ...]:
+    """The model names among an incident's detectors, in the order they came."""
+    return tuple(dict.fromkeys(str(e["model"]) for e in detectors or () if e.get("model")))
 
 
 def incidents_from_rows(session: Session, rows: list[IncidentRow]) -> list[Incident]:

@@ -93,6 +93,10 @@ class IncidentRow(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     track_keys: Mapped[list[Any]] = mapped_column(JsonType, default=list)  # [camera_id, track_id] pairs
+    rule_name: Mapped[str | None] = mapped_column(String(128), default=None)
+    camera_name: Mapped[str | None] = mapped_column(Text(), default=None)
+    severity_reasons: Mapped[list[Any]] = mapped_column(JsonType, default=list)  # SeverityReason JSON
+    detectors: Mapped[list[Any]] = mapped_column(JsonType, default=list)  # {kind, model} of its events
 
 
 class EventRow(Base):

@@ -5,29 +5,62 @@ factory decorated with ``@register_detector("<name>")``, then add the config cla
 ``DetectorConfig`` below.
 """
 
+import logging
 from typing import Annotated
 
 from pydantic import Field
 
+from hwarang.domain import DetectorInfo
 from hwarang.edge.analytics.detectors.base import Detector, create_detector, detector_types, register_detector
 from hwarang.edge.analytics.detectors.gating import DetectorStats
 from hwarang.edge.analytics.detectors.model_config import GatingConfig, ModelDetectorConfigBase
 from hwarang.edge.analytics.detectors.model_detector import ModelDetector
 from hwarang.edge.analytics.detectors.motion import MotionDetectorConfig
+from hwarang.edge.analytics.detectors.nanodet import NanoDetDetectorConfig
 from hwarang.edge.analytics.detectors.openvino_ir import OpenVinoDetectorConfig
 from hwarang.edge.analytics.detectors.yolo import YoloDetectorConfig
 from hwarang.edge.analytics.detectors.yolox import YoloxDetectorConfig
 
 DetectorConfig = Annotated[
-    MotionDetectorConfig | YoloxDetectorConfig | YoloDetectorConfig | OpenVinoDetectorConfig,
+    MotionDetectorConfig
+    | NanoDetDetectorConfig
+    | YoloxDetectorConfig
+    | YoloDetectorConfig
+    | OpenVinoDetectorConfig,
     Field(discriminator="type"),
 ]
 """Any detector configuration; pydantic picks the plugin by ``type``."""
 
 
+logger = logging.getLogger(__name__)
+
+
 def build_detector(config: DetectorConfig) -> Detector:
-    """Build the detector ``config`` describes (raises ``AnalyticsError`` for an unknown type)."""
-    return create_detector(config)
+    """Build the detector ``config`` describes (raises ``AnalyticsError`` for an unknown type).
+
+    A model detector whose ``model`` is not in the store falls back to the motion-only detector when
+    its ``fallback`` is 'motion' (the default), with a WARNING; a corrupt model never falls back.
+    """
+    from hwarang.edge.models import ModelNotFoundError
+
+    try:
+        return create_detector(config)
+    except ModelNotFoundError as exc:
+        if not isinstance(config, ModelDetectorConfigBase) or config.fallback != "motion":
+            raise
+        logger.warning(
+            "%s detector: %s; FALLING BACK to the motion-only detector: object classes are shape guesses "
+            "(run `make models` to install the default NanoDet model)",
+            config.type,
+            exc,
+        )
+        return create_detector(MotionDetectorConfig(type="motion"))
+
+
+def describe_detector(detector: Detector) -> DetectorInfo | None:
+    """Which detector this is (model name and SHA-256, or motion-only), if it says."""
+    info = getattr(detector, "info", None)
+    return info if isinstance(info, DetectorInfo) else None
 
 
 __all__ = [
@@ -38,10 +71,12 @@ __all__ = [
     "ModelDetector",
     "ModelDetectorConfigBase",
     "MotionDetectorConfig",
+    "NanoDetDetectorConfig",
     "OpenVinoDetectorConfig",
     "YoloDetectorConfig",
     "YoloxDetectorConfig",
     "build_detector",
+    "describe_detector",
     "detector_types",
     "register_detector",
 ]

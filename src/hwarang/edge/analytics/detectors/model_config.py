@@ -161,6 +161,12 @@ class ModelDetectorConfigBase(_Frozen):
         default=None, ge=1, description="Threads one inference may use; default: all CPU cores."
     )
     gating: GatingConfig = Field(default_factory=GatingConfig, description="Motion gating of inference.")
+    fallback: Literal["motion", "error"] = Field(
+        default="motion",
+        description="When `model` is not in the model store: 'motion' runs the motion-only detector "
+        "(logged as a WARNING; classes become shape guesses), 'error' refuses to start. A model whose "
+        "file fails its hash check always refuses to start.",
+    )
 
     @model_validator(mode="after")
     def _one_model(self) -> "ModelDetectorConfigBase":

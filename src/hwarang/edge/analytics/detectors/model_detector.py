@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import supervision as sv
 
+from hwarang.domain import DetectorInfo
 from hwarang.edge.analytics.detectors.gating import (
     DetectorStats,
     FlowPropagator,
@@ -35,6 +36,8 @@ class ResolvedModel:
     path: Path
     labels: tuple[str, ...] | None
     runtime: str | None
+    name: str | None = None
+    sha256: str | None = None
 
 
 def resolve_model(config: ModelDetectorConfigBase, plugin: str) -> ResolvedModel:
@@ -47,7 +50,9 @@ def resolve_model(config: ModelDetectorConfigBase, plugin: str) -> ResolvedModel
         path = config.model_path
         if not path.is_file():
             raise AnalyticsError(f"{plugin} detector: model file not found: {path}")
-        return ResolvedModel(path=path, labels=None, runtime=None)
+        from hwarang.edge.models import sha256_file
+
+        return ResolvedModel(path=path, labels=None, runtime=None, name=path.name, sha256=sha256_file(path))
     from hwarang.edge.models import ModelStore, default_store_root
 
     store = ModelStore(config.model_store or default_store_root())
@@ -56,6 +61,8 @@ def resolve_model(config: ModelDetectorConfigBase, plugin: str) -> ResolvedModel
         path=entry.path,
         labels=None if entry.card.labels is None else tuple(entry.card.labels),
         runtime=entry.card.runtime,
+        name=entry.card.name,
+        sha256=entry.card.sha256,
     )
 
 
@@ -77,10 +84,23 @@ class ModelDetector:
     """
 
     def __init__(
-        self, config: ModelDetectorConfigBase, backend: InferenceBackend, labels: Sequence[str], plugin: str
+        self,
+        config: ModelDetectorConfigBase,
+        backend: InferenceBackend,
+        labels: Sequence[str],
+        plugin: str,
+        model: ResolvedModel | None = None,
     ) -> None:
         self.config = config
         self.plugin = plugin
+        self.info = DetectorInfo(
+            kind="model",
+            plugin=plugin,
+            model=None if model is None else model.name,
+            sha256=None if model is None else model.sha256,
+        )
+        if model is not None:
+            logger.info("%s detector: model %s, sha256 %s (%s)", plugin, model.name, model.sha256, model.path)
         self._backend = backend
         class_map = DEFAULT_CLASS_MAP if config.class_map is None else config.class_map
         self._lookup = label_lookup(labels, class_map, unmapped_unknown=config.unmapped == "unknown")

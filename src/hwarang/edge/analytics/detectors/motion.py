@@ -13,7 +13,7 @@ import numpy.typing as npt
 import supervision as sv
 from pydantic import BaseModel, ConfigDict, Field
 
-from hwarang.domain import ObjectClass
+from hwarang.domain import DetectorInfo, ObjectClass
 from hwarang.edge.analytics.classes import CLASS_INDEX
 from hwarang.edge.analytics.detectors.base import register_detector
 from hwarang.edge.frame import Frame
@@ -77,6 +77,7 @@ class MotionDetector:
         from hwarang.edge.analytics.motion import MotionGate
 
         self.config = config
+        self.info = DetectorInfo(kind="motion", plugin="motion")
         self._gate = MotionGate(
             history=config.history,
             var_threshold=config.var_threshold,

@@ -152,4 +152,4 @@ def create(config: OpenVinoDetectorConfig) -> ModelDetector:
             "(person-vehicle-bike-detection-2002: [vehicle, person, bike])"
         )
     compiled = compiled_model(model.path, config.device, config.intra_op_threads or default_threads())
-    return ModelDetector(config, OpenVinoBackend(compiled, config), labels, PLUGIN)
+    return ModelDetector(config, OpenVinoBackend(compiled, config), labels, PLUGIN, model)

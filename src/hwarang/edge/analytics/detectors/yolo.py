@@ -132,4 +132,4 @@ def create(config: YoloDetectorConfig) -> ModelDetector:
     options = SessionOptions(intra_op_threads=config.intra_op_threads or default_threads())
     session = onnx_session(model.path, options, PLUGIN)
     labels = config.labels or model.labels or metadata_labels(session) or COCO80_LABELS
-    return ModelDetector(config, YoloBackend(session, config, len(labels)), labels, PLUGIN)
+    return ModelDetector(config, YoloBackend(session, config, len(labels)), labels, PLUGIN, model)

@@ -130,4 +130,4 @@ def create(config: YoloxDetectorConfig) -> ModelDetector:
     options = SessionOptions(intra_op_threads=config.intra_op_threads or default_threads())
     session = onnx_session(model.path, options, PLUGIN)
     labels = config.labels or model.labels or COCO80_LABELS
-    return ModelDetector(config, YoloxBackend(session, config), labels, PLUGIN)
+    return ModelDetector(config, YoloxBackend(session, config), labels, PLUGIN, model)

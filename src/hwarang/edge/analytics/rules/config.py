@@ -38,6 +38,24 @@ class _RuleConfigBase(BaseModel):
     )
 
 
+class _Reacquiring(BaseModel):
+    """Settings of rules that keep per-track state across a track's loss and re-acquisition."""
+
+    reacquire_s: float = Field(
+        default=2.0,
+        ge=0.0,
+        description="Seconds after a track is lost during which a new track appearing near where it was "
+        "lost continues it (no second alarm for the same stay; a crossing during the gap still counts); "
+        "0 turns this off. A zone stay of a track lost inside the zone is also kept this long.",
+    )
+    reacquire_radius: float = Field(
+        default=1.0,
+        gt=0.0,
+        description="How far, in box heights, a new track may appear from the lost track's last "
+        "position moved on at its last speed.",
+    )
+
+
 class _PolygonRuleConfig(_RuleConfigBase):
     polygon: list[Point] = Field(
         description="Zone outline as [x, y] pixel points (at least 3, a simple polygon with area)."
@@ -58,7 +76,7 @@ class _PolygonRuleConfig(_RuleConfigBase):
         return self
 
 
-class ZoneIntrusionConfig(_PolygonRuleConfig):
+class ZoneIntrusionConfig(_PolygonRuleConfig, _Reacquiring):
     """Fire once per stay when a tracked object has been inside the zone for ``min_dwell_s``."""
 
     type: Literal["zone_intrusion"] = Field(description="Rule selector: zone intrusion.")
@@ -70,7 +88,7 @@ class ZoneIntrusionConfig(_PolygonRuleConfig):
     )
 
 
-class LoiteringConfig(_PolygonRuleConfig):
+class LoiteringConfig(_PolygonRuleConfig, _Reacquiring):
     """Fire once per stay when a tracked object has stayed inside the zone for ``dwell_s``."""
 
     type: Literal["loitering"] = Field(description="Rule selector: loitering.")
@@ -95,7 +113,7 @@ class CrowdingConfig(_PolygonRuleConfig):
     )
 
 
-class LineCrossingConfig(_RuleConfigBase):
+class LineCrossingConfig(_RuleConfigBase, _Reacquiring):
     """Fire each time a track's anchor crosses the segment from ``start`` to ``end``.
 
     Sides are defined looking from ``start`` towards ``end`` in image coordinates (y down, as the

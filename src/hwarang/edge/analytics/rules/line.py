@@ -16,6 +16,7 @@ import supervision as sv
 from hwarang.domain import ObjectClass, RuleKind
 from hwarang.edge.analytics.rules.base import TIME_EPSILON_S, RuleHit, StreamClock, anchors, eligible
 from hwarang.edge.analytics.rules.config import LineCrossingConfig
+from hwarang.edge.analytics.rules.reacquire import Reacquisition
 
 Direction = Literal["in", "out"]
 XY = tuple[float, float]
@@ -56,7 +57,13 @@ class _LastPosition:
 
 
 class LineCrossingRule:
-    """Fires once per crossing of the segment in the configured direction (every crossing for "both")."""
+    """Fires once per crossing of the segment in the configured direction (every crossing for "both").
+
+    A track unseen for up to ``max_gap_s`` keeps its last position, so a crossing during a detection
+    gap fires when the track is seen again; a new track appearing near where a track was lost within
+    ``reacquire_s`` takes over the lost track's last position (``Reacquisition``), so a crossing
+    still fires when the tracker gave the person a new id after the gap.
+    """
 
     def __init__(
         self,
@@ -69,7 +76,10 @@ class LineCrossingRule:
         max_gap_s: float,
         min_confidence: float = 0.0,
         min_box_px: float = 0.0,
+        reacquire_s: float = 0.0,
+        reacquire_radius: float = 1.0,
     ) -> None:
+        self._reacquisition = Reacquisition(window_s=reacquire_s, radius=reacquire_radius)
         self._min_confidence = min_confidence
         self._min_box_px = min_box_px
         self._name = name
@@ -101,6 +111,7 @@ class LineCrossingRule:
     def reset(self) -> None:
         """Forget every track's last position."""
         self._positions.clear()
+        self._reacquisition.reset()
 
     def update(self, detections: sv.Detections, now_s: float) -> list[RuleHit]:
         """Compare each track's anchor with its last position; return a hit per wanted crossing."""
@@ -121,6 +132,15 @@ class LineCrossingRule:
         if not wanted.any():
             return []
         points = anchors(detections)
+        chosen = np.flatnonzero(wanted)
+        heights = np.asarray(detections.xyxy[chosen, 3] - detections.xyxy[chosen, 1], dtype=np.float64)
+        handover = self._reacquisition.observe(
+            [int(tid) for tid in tracker_ids[chosen]], points[chosen], heights, now_s
+        )
+        for new_id, lost_id in handover.items():
+            last = self._positions.pop(lost_id, None)
+            if last is not None and new_id not in self._positions:
+                self._positions[new_id] = last
         hits: list[RuleHit] = []
         for index in np.flatnonzero(wanted):
             tracker_id = int(tracker_ids[index])
@@ -161,4 +181,6 @@ def line_crossing_rule(config: LineCrossingConfig) -> LineCrossingRule:
         min_confidence=config.min_confidence,
         min_box_px=config.min_box_px,
         max_gap_s=config.max_gap_s,
+        reacquire_s=config.reacquire_s,
+        reacquire_radius=config.reacquire_radius,
     )

@@ -35,6 +35,19 @@ const KO = {
   health_down: '고장', health_unknown: '미상', drones: '드론', tl_state: '상태 변경', tl_note: '메모',
   tl_created: '생성', tl_event: '이벤트 추가', tl_assign: '담당 지정', tl_task: '임무',
   map_unavailable: '지도 데이터를 불러오지 못했습니다',
+  severity_why: '위험도 판단 근거', detector: '탐지기', detector_motion: '동작 감지 전용',
+  detector_unknown: '미상 (이전 버전 엣지)', motion_only: '동작 감지 전용: 객체 종류는 형태로 추정한 것입니다',
+  motion_only_short: '동작 감지',
+  kind_key_infrastructure: '국가중요시설', kind_coast: '해안', kind_border: '접경 지역', kind_ordinary: '일반 지역',
+  why_default: '기본 위험도: {rule} · {class} (해당하는 사이트 규칙 없음)',
+  why_site_rule: '위험도 규칙 「{name}」: {severity}', why_area: '{kind} 구역 「{name}」 안',
+  why_ordinary_area: '일반 지역 (지정 구역 밖)', why_night: '야간 발생', why_day: '주간 발생',
+  why_low_confidence: '탐지 신뢰도 {confidence} (기준 {threshold} 미만): 한 단계 낮춤',
+  why_motion_only: '동작 감지 전용 탐지기 (객체 종류는 형태 추정): 최대 {cap}',
+  why_exercise: '훈련 상황', why_exercise_cap: '훈련 상황: 최대 {cap}',
+  why_geofence: '드론이 보호 구역 「{site}」 지오펜스 안',
+  why_drone_cooperative: '원격 식별 드론 {track}와 연계 ({distance_m} m)',
+  why_drone_non_cooperative: '반경 {radius_m} m·{window_s}초 안에 원격 식별 없음: 한 단계 높임',
 };
 
 type Key = keyof typeof KO;
@@ -76,6 +89,20 @@ const EN: Partial<Record<Key, string>> = {
   health_down: 'Down', health_unknown: 'Unknown', drones: 'Drones', tl_state: 'State', tl_note: 'Note',
   tl_created: 'Created', tl_event: 'Event added', tl_assign: 'Assigned', tl_task: 'Task',
   map_unavailable: 'Could not load map data',
+  severity_why: 'Why this severity', detector: 'Detector', detector_motion: 'Motion only',
+  detector_unknown: 'Unknown (older edge)', motion_only: 'Motion only: the class is a shape guess',
+  motion_only_short: 'Motion only',
+  kind_key_infrastructure: 'Key national infrastructure', kind_coast: 'Coast', kind_border: 'Border area',
+  kind_ordinary: 'Ordinary area',
+  why_default: 'Built-in default for {rule} · {class} (no site rule matched)',
+  why_site_rule: 'Severity rule “{name}”: {severity}', why_area: 'Inside {kind} area “{name}”',
+  why_ordinary_area: 'Ordinary area (outside every named area)', why_night: 'At night', why_day: 'By day',
+  why_low_confidence: 'Detector confidence {confidence} below {threshold}: one level lower',
+  why_motion_only: 'Motion-only detector (the class is a shape guess): at most {cap}',
+  why_exercise: 'Exercise', why_exercise_cap: 'Exercise: at most {cap}',
+  why_geofence: 'Drone inside the geofence of protected site “{site}”',
+  why_drone_cooperative: 'Matches Remote ID drone {track} ({distance_m} m away)',
+  why_drone_non_cooperative: 'No Remote ID within {radius_m} m and {window_s} s: one level higher',
 };
 
 export type Lang = 'ko' | 'en';

@@ -3,6 +3,7 @@ import { $, h } from './dom';
 import { t } from './i18n';
 import { showSnapshotLazily } from './snapshots';
 import type { SortKey } from './store';
+import { incidentTitle, motionOnlyText } from './incident_text';
 import { formatKst } from './time';
 import type { Incident } from './types';
 
@@ -72,8 +73,11 @@ export class IncidentList {
       thumb.append(img);
     }
     const time = h('td', { class: 'time', 'data-testid': 'incident-time', title: incident.first_seen }, formatKst(incident.first_seen));
-    const title = h('td', { class: 'title', title: `${t(`rule_${incident.rule}`)} · ${incident.title}` },
-      incident.exercise ? badge(t('exercise'), 'exercise') : null, ' ', incident.title);
+    const text = incidentTitle(incident);
+    const title = h('td', { class: 'title', title: text },
+      incident.exercise ? badge(t('exercise'), 'exercise') : null,
+      incident.motion_only ? h('span', { class: 'badge motion-only', 'data-testid': 'motion-only-badge', title: motionOnlyText() }, t('motion_only_short')) : null,
+      ' ', h('span', { 'data-testid': 'incident-title' }, text));
     const state = h('td', { class: 'state', 'data-testid': 'incident-state', 'data-state': incident.state }, t(`state_${incident.state}`));
     if (incident.state === 'new') {
       const button = h('button', { type: 'button', class: 'ack-button', 'data-testid': 'ack-button' }, t('ack'));
@@ -89,7 +93,7 @@ export class IncidentList {
       h('td', {}, badge(t(`sev_${incident.severity}`), `sev-${incident.severity}`)),
       title,
       h('td', {}, t(`cls_${incident.object_class}`)),
-      h('td', { class: 'mono camera', title: incident.camera_id }, incident.camera_id),
+      h('td', { class: 'mono camera', title: incident.camera_name ?? incident.camera_id }, incident.camera_id),
       state,
     );
     row.onclick = () => this.handlers.open(incident.id);

@@ -15,6 +15,7 @@ import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { ApiError, apiJson, currentToken } from './auth';
 import { h } from './dom';
 import { fovCone, type CameraProps } from './geometry';
+import { incidentTitle } from './incident_text';
 import { currentLang, t } from './i18n';
 import { buildStyle, FOV_MIN_ZOOM, SIGUNGU_MIN_ZOOM } from './mapstyle';
 import type { Incident } from './types';
@@ -234,7 +235,7 @@ export class CopMap {
         geometry: { type: 'Point', coordinates },
         properties: {
           id: incident.id, seq: incident.seq, severity: incident.severity, state: incident.state,
-          exercise: incident.exercise, title: incident.title,
+          exercise: incident.exercise, title: incidentTitle(incident),
         },
       });
     }

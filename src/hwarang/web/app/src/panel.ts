@@ -2,6 +2,7 @@
 import { ApiError, api, apiJson } from './auth';
 import { $, h, option } from './dom';
 import { t } from './i18n';
+import { detectorText, incidentTitle, motionOnlyText, reasonText } from './incident_text';
 import { showSnapshot } from './snapshots';
 import { formatKst, isoInMinutes } from './time';
 import { NEXT_STATES, REASON_REQUIRED, type Agency, type EventRecord, type Incident, type IncidentState, type TimelineEntry } from './types';
@@ -130,18 +131,27 @@ export class IncidentPanel {
       ' ',
       h('span', { class: 'badge state', 'data-testid': 'panel-state', 'data-state': incident.state }, t(`state_${incident.state}`)),
       incident.exercise ? h('span', { class: 'badge exercise' }, t('exercise')) : '',
-      h('h2', { 'data-testid': 'panel-title' }, incident.title),
+      h('h2', { 'data-testid': 'panel-title' }, incidentTitle(incident)),
+      incident.motion_only
+        ? h('p', { class: 'motion-only', 'data-testid': 'panel-motion-only', role: 'note' }, motionOnlyText())
+        : '',
     );
+    const camera = incident.camera_name ? `${incident.camera_name} (${incident.camera_id})` : incident.camera_id;
     const rows: Array<[string, string]> = [
-      [t('camera'), incident.camera_id],
+      [t('camera'), camera],
+      [t('detector'), detectorText(incident)],
       [t('region'), `${this.ctx.regionName(incident.sido_code)} ${this.ctx.regionName(incident.sigungu_code)}`],
       [t('zone'), this.ctx.zoneName(incident.zone_id)],
       [t('seen'), `${formatKst(incident.first_seen)} – ${formatKst(incident.last_seen).slice(11)} KST`],
       [t('events'), String(incident.event_ids.length)],
       [t('assignee'), incident.assignee ?? '—'],
     ];
+    const reasons = (incident.severity_reasons ?? []).map((reason) =>
+      h('li', { 'data-code': reason.code }, reasonText(reason)));
     $('#panel-meta').replaceChildren(
       h('dl', {}, ...rows.flatMap(([label, value]) => [h('dt', {}, label), h('dd', {}, value)])),
+      reasons.length ? h('h3', {}, t('severity_why')) : '',
+      reasons.length ? h('ul', { class: 'severity-reasons', 'data-testid': 'severity-reasons' }, ...reasons) : '',
     );
   }
 

@@ -1,4 +1,5 @@
 // The incidents the user may see (latest version of each, by seq), and the list's filters and sort.
+import { incidentTitle } from './incident_text';
 import { SEVERITIES, STATES, type Agency, type Incident } from './types';
 
 export interface Filters {
@@ -57,7 +58,7 @@ function compare(key: SortKey, a: Incident, b: Incident): number {
     case 'state':
       return STATES.indexOf(a.state) - STATES.indexOf(b.state) || a.seq - b.seq;
     case 'title':
-      return a.title.localeCompare(b.title) || a.seq - b.seq;
+      return incidentTitle(a).localeCompare(incidentTitle(b)) || a.seq - b.seq;
     case 'object_class':
       return a.object_class.localeCompare(b.object_class) || a.seq - b.seq;
     case 'camera':

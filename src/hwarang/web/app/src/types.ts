@@ -8,7 +8,7 @@ export type IncidentState = (typeof STATES)[number];
 
 export const OBJECT_CLASSES = ['person', 'vehicle', 'two_wheeler', 'boat', 'aircraft', 'animal', 'unknown'] as const;
 
-/** Incident state -> the states the workflow lets it move to (mirror of hub/workflow_states.py). */
+/** Incident state -> the states the workflow lets it move to (mirror of hub/workflow/states.py; tests/unit/api/test_web_workflow_copy.py compares them). */
 export const NEXT_STATES: Record<IncidentState, readonly IncidentState[]> = {
   new: ['acknowledged', 'false_alarm'],
   acknowledged: ['assessing', 'responding', 'false_alarm'],
@@ -49,6 +49,19 @@ export interface Incident {
   assignee: string | null;
   acknowledged_at?: string | null;
   resolved_at?: string | null;
+  /** Codes the page renders the title from (the stored `title` is for exports). */
+  rule_name?: string | null;
+  camera_name?: string | null;
+  severity_reasons?: SeverityReason[];
+  /** Every known detector of its events was motion-only: the class is a shape guess. */
+  motion_only?: boolean;
+  detector_models?: string[];
+}
+
+/** Why an incident has its severity: a code and its parameters (see SeverityReasonCode). */
+export interface SeverityReason {
+  code: string;
+  params: Record<string, string>;
 }
 
 export interface TimelineEntry {

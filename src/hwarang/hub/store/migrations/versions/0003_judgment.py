@@ -169,7 +169,7 @@ def upgrade() -> None:
 
 def _chain_existing_audit_records() -> None:
     """Renumber existing audit records 1..n in their order (ids were never referenced) and hash-chain them."""
-    from hwarang.hub.audit import GENESIS_HASH, record_hash
+    from hwarang.hub.evidence.audit import GENESIS_HASH, record_hash
     from hwarang.hub.store.models import JsonType, UTCDateTime
 
     log = sa.table(

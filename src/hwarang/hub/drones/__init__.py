@@ -1,0 +1,1 @@
+"""Drones: tracks, geofence watch, the fusion hook, their store."""

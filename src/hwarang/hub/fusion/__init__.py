@@ -1,0 +1,1 @@
+"""Fusion: the ingest step, correlation of events into incidents, severity, merge and split."""

@@ -1,0 +1,1 @@
+"""Who is who: users, accounts, refresh tokens and agencies."""

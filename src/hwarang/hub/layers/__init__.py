@@ -1,0 +1,1 @@
+"""Map layers served to the common operational picture (cameras, drone tracks)."""

@@ -1,0 +1,1 @@
+"""Need-to-know: the sharing policy, visibility, declared conditions and their grants."""

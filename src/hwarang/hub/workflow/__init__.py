@@ -1,0 +1,1 @@
+"""The countermeasure workflow: states, the service, tasks, records, attachments, escalation."""
