@@ -153,10 +153,14 @@ async def test_a_slow_client_loses_events_instead_of_blocking(server: TakStreamS
 
 async def test_clients_beyond_the_limit_are_refused_and_stop_disconnects(server: TakStreamServer) -> None:
     connections = [await _connect(server) for _ in range(3)]
-    extra_reader, _extra_writer = await asyncio.open_connection("127.0.0.1", server.port)
+    extra_reader, extra_writer = await asyncio.open_connection("127.0.0.1", server.port)
     assert await asyncio.wait_for(extra_reader.read(), TIMEOUT) == b""
+    extra_writer.close()
+    await extra_writer.wait_closed()
     assert server.stats().refused == 1
     await server.stop()
-    for reader, _writer in connections:
+    for reader, writer in connections:
         assert await asyncio.wait_for(reader.read(), TIMEOUT) == b""
+        writer.close()
+        await writer.wait_closed()
     assert server.stats().clients == 0

@@ -266,6 +266,8 @@ class TakStreamServer:
             self._count("refused")
             logger.warning("TAK client %s refused: %d clients already connected", peer, self._max_clients)
             writer.close()
+            with contextlib.suppress(OSError, asyncio.CancelledError):
+                await writer.wait_closed()
             return
         task = asyncio.current_task()
         client = _Client(peer, self._queue_size)

@@ -137,6 +137,9 @@ async def test_atak_negotiates_protobuf_while_an_xml_client_stays_xml(
         # and stop() with both clients still connected ends quietly
         await tak.stop()
         assert await asyncio.wait_for(xml_reader.read(), TIMEOUT) == b""
+        for writer in (atak_writer, xml_writer):
+            writer.close()
+            await writer.wait_closed()
     finally:
         await tak.stop()
     await asyncio.sleep(0.05)
