@@ -74,10 +74,7 @@ def eval_mot(
 
     logging.basicConfig(level=logging.WARNING)
     cfg = load_config_or_exit(config)
-    for path in (video, ground_truth):
-        if not path.is_file():
-            err.print(f"[bold red]error[/]: file not found: {escape(str(path))}", highlight=False)
-            raise typer.Exit(2)
+    _require_files(video, ground_truth)
     _, cam_cfg = pick_camera(cfg, camera)
     try:
         detector_cfg: DetectorConfig = TypeAdapter(DetectorConfig).validate_python(
@@ -127,10 +124,7 @@ def eval_alarms(
 
     logging.basicConfig(level=logging.WARNING)
     cfg = load_config_or_exit(config)
-    for path in (video, ground_truth):
-        if not path.is_file():
-            err.print(f"[bold red]error[/]: file not found: {escape(str(path))}", highlight=False)
-            raise typer.Exit(2)
+    _require_files(video, ground_truth)
     center_cfg, cam_cfg = pick_camera(cfg, camera)
     lookup = default_catalog().lookup
     try:
@@ -148,3 +142,11 @@ def eval_alarms(
         err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
     sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+
+
+def _require_files(*paths: Path) -> None:
+    """Exit 2 with a clear message naming the first input file that does not exist."""
+    for path in paths:
+        if not path.is_file():
+            err.print(f"[bold red]error[/]: file not found: {escape(str(path))}", highlight=False)
+            raise typer.Exit(2)
