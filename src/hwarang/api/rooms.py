@@ -24,6 +24,7 @@ from hwarang.hub.journal import Journal
 from hwarang.hub.sharing.conditions import ConditionService
 from hwarang.hub.sharing.policy import SharingPolicy
 from hwarang.hub.store.db import Database
+from hwarang.hub.store.health import HealthBoard
 from hwarang.hub.workflow.service import WorkflowService
 from hwarang.hub.workflow.tasks import TaskService
 
@@ -37,6 +38,7 @@ __all__ = [
     "EvidenceRoom",
     "Gate",
     "GateRoom",
+    "HealthRoom",
     "IncidentsRoom",
     "IngestRoom",
     "JournalRoom",
@@ -118,6 +120,11 @@ def journal_of(conn: HTTPConnection) -> Journal:
     return get_context(conn).service.journal
 
 
+def health_of(conn: HTTPConnection) -> HealthBoard:
+    """The hub's conditions (store unavailable, disk full, damaged store)."""
+    return get_context(conn).service.health
+
+
 def database_of(conn: HTTPConnection) -> Database:
     """The hub's database (for the read models that query it directly: map layers, packages)."""
     return get_context(conn).service.database
@@ -154,4 +161,5 @@ AuditRoom = Annotated[AuditLog, Depends(audit_of)]
 DronesRoom = Annotated[DroneHub, Depends(drones_of)]
 JournalRoom = Annotated[Journal, Depends(journal_of)]
 DatabaseRoom = Annotated[Database, Depends(database_of)]
+HealthRoom = Annotated[HealthBoard, Depends(health_of)]
 GateRoom = Annotated[Gate, Depends(gate_of)]

@@ -41,6 +41,9 @@ class Delivery(Protocol):
     async def term(self) -> None:
         """Never deliver again, without success (use after moving it to a dead-letter subject)."""
 
+    async def in_progress(self) -> None:
+        """Still working on it: restart the ack-wait timer so it is not redelivered meanwhile."""
+
 
 class Subscription(Protocol):
     """A durable pull consumer: remembers its position across fetches and restarts."""

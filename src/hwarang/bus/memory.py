@@ -81,6 +81,11 @@ class _MemoryDelivery:
             pending.deadline = time.monotonic() + delay_s
         await self._bus._notify()
 
+    async def in_progress(self) -> None:
+        pending = None if self._done else self._consumer.pending.get(self._stored.seq)
+        if pending is not None:
+            pending.deadline = time.monotonic() + self._consumer.ack_wait_s
+
     def _finish(self) -> None:
         if not self._done:
             self._done = True

@@ -55,6 +55,14 @@ class NatsDelivery:
     async def term(self) -> None:
         await self._finish("term", self._msg.term())
 
+    async def in_progress(self) -> None:
+        if self._done:
+            return
+        try:
+            await self._msg.in_progress()
+        except (nats.errors.Error, OSError) as exc:
+            raise BusError(f"in-progress of {self.subject} (msg id {self.msg_id}) failed: {exc}") from exc
+
     async def _finish(self, what: str, action: Any) -> None:
         if self._done:
             action.close()

@@ -12,6 +12,7 @@ from hwarang.domain.base import DomainModel, ValueModel
 from hwarang.domain.detection import BoundingBox
 from hwarang.domain.enums import ObjectClass, RuleKind
 from hwarang.domain.geopoint import GeoPoint
+from hwarang.domain.text import StoreText
 
 _EVENT_NAMESPACE = uuid.UUID("6f1c8e0a-4b7e-5d0e-9a3c-68776172616e")
 
@@ -26,7 +27,7 @@ class SnapshotRef(ValueModel):
     """A JPEG snapshot stored by the SHA-256 of its bytes."""
 
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    content_type: str = "image/jpeg"
+    content_type: StoreText = "image/jpeg"
     width: int = Field(gt=0)
     height: int = Field(gt=0)
 
@@ -37,8 +38,8 @@ class DetectorInfo(ValueModel):
     kind: Literal["model", "motion"] = Field(
         description="'model': a trained detector named the class; 'motion': the class is a shape guess."
     )
-    plugin: str | None = Field(default=None, description="Detector plugin type, e.g. 'onnx-nanodet'.")
-    model: str | None = Field(default=None, description="Model name in the edge's model store.")
+    plugin: StoreText | None = Field(default=None, description="Detector plugin type, e.g. 'onnx-nanodet'.")
+    model: StoreText | None = Field(default=None, description="Model name in the edge's model store.")
     sha256: str | None = Field(
         default=None, pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the model file."
     )
@@ -48,8 +49,8 @@ class Event(DomainModel):
     """A rule fired on a tracked object at a camera."""
 
     id: uuid.UUID
-    camera_id: str
-    center_id: str
+    camera_id: StoreText
+    center_id: StoreText
     sido_code: str = Field(pattern=r"^\d{2}$")
     sigungu_code: str = Field(pattern=r"^\d{5}$")
     occurred_at: AwareDatetime
@@ -58,8 +59,8 @@ class Event(DomainModel):
     box: BoundingBox
     track_id: int = Field(ge=-(2**63), le=2**63 - 1, description="Tracker id (a 64-bit integer).")
     rule: RuleKind
-    rule_name: str = Field(min_length=1, description="The configured rule's name, e.g. 'fence-north'.")
-    direction: str | None = Field(default=None, description="Line crossing direction ('in' or 'out').")
+    rule_name: StoreText = Field(min_length=1, description="The configured rule's name, e.g. 'fence-north'.")
+    direction: StoreText | None = Field(default=None, description="Line crossing direction ('in' or 'out').")
     dwell_s: float | None = Field(
         default=None, ge=0.0, description="Seconds in zone, when the rule measures it."
     )

@@ -9,6 +9,14 @@ class StoreError(HubError):
     """The database cannot be reached, migrated or written."""
 
 
+class StoreUnavailableError(StoreError):
+    """The store cannot take writes for now (connection lost, database down, disk full, locked).
+
+    Transient: nothing is wrong with the data; the same write succeeds once the store is back, so
+    callers retry (with back-off) instead of giving the data up.
+    """
+
+
 class IngestError(HubError):
     """A message could not be ingested (invalid, or its evidence is inconsistent)."""
 

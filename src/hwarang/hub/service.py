@@ -3,8 +3,9 @@
 The API, the ingest loop and the runtimes hold a :class:`HubService` and use the room they need:
 ``ingest`` (events in, merge and split), ``incidents`` (reads), ``cameras``, ``workflow``,
 ``identity`` (users, refresh tokens, agencies), ``sharing`` and ``conditions`` (need-to-know),
-``evidence`` and ``audit``, ``drones``; ``journal`` hands out seqs and tells listeners of every
-changed incident. No room reaches back into the service.
+``evidence`` and ``audit``, ``drones``; ``health`` holds the conditions (store unavailable,
+disk full, damaged store) that ``GET /api/v1/health`` reports; ``journal`` hands out seqs and
+tells listeners of every changed incident. No room reaches back into the service.
 """
 
 import threading
@@ -29,6 +30,7 @@ from hwarang.hub.journal import Journal
 from hwarang.hub.sharing.conditions import ConditionService
 from hwarang.hub.sharing.policy import SharingPolicy
 from hwarang.hub.store.db import Database
+from hwarang.hub.store.health import HealthBoard
 from hwarang.hub.workflow.config import WorkflowConfig
 from hwarang.hub.workflow.parts import WorkflowParts
 from hwarang.hub.workflow.service import WorkflowService
@@ -64,6 +66,7 @@ class HubService:
         fences: GeofenceSet | None = None,
     ) -> None:
         self.database = database
+        self.health = HealthBoard()
         self.journal = Journal(database)
         self.evidence = evidence
         self.audit = AuditLog(database)

@@ -82,7 +82,7 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
     service = build_hub(config)
     generated = service.identity.ensure_admin(admin_password)
     bus = await build_bus(config.bus)
-    ingest = IngestWorker(bus, service.ingest, batch=config.hub.ingest_batch)
+    ingest = IngestWorker(bus, service.ingest, batch=config.hub.ingest_batch, health=service.health)
     stop_ingest = asyncio.Event()
     ingest_task = asyncio.create_task(ingest.run(stop_ingest), name="hub-ingest")
     publisher = BusPublisher(bus, asyncio.get_running_loop())
@@ -127,7 +127,7 @@ async def serve_demo(
             health_extra=lambda: {
                 "cameras": [h.model_dump(mode="json") for h in site.edge.health()],
                 "ingest": site.ingest.stats.as_dict(),
-                "dead_letters": site.ingest.stats.invalid,
+                "dead_letters": site.ingest.stats.dead_letters,
                 **{name: probe() for name, probe in site.probes.items()},
             },
         )

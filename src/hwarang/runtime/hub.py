@@ -52,7 +52,7 @@ class HubRuntime:
         """What ``GET /api/v1/health`` shows under ``extra``: ingest counters and the bus state."""
         out: dict[str, object] = {
             "ingest": self.ingest.stats.as_dict(),
-            "dead_letters": self.ingest.stats.invalid,
+            "dead_letters": self.ingest.stats.dead_letters,
             "bus": bus_health(self.bus),
         }
         for name, getter in self.extra_health.items():
@@ -101,7 +101,7 @@ async def run_hub(config: AppConfig, *, admin_password: str | None = None) -> As
             hub_background(config, service) as probes,
             run_drones(config.hub.drones, service, bus) as drone_probes,
         ):
-            ingest = IngestWorker(bus, service.ingest, batch=config.hub.ingest_batch)
+            ingest = IngestWorker(bus, service.ingest, batch=config.hub.ingest_batch, health=service.health)
             stop_ingest = asyncio.Event()
             task = asyncio.create_task(ingest.run(stop_ingest), name="hub-ingest")
             runtime = HubRuntime(config, service, bus, ingest, generated)

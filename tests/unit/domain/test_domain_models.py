@@ -60,6 +60,21 @@ def test_event_rejects_naive_time_unknown_fields_and_bad_codes() -> None:
         _event(sigungu_code="1114")
 
 
+def test_event_refuses_what_a_store_cannot_hold() -> None:
+    with pytest.raises(ValidationError, match=r"rule_name[\s\S]*U\+0000 at position 5"):
+        _event(rule_name="fence\x00north")
+    with pytest.raises(ValidationError, match=r"camera_id[\s\S]*U\+001B"):
+        _event(camera_id="cam\x1b[31m")
+    with pytest.raises(ValidationError, match="track_id"):
+        _event(track_id=2**64)
+    with pytest.raises(ValidationError, match="frame_index"):
+        _event(frame_index=2**63)
+    payload = _event().model_dump_json().replace('"fence"', '"fen\\u0000ce"')
+    with pytest.raises(ValidationError, match="a store cannot hold it"):
+        Event.model_validate_json(payload)
+    assert _event(rule_name="울타리 북쪽").rule_name == "울타리 북쪽", "non-ASCII text is fine"
+
+
 def test_stable_event_id_is_deterministic() -> None:
     at = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
     assert stable_event_id("cam", "fence", 3, at) == stable_event_id("cam", "fence", 3, at)

@@ -1,5 +1,6 @@
 """Batched ingest: IngestService.batch (one transaction) and the IngestWorker's use of it."""
 
+import asyncio
 import json
 import uuid
 from collections.abc import Sequence
@@ -10,7 +11,7 @@ from hub_support import IngestWrapper, make_message, times
 from hwarang.bus import MemoryBus, event_subject
 from hwarang.bus.subjects import dead_letter_subject
 from hwarang.domain import EventMessage
-from hwarang.hub.errors import ConflictError, IngestError, StoreError
+from hwarang.hub.errors import ConflictError, IngestError, StoreUnavailableError
 from hwarang.hub.fusion import worker as ingest_module
 from hwarang.hub.fusion.ingest import IngestResult
 from hwarang.hub.fusion.worker import IngestWorker
@@ -60,15 +61,17 @@ class DownService(IngestWrapper):
     """Every write fails: the database is down."""
 
     def batch(self, messages: Sequence[EventMessage]) -> list[IngestResult]:
-        raise StoreError("database down")
+        raise StoreUnavailableError("database down")
 
     def event(self, message: EventMessage) -> IngestResult:
-        raise StoreError("database down")
+        raise StoreUnavailableError("database down")
 
 
 @pytest.fixture(autouse=True)
 def _fast_retry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ingest_module, "STORE_RETRY_DELAY_S", 0.05)
+    monkeypatch.setattr(ingest_module, "RETRY_FIRST_S", 0.01)
+    monkeypatch.setattr(ingest_module, "RETRY_MAX_S", 0.05)
 
 
 async def _publish(bus: MemoryBus, message: EventMessage) -> None:
@@ -136,10 +139,13 @@ async def test_worker_stores_a_batch_in_one_call_and_acks_after_commit(service: 
         "ingested": 20,
         "duplicates": 1,
         "invalid": 0,
+        "rejected": 0,
         "failed": 0,
         "batches": 1,
         "fallbacks": 0,
         "ack_failures": 0,
+        "store_retries": 0,
+        "outages": 0,
     }
     assert bus.pending_count("hub-ingest") == 0
     stored = service.incidents.events(limit=50)
@@ -148,15 +154,17 @@ async def test_worker_stores_a_batch_in_one_call_and_acks_after_commit(service: 
 
 async def test_one_bad_message_does_not_block_its_batch(service: HubService) -> None:
     bus = MemoryBus()
-    dead = await bus.subscribe(DLQ, durable="test-dlq")
+    dead = await bus.subscribe(dead_letter_subject("store_rejected"), durable="test-dlq")
     messages = [make_message(track_id=i, seed=i) for i in range(6)]
     poisoned = PoisonedService(service, messages[2].event.id)
     worker = IngestWorker(bus, poisoned, batch=10)
     for message in messages:
         await _publish(bus, message)
     assert await worker.process_batch(timeout_s=1.0) == 6
-    assert (worker.stats.fallbacks, worker.stats.ingested, worker.stats.invalid) == (1, 5, 1)
-    assert poisoned.single_calls == 6, "after the batch failed each message was tried alone"
+    assert (worker.stats.ingested, worker.stats.rejected, worker.stats.dead_letters) == (5, 1, 1)
+    # 6 -> 3 + 3 (stored); 3 -> 1 (stored) + 2; 2 -> 1 (stored) + 1 (refused): three splits
+    assert worker.stats.fallbacks == 3
+    assert poisoned.single_calls == 3, "the batch is split in halves, not retried one by one"
     letters = await dead.fetch(batch=5, timeout_s=1.0)
     assert len(letters) == 1
     assert json.loads(letters[0].data)["event"]["id"] == str(messages[2].event.id)
@@ -165,26 +173,35 @@ async def test_one_bad_message_does_not_block_its_batch(service: HubService) -> 
     assert service.incidents.health()["events"] == 5
 
 
-async def test_a_failed_batch_is_retried_one_by_one(service: HubService) -> None:
+async def test_a_failed_batch_is_split_until_it_stores(service: HubService) -> None:
     bus = MemoryBus()
     worker = IngestWorker(bus, BrokenBatchService(service, RuntimeError("bug in batch path")), batch=10)
     messages = [make_message(track_id=i, seed=i) for i in range(4)]
     for message in messages:
         await _publish(bus, message)
     await worker.process_batch(timeout_s=1.0)
-    assert (worker.stats.fallbacks, worker.stats.ingested) == (1, 4)
+    assert (worker.stats.fallbacks, worker.stats.ingested) == (3, 4)
     assert service.incidents.health()["events"] == 4
 
 
-async def test_store_down_naks_the_whole_batch_and_nothing_is_acked(service: HubService) -> None:
+async def test_store_down_pauses_ingest_and_a_stop_gives_the_batch_back(service: HubService) -> None:
     bus = MemoryBus()
-    worker = IngestWorker(bus, DownService(service), batch=10)
+    worker = IngestWorker(bus, DownService(service), batch=10, health=service.health)
     for i in range(5):
         await _publish(bus, make_message(track_id=i, seed=i))
-    assert await worker.process_batch(timeout_s=1.0) == 5
-    assert worker.stats.ingested == 0
-    assert worker.stats.failed == 1, "the first failure stops the batch; the rest are nak'ed untried"
-    assert bus.pending_count("hub-ingest") == 5
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    for _ in range(500):
+        if worker.stats.store_retries >= 3:
+            break
+        await asyncio.sleep(0.01)
+    assert worker.stats.store_retries >= 3, "the same batch is retried while the store is down"
+    assert service.health.level() == "degraded"
+    assert "database down" in service.health.conditions()[0].reason
+    assert (worker.stats.ingested, worker.stats.dead_letters, worker.stats.outages) == (0, 0, 1)
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert bus.pending_count("hub-ingest") == 5, "nothing acked, nothing dropped"
     healthy = IngestWorker(bus, service.ingest, batch=10)
     total = 0
     for _ in range(20):

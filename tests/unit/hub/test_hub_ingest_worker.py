@@ -3,6 +3,7 @@
 import asyncio
 import json
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -10,7 +11,7 @@ from hub_support import IngestWrapper, make_message
 from hwarang.bus import MemoryBus, event_subject
 from hwarang.bus.subjects import dead_letter_subject
 from hwarang.domain import EventMessage
-from hwarang.hub.errors import StoreError
+from hwarang.hub.errors import StoreUnavailableError
 from hwarang.hub.fusion import worker as ingest_module
 from hwarang.hub.fusion.ingest import IngestResult
 from hwarang.hub.fusion.worker import IngestWorker
@@ -28,9 +29,13 @@ class FlakyService(IngestWrapper):
         self._error = error
         self.failures = failures
 
+    on_failure: "Callable[[], object] | None" = None
+
     def event(self, message: EventMessage) -> IngestResult:
         if self.failures > 0:
             self.failures -= 1
+            if self.on_failure is not None:
+                self.on_failure()
             raise self._error
         return super().event(message)
 
@@ -38,6 +43,7 @@ class FlakyService(IngestWrapper):
 @pytest.fixture(autouse=True)
 def _fast_retry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ingest_module, "STORE_RETRY_DELAY_S", 0.05)
+    monkeypatch.setattr(ingest_module, "RETRY_FIRST_S", 0.01)
 
 
 async def _publish(bus: MemoryBus, message: EventMessage) -> None:
@@ -98,26 +104,31 @@ async def test_invalid_messages_go_to_dead_letters_and_the_worker_goes_on(servic
 
 async def test_store_outage_is_retried_then_stored(service: HubService) -> None:
     bus = MemoryBus()
-    flaky = FlakyService(service, StoreError("database down"))
-    worker = IngestWorker(bus, flaky)
+    flaky = FlakyService(service, StoreUnavailableError("database down"), failures=3)
+    seen: list[str] = []
+    flaky.on_failure = lambda: seen.append(service.health.level())
+    worker = IngestWorker(bus, flaky, health=service.health)
     message = make_message()
     await _publish(bus, message)
     assert await worker.process_batch(timeout_s=1.0) == 1
-    assert worker.stats.failed == 1
-    assert service.incidents.event(message.event.id) is None
-    assert bus.pending_count("hub-ingest") == 1
-    assert await worker.process_batch(timeout_s=2.0) == 1
+    assert (worker.stats.failed, worker.stats.store_retries, worker.stats.outages) == (3, 3, 1)
+    assert seen == ["ok", "degraded", "degraded"], "health is degraded while the store is down"
+    assert service.health.level() == "ok", "and ok once it is back"
     assert worker.stats.ingested == 1
     assert service.incidents.event(message.event.id) == message.event
     assert bus.pending_count("hub-ingest") == 0
 
 
-async def test_unexpected_error_is_nakked_not_fatal(service: HubService) -> None:
+async def test_unexpected_error_is_dead_lettered_not_fatal(service: HubService) -> None:
     bus = MemoryBus()
+    dead = await bus.subscribe(dead_letter_subject("store_rejected"), durable="test-dlq")
     worker = IngestWorker(bus, FlakyService(service, RuntimeError("bug"), failures=1))
-    await _publish(bus, make_message())
+    await _publish(bus, make_message(track_id=1))
     await worker.process_batch(timeout_s=1.0)
-    assert worker.stats.failed == 1
+    assert worker.stats.rejected == 1
+    [letter] = await dead.fetch(batch=5, timeout_s=1.0)
+    assert letter.headers["hwarang-error"] == "RuntimeError: bug"
+    await _publish(bus, make_message(track_id=2))
     await worker.process_batch(timeout_s=2.0)
     assert worker.stats.ingested == 1
 

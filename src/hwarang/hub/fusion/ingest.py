@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hwarang.domain import EventMessage, Incident
-from hwarang.hub.errors import ConflictError, IngestError, StoreError
+from hwarang.hub.errors import ConflictError, IngestError, StoreUnavailableError
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.fusion.fuser import EventFuser
 from hwarang.hub.fusion.labels import CameraLabels
@@ -87,7 +87,8 @@ class IngestService:
         try:
             self._evidence.put_verified(message.snapshot_jpeg, ref.sha256)
         except OSError as exc:
-            raise StoreError(
+            # Disk full, read-only or missing volume: the store's fault, not the event's (retry).
+            raise StoreUnavailableError(
                 f"event {message.event.id}: cannot write snapshot {ref.sha256} "
                 f"under {self._evidence.root}: {exc}"
             ) from exc

@@ -1,15 +1,23 @@
 """The ingest loop: bus deliveries -> validated EventMessages -> IngestService.batch.
 
-Each fetched batch is stored in one transaction and acked only after the commit. When the batch
-fails, its messages are retried one by one, so one bad message does not block the rest. Invalid
-messages go to ``hwarang.deadletter.invalid_event`` (reason in a header) and are terminated;
-storage outages are nak'ed for redelivery (with the rest of the batch, to keep per-camera order);
-nothing one message does stops the loop.
+Each fetched batch is stored in one transaction and acked only after the commit. Nothing is lost
+silently (see docs/reliability.md):
+
+- **Invalid** messages (schema, NUL bytes, integers beyond 64 bits) go to
+  ``hwarang.deadletter.invalid_event`` with the reason and are terminated.
+- **The store is unavailable** (connection lost, database down, disk full:
+  :class:`~hwarang.hub.errors.StoreUnavailableError`): the loop keeps the batch, tells the bus it
+  is still working on it (no redelivery, no ``max_deliver`` spent) and retries the same batch with
+  back-off until the store is back; meanwhile the health board says ``degraded`` with the reason.
+- **The store refuses a message** (any other error): the batch is split in halves until the one
+  message that fails is alone; it goes to ``hwarang.deadletter.store_rejected`` with the error and
+  its batch-mates are stored, in order.
 """
 
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Protocol
@@ -17,18 +25,24 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from hwarang.bus import Bus, BusError, Delivery, Subscription
-from hwarang.bus.subjects import EVENTS_ALL, dead_letter_subject
+from hwarang.bus.deadletter import MAX_ERROR_CHARS, dead_letter
+from hwarang.bus.subjects import EVENTS_ALL
 from hwarang.domain import EventMessage
-from hwarang.hub.errors import IngestError, StoreError
+from hwarang.hub.errors import StoreUnavailableError
 from hwarang.hub.fusion.ingest import IngestResult
+from hwarang.hub.store.health import HealthBoard
 
 logger = logging.getLogger(__name__)
 
 INVALID_EVENT_REASON = "invalid_event"
-ERROR_HEADER = "hwarang-error"
-ORIGINAL_SUBJECT_HEADER = "hwarang-original-subject"
+STORE_REJECTED_REASON = "store_rejected"
+STORE_CONDITION = "store"
 STORE_RETRY_DELAY_S = 1.0
-MAX_ERROR_CHARS = 300
+RETRY_FIRST_S = 0.2
+RETRY_MAX_S = 5.0
+KEEPALIVE_S = 5.0
+
+Received = list[tuple[Delivery, EventMessage]]
 
 
 @dataclass(slots=True)
@@ -39,13 +53,21 @@ class IngestStats:
     ingested: int = 0
     duplicates: int = 0
     invalid: int = 0
+    rejected: int = 0
     failed: int = 0
     batches: int = 0
     fallbacks: int = 0
     ack_failures: int = 0
+    store_retries: int = 0
+    outages: int = 0
+
+    @property
+    def dead_letters(self) -> int:
+        """Messages moved to the dead letters: invalid ones and those the store refused."""
+        return self.invalid + self.rejected
 
     def as_dict(self) -> dict[str, int]:
-        """The counters by name (``invalid`` is the dead-letter count), for health reports."""
+        """The counters by name, for health reports."""
         return asdict(self)
 
 
@@ -73,7 +95,10 @@ class Ingest(Protocol):
 
 
 class IngestWorker:
-    """Consumes events from ``subject`` through the durable consumer ``durable``."""
+    """Consumes events from ``subject`` through the durable consumer ``durable``.
+
+    ``health`` receives the ``store`` condition while the store is unavailable.
+    """
 
     def __init__(
         self,
@@ -83,6 +108,7 @@ class IngestWorker:
         subject: str = EVENTS_ALL,
         durable: str = "hub-ingest",
         batch: int = 64,
+        health: HealthBoard | None = None,
     ) -> None:
         if batch < 1:
             raise ValueError(f"batch must be at least 1, got {batch}")
@@ -91,7 +117,11 @@ class IngestWorker:
         self._subject = subject
         self._durable = durable
         self._batch = batch
+        self._health = health if health is not None else HealthBoard()
         self._subscription: Subscription | None = None
+        self._stop = asyncio.Event()
+        self._held: list[Delivery] = []
+        self._outage_since: float | None = None
         self.stats = IngestStats()
 
     async def _subscribe(self) -> Subscription:
@@ -111,8 +141,9 @@ class IngestWorker:
         While a batch is being stored (in a thread), the next one is fetched and validated, so the
         database and the bus work at the same time; batches are still stored one at a time, in order.
         """
+        self._stop = stop
         logger.info("ingest worker started on %s (durable %s)", self._subject, self._durable)
-        ahead: asyncio.Task[tuple[int, list[tuple[Delivery, EventMessage]]]] | None = None
+        ahead: asyncio.Task[tuple[int, Received]] | None = None
         try:
             while not stop.is_set():
                 try:
@@ -120,7 +151,7 @@ class IngestWorker:
                     _count, valid = await (pending if pending is not None else self._receive(0.5))
                     if valid:
                         ahead = asyncio.create_task(self._receive(0.5))
-                        await self._store(valid)
+                        await self._store(valid, ahead)
                 except BusError as exc:
                     logger.warning("ingest fetch on %s failed: %s; retrying", self._subject, exc)
                     self._subscription = None
@@ -130,32 +161,123 @@ class IngestWorker:
             await self.close()
             logger.info("ingest worker stopped: %s", self.stats)
 
-    async def _receive(self, timeout_s: float) -> tuple[int, list[tuple[Delivery, EventMessage]]]:
+    async def _receive(self, timeout_s: float) -> tuple[int, Received]:
         """Fetch a batch and validate it: (messages fetched, the valid ones); invalid ones dead-lettered."""
         subscription = await self._subscribe()
         deliveries = await subscription.fetch(batch=self._batch, timeout_s=timeout_s)
-        valid: list[tuple[Delivery, EventMessage]] = []
+        valid: Received = []
         for delivery in deliveries:
             self.stats.received += 1
             try:
                 valid.append((delivery, EventMessage.model_validate_json(delivery.data)))
             except ValidationError as exc:
-                await self._dead_letter(delivery, describe_validation_error(exc))
+                self.stats.invalid += 1
+                await dead_letter(self._bus, delivery, INVALID_EVENT_REASON, describe_validation_error(exc))
         return len(deliveries), valid
 
-    async def _store(self, valid: list[tuple[Delivery, EventMessage]]) -> None:
-        """Store a validated batch in one transaction, else one by one (naking the rest on a store error)."""
-        if len(valid) > 1 and await self._ingest_batch(valid):
-            return
-        for i, (delivery, message) in enumerate(valid):
-            if not await self._handle(delivery, message):
-                for rest, _ in valid[i + 1 :]:
-                    await _nak_quietly(rest)
-                break
-
-    async def _give_back(
-        self, ahead: "asyncio.Task[tuple[int, list[tuple[Delivery, EventMessage]]]] | None"
+    async def _store(
+        self, valid: Received, ahead: "asyncio.Task[tuple[int, Received]] | None" = None
     ) -> None:
+        """Store a validated batch: whole, or split around the messages the store refuses."""
+        self._held = [d for d, _ in valid]
+        try:
+            self.stats.batches += 1
+            await self._store_part(valid, ahead)
+        finally:
+            self._held = []
+
+    async def _store_part(self, part: Received, ahead: "asyncio.Task[tuple[int, Received]] | None") -> None:
+        outcome = await self._until_available(part, ahead)
+        if outcome is None:
+            return  # stopping during an outage: the part was given back
+        if isinstance(outcome, list):
+            for (delivery, _), result in zip(part, outcome, strict=True):
+                await self._count_and_ack(delivery, result)
+            return
+        if len(part) == 1:
+            delivery, message = part[0]
+            self.stats.rejected += 1
+            error = f"{type(outcome).__name__}: {outcome}"[:MAX_ERROR_CHARS]
+            event_id = str(message.event.id)
+            await dead_letter(self._bus, delivery, STORE_REJECTED_REASON, error, event_id=event_id)
+            return
+        self.stats.fallbacks += 1
+        logger.warning(
+            "batch of %s events (first %s) refused by the store, splitting it: %s",
+            len(part),
+            part[0][1].event.id,
+            outcome,
+        )
+        middle = len(part) // 2
+        await self._store_part(part[:middle], ahead)
+        await self._store_part(part[middle:], ahead)
+
+    async def _until_available(
+        self, part: Received, ahead: "asyncio.Task[tuple[int, Received]] | None"
+    ) -> list[IngestResult] | Exception | None:
+        """Store ``part``, retrying while the store is unavailable.
+
+        Returns the results, the error of a store that refused the part, or None when the worker
+        stops during an outage (the part is nak'ed back to the bus).
+        """
+        delay = RETRY_FIRST_S
+        last_keepalive = time.monotonic()
+        while True:
+            try:
+                results = await asyncio.to_thread(self._write, [m for _, m in part])
+            except StoreUnavailableError as exc:
+                self.stats.failed += 1
+                self._enter_outage(exc)
+            except Exception as exc:
+                self._leave_outage()
+                return exc
+            else:
+                self._leave_outage()
+                return results
+            if self._stop.is_set():
+                for delivery, _ in part:
+                    await _nak_quietly(delivery)
+                return None
+            if time.monotonic() - last_keepalive >= KEEPALIVE_S or delay >= RETRY_MAX_S:
+                await self._keep_alive(ahead)
+                last_keepalive = time.monotonic()
+            await _sleep_or_stop(self._stop, delay)
+            self.stats.store_retries += 1
+            delay = min(RETRY_MAX_S, delay * 2)
+
+    def _write(self, messages: list[EventMessage]) -> list[IngestResult]:
+        if len(messages) == 1:
+            return [self._ingest.event(messages[0])]
+        return self._ingest.batch(messages)
+
+    def _enter_outage(self, exc: StoreUnavailableError) -> None:
+        if self._outage_since is None:
+            self._outage_since = time.monotonic()
+            self.stats.outages += 1
+            logger.warning("store unavailable, ingest paused (retrying with back-off): %s", exc)
+        self._health.raise_condition(
+            STORE_CONDITION, "degraded", f"store unavailable: {exc}"[:MAX_ERROR_CHARS]
+        )
+
+    def _leave_outage(self) -> None:
+        if self._outage_since is None:
+            return
+        logger.info("store back after %.1f s; ingest resumed", time.monotonic() - self._outage_since)
+        self._outage_since = None
+        self._health.clear(STORE_CONDITION)
+
+    async def _keep_alive(self, ahead: "asyncio.Task[tuple[int, Received]] | None") -> None:
+        """Tell the bus the held batch (and one fetched ahead) is still being worked on."""
+        held = list(self._held)
+        if ahead is not None and ahead.done() and not ahead.cancelled() and ahead.exception() is None:
+            held.extend(d for d, _ in ahead.result()[1])
+        for delivery in held:
+            try:
+                await delivery.in_progress()
+            except BusError as exc:
+                logger.debug("in-progress of %s failed: %s", delivery.subject, exc)
+
+    async def _give_back(self, ahead: "asyncio.Task[tuple[int, Received]] | None") -> None:
         """At stop: a batch fetched ahead goes back to the consumer at once (no ack-wait delay)."""
         if ahead is None:
             return
@@ -176,47 +298,6 @@ class IngestWorker:
             except BusError as exc:
                 logger.debug("closing subscription on %s: %s", self._subject, exc)
 
-    async def _ingest_batch(self, valid: list[tuple[Delivery, EventMessage]]) -> bool:
-        """Store the batch in one transaction and ack it; False (nothing acked) when it failed."""
-        self.stats.batches += 1
-        try:
-            results = await asyncio.to_thread(self._ingest.batch, [m for _, m in valid])
-        except Exception as exc:
-            self.stats.fallbacks += 1
-            logger.warning(
-                "batch of %s events (first %s) not stored, retrying one by one: %s",
-                len(valid),
-                valid[0][1].event.id,
-                exc,
-            )
-            return False
-        for (delivery, _), result in zip(valid, results, strict=True):
-            await self._count_and_ack(delivery, result)
-        return True
-
-    async def _handle(self, delivery: Delivery, message: EventMessage) -> bool:
-        """Ingest one message; False when the store failed (the caller naks the rest of the batch)."""
-        event_id = message.event.id
-        try:
-            result = await asyncio.to_thread(self._ingest.event, message)
-        except IngestError as exc:
-            await self._dead_letter(delivery, str(exc)[:MAX_ERROR_CHARS], event_id=str(event_id))
-            return True
-        except StoreError as exc:
-            self.stats.failed += 1
-            logger.warning(
-                "event %s (subject %s) not stored, will retry: %s", event_id, delivery.subject, exc
-            )
-            await _nak_quietly(delivery)
-            return False
-        except Exception:
-            self.stats.failed += 1
-            logger.exception("event %s (subject %s) failed unexpectedly; nak", event_id, delivery.subject)
-            await _nak_quietly(delivery)
-            return True
-        await self._count_and_ack(delivery, result)
-        return True
-
     async def _count_and_ack(self, delivery: Delivery, result: IngestResult) -> None:
         if result.duplicate:
             self.stats.duplicates += 1
@@ -228,24 +309,6 @@ class IngestWorker:
             # Stored but not acked: the bus redelivers it and the hub counts a duplicate.
             self.stats.ack_failures += 1
             logger.warning("event %s stored but ack failed (redelivery expected): %s", result.event_id, exc)
-
-    async def _dead_letter(self, delivery: Delivery, error: str, *, event_id: str = "?") -> None:
-        self.stats.invalid += 1
-        headers = {ERROR_HEADER: error, ORIGINAL_SUBJECT_HEADER: delivery.subject}
-        logger.warning(
-            "invalid event %s on %s (msg_id %s) moved to dead letters: %s",
-            event_id,
-            delivery.subject,
-            delivery.msg_id,
-            error,
-        )
-        try:
-            await self._bus.publish(dead_letter_subject(INVALID_EVENT_REASON), delivery.data, headers=headers)
-        except BusError as exc:
-            logger.error("cannot dead-letter message from %s: %s; nak for retry", delivery.subject, exc)
-            await delivery.nak(delay_s=STORE_RETRY_DELAY_S)
-            return
-        await delivery.term()
 
 
 async def _nak_quietly(delivery: Delivery) -> None:

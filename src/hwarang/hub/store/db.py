@@ -11,10 +11,17 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
-from hwarang.hub.errors import StoreError
+from hwarang.hub.errors import StoreError, StoreUnavailableError
 from hwarang.hub.store.postgis import geom_present
 
 logger = logging.getLogger(__name__)
@@ -22,6 +29,14 @@ logger = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 15.0
 PG_CONNECT_TIMEOUT_S = 5
+
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, DisconnectionError)
+"""SQLAlchemy errors that say the store is unavailable, not that the data is bad.
+
+psycopg maps connection failures, ``admin_shutdown``, ``disk_full`` and ``too_many_connections``
+to OperationalError; sqlite3 raises it for ``database or disk is full``, ``database is locked``
+and an unopenable file.
+"""
 
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
 
@@ -125,7 +140,9 @@ class Database:
 
         ``write=True`` takes SQLite's write lock at BEGIN (no effect on PostgreSQL).
         ``IntegrityError`` passes through unchanged (a conflict the caller decides about);
-        every other SQLAlchemy error becomes :class:`StoreError`.
+        a lost or refused connection, a database that is down, full or locked becomes
+        :class:`StoreUnavailableError` (transient: retry later); every other SQLAlchemy error
+        becomes :class:`StoreError` (the data or the statement is at fault).
         """
         factory = self._writer if write else self._reader
         try:
@@ -133,6 +150,8 @@ class Database:
                 yield session
         except IntegrityError:
             raise
+        except TRANSIENT_ERRORS as exc:
+            raise StoreUnavailableError(f"database unavailable ({self.masked_url!r}): {_short(exc)}") from exc
         except SQLAlchemyError as exc:
             raise StoreError(f"database error on {self.masked_url!r}: {_short(exc)}") from exc
 
