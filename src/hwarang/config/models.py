@@ -105,6 +105,18 @@ class HubConfig(_Strict):
         default_factory=list,
         description="Cursor-on-Target TCP streams, one per partner agency (docs/interop.md); none by default",
     )
+    integrity_check_interval_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Seconds between SQLite `PRAGMA quick_check` runs (also run at start); a damaged "
+        "store turns health to `failed`.",
+    )
+    min_free_mb: float = Field(
+        default=256.0,
+        ge=0,
+        description="Health says `degraded` when the data directory's file system has less free space "
+        "(capped at 5% of its size, so small volumes are not always short).",
+    )
 
 
 class ApiConfig(_Strict):

@@ -59,7 +59,9 @@ class Event(DomainModel):
     box: BoundingBox
     track_id: int = Field(ge=-(2**63), le=2**63 - 1, description="Tracker id (a 64-bit integer).")
     rule: RuleKind
-    rule_name: StoreText = Field(min_length=1, max_length=128, description="The configured rule's name, e.g. 'fence-north'.")
+    rule_name: StoreText = Field(
+        min_length=1, max_length=128, description="The configured rule's name, e.g. 'fence-north'."
+    )
     direction: StoreText | None = Field(default=None, description="Line crossing direction ('in' or 'out').")
     dwell_s: float | None = Field(
         default=None, ge=0.0, description="Seconds in zone, when the rule measures it."

@@ -26,6 +26,7 @@ from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.fusion.worker import IngestWorker
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
+from hwarang.hub.store.monitor import secure_data_dir
 from hwarang.runtime.demo_setup import demo_agencies
 from hwarang.runtime.drones import run_drones
 from hwarang.runtime.hub_background import HealthProbes, hub_background
@@ -57,7 +58,8 @@ def database_url(config: AppConfig) -> str:
 def build_hub(config: AppConfig) -> HubService:
     """Migrate the database and build the hub service."""
     data_dir = config.hub.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    secure_data_dir(data_dir)
     database = Database(database_url(config))
     database.migrate()
     zones = load_zones()

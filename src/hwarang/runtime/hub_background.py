@@ -1,4 +1,4 @@
-"""What runs beside the hub's ingest loop: task escalation and the partner TAK feeds."""
+"""What runs beside the hub's ingest loop: task escalation, partner TAK feeds, the store monitor."""
 
 import asyncio
 import contextlib
@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 from hwarang.config.models import AppConfig
 from hwarang.hub.service import HubService
+from hwarang.hub.store.monitor import StoreMonitor
 from hwarang.hub.workflow.escalation import EscalationLoop
 from hwarang.interop.tak_stream import TakStreamServer
 from hwarang.runtime.tak_feed import build_tak_feed
@@ -15,6 +16,7 @@ from hwarang.runtime.tak_feed import build_tak_feed
 logger = logging.getLogger(__name__)
 
 HealthProbes = dict[str, Callable[[], object]]
+DISK_CHECK_INTERVAL_S = 5.0
 
 
 @contextlib.asynccontextmanager
@@ -22,7 +24,20 @@ async def hub_background(config: AppConfig, service: HubService) -> AsyncIterato
     """Start escalation and the configured TAK feeds; yield their health probes; stop them on exit.
 
     A feed whose agency is not registered or whose port is taken fails the start with a clear error.
+    The store is checked (``PRAGMA quick_check``, free space) before anything starts, then periodically.
     """
+    monitor = StoreMonitor(
+        service.database,
+        config.hub.data_dir,
+        service.health,
+        min_free_bytes=int(config.hub.min_free_mb * 2**20),
+    )
+    await asyncio.to_thread(monitor.check_integrity)
+    await asyncio.to_thread(monitor.check_disk)
+    stop_monitor = asyncio.Event()
+    watching = asyncio.create_task(
+        watch_store(monitor, config.hub.integrity_check_interval_s, stop_monitor), name="store-monitor"
+    )
     escalation = EscalationLoop(service.workflow.tasks, config.hub.workflow.escalation_interval_s)
     escalation.start()
     feeds: list[tuple[str, TakStreamServer]] = []
@@ -45,6 +60,26 @@ async def hub_background(config: AppConfig, service: HubService) -> AsyncIterato
         }
         yield probes
     finally:
+        stop_monitor.set()
+        await watching
         for _agency, feed in feeds:
             await feed.stop()
         await asyncio.to_thread(escalation.stop)
+
+
+async def watch_store(monitor: StoreMonitor, integrity_interval_s: float, stop: asyncio.Event) -> None:
+    """Check free space every few seconds and integrity every ``integrity_interval_s`` until ``stop``."""
+    loop = asyncio.get_running_loop()
+    next_integrity = loop.time() + integrity_interval_s
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=DISK_CHECK_INTERVAL_S)
+        if stop.is_set():
+            return
+        try:
+            await asyncio.to_thread(monitor.check_disk)
+            if loop.time() >= next_integrity:
+                next_integrity = loop.time() + integrity_interval_s
+                await asyncio.to_thread(monitor.check_integrity)
+        except Exception:  # a stage's top loop: log and carry on
+            logger.exception("store monitor pass failed")

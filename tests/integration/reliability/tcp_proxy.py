@@ -6,7 +6,7 @@ import socket
 
 
 class CuttableProxy:
-    """Forwards ``127.0.0.1:<port>`` to ``target``; :meth:`cut` drops every connection and refuses new ones."""
+    """Forwards ``127.0.0.1:<port>`` to the target; :meth:`cut` resets connections, refuses new ones."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self._target = (target_host, target_port)

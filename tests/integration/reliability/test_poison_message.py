@@ -63,9 +63,7 @@ async def test_one_refused_event_is_dead_lettered_and_its_batch_mates_stored(
     tmp_path: Path, pg_url: str, nats_server: NatsServerProcess
 ) -> None:
     _install_trigger(pg_url)
-    messages = [
-        make_message(track_id=i, occurred_at=T0 + timedelta(seconds=i), seed=i) for i in range(VALID)
-    ]
+    messages = [make_message(track_id=i, occurred_at=T0 + timedelta(seconds=i), seed=i) for i in range(VALID)]
     poison = make_message(track_id=999, occurred_at=T0, rule_name="poison", seed=999)
     subject = event_subject("11", "11140", "seoul-jung")
     nul_payload = messages[0].model_dump_json().replace('"fence-north"', '"fence\\u0000north"')
@@ -79,7 +77,11 @@ async def test_one_refused_event_is_dead_lettered_and_its_batch_mates_stored(
 
     port = api_port()
     config = write_hub_config(
-        tmp_path / "hub.yaml", bus=bus_config(nats_server), data_dir=tmp_path / "hub", database_url=pg_url, port=port
+        tmp_path / "hub.yaml",
+        bus=bus_config(nats_server),
+        data_dir=tmp_path / "hub",
+        database_url=pg_url,
+        port=port,
     )
     hub = new_hub_process(tmp_path, "hub", config, port)
     reader = await connect_nats(bus_config(nats_server, manage_streams="none", name="reader"))

@@ -41,7 +41,9 @@ def pg_url() -> Iterator[str]:
     yield from pg_schema_url()
 
 
-async def _watch_health(hub: Any, seen: list[tuple[float, dict[str, Any] | None]], stop: asyncio.Event) -> None:
+async def _watch_health(
+    hub: Any, seen: list[tuple[float, dict[str, Any] | None]], stop: asyncio.Event
+) -> None:
     """Record every health answer (bounded by ``stop``)."""
     while not stop.is_set():
         seen.append((time.monotonic(), await asyncio.to_thread(hub.health)))
@@ -75,7 +77,9 @@ async def test_database_outage_loses_and_duplicates_nothing(
         try:
             t0 = time.monotonic()
             limits = SimulationLimits(rate=RATE, count=EVENTS, concurrency=64, keep_ids=True)
-            publishing = asyncio.create_task(simulate(edge_bus, EventFactory(cameras, seed=11), limits, seed=11))
+            publishing = asyncio.create_task(
+                simulate(edge_bus, EventFactory(cameras, seed=11), limits, seed=11)
+            )
             await asyncio.sleep(CUT_AT_S)
             assert count_events(pg_url) > 0, "the hub ingests before the cut"
             await proxy.cut()

@@ -208,3 +208,27 @@ def test_page_references_no_external_url() -> None:
         assert "http://" not in text, name
         assert "https://" not in text, name
         assert external.search(text) is None, f"{name}: {external.search(text)}"
+
+
+def test_health_reports_degraded_and_failed_conditions(client: TestClient, hub: HubService) -> None:
+    hub.health.raise_condition("store", "degraded", "store unavailable: connection refused")
+    response = client.get("/api/v1/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["conditions"] == [
+        {
+            "schema_version": 1,
+            "name": "store",
+            "level": "degraded",
+            "reason": "store unavailable: connection refused",
+        }
+    ]
+    hub.health.raise_condition("integrity", "failed", "store damaged: quick_check: page 3 is never used")
+    response = client.get("/api/v1/health")
+    assert response.status_code == 503
+    assert response.json()["status"] == "failed"
+    assert [c["name"] for c in response.json()["conditions"]] == ["integrity", "store"]
+    hub.health.clear("integrity")
+    hub.health.clear("store")
+    assert client.get("/api/v1/health").json()["status"] == "ok"
