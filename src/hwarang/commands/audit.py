@@ -80,15 +80,30 @@ def open_database(url: str) -> Iterator["Database"]:
         database.close()
 
 
+CheckpointsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoints",
+        help="Folder holding audit-checkpoints.jsonl and its key (default: the config's hub.data_dir).",
+    ),
+]
+
+
 @app.command("verify")
 def audit_verify(
-    config: ConfigOption = None, database_url: DatabaseUrlOption = None, as_json: JsonOption = False
+    config: ConfigOption = None,
+    database_url: DatabaseUrlOption = None,
+    checkpoints: CheckpointsOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Recompute every record's hash and link; exit 1 naming the first edited, deleted or inserted record."""
+    """Recompute every record's hash and link, compare the head with the checkpoints kept outside the
+    database; exit 1 naming the first edited, deleted or inserted record, or a truncated trail."""
     from hwarang.hub.errors import StoreError
     from hwarang.hub.evidence.chain import verify_chain
+    from hwarang.hub.evidence.checkpoints import CheckpointError, CheckpointFile, check_against_checkpoints
 
-    url, _cfg = resolve_site(config, database_url)
+    url, cfg = resolve_site(config, database_url)
+    folder = checkpoints or (cfg.hub.data_dir if cfg is not None else None)
     with open_database(url) as database:
         progress = Progress(
             TextColumn("verifying audit trail"),
@@ -104,6 +119,17 @@ def audit_verify(
                 report = verify_chain(
                     database, progress=lambda done, total: progress.update(task, completed=done, total=total)
                 )
+            if folder is not None:
+                latest = CheckpointFile(folder).latest()
+                report = check_against_checkpoints(database, report, latest)
+                if latest is None:
+                    err.print(f"note: no audit checkpoints in {folder}; truncation not checked")
+            else:
+                err.print(
+                    "note: no checkpoints folder (give --config or --checkpoints); truncation not checked"
+                )
+        except CheckpointError as exc:
+            raise fail(f"audit checkpoints: {exc}", 1) from None
         except StoreError as exc:
             raise fail(str(exc), 2) from None
     if as_json:

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from hwarang.config.models import AppConfig
+from hwarang.hub.evidence.checkpoints import AuditCheckpointer, CheckpointFile
 from hwarang.hub.service import HubService
 from hwarang.hub.store.monitor import StoreMonitor
 from hwarang.hub.workflow.escalation import EscalationLoop
@@ -34,9 +35,11 @@ async def hub_background(config: AppConfig, service: HubService) -> AsyncIterato
     )
     await asyncio.to_thread(monitor.check_integrity)
     await asyncio.to_thread(monitor.check_disk)
+    checkpointer = AuditCheckpointer(service.database, CheckpointFile(config.hub.data_dir))
     stop_monitor = asyncio.Event()
     watching = asyncio.create_task(
-        watch_store(monitor, config.hub.integrity_check_interval_s, stop_monitor), name="store-monitor"
+        watch_store(monitor, checkpointer, config.hub.integrity_check_interval_s, stop_monitor),
+        name="store-monitor",
     )
     escalation = EscalationLoop(service.workflow.tasks, config.hub.workflow.escalation_interval_s)
     escalation.start()
@@ -67,19 +70,27 @@ async def hub_background(config: AppConfig, service: HubService) -> AsyncIterato
         await asyncio.to_thread(escalation.stop)
 
 
-async def watch_store(monitor: StoreMonitor, integrity_interval_s: float, stop: asyncio.Event) -> None:
-    """Check free space every few seconds and integrity every ``integrity_interval_s`` until ``stop``."""
+async def watch_store(
+    monitor: StoreMonitor,
+    checkpointer: AuditCheckpointer,
+    integrity_interval_s: float,
+    stop: asyncio.Event,
+) -> None:
+    """Until ``stop``: every few seconds check free space and checkpoint the audit head (once more
+    at stop); every ``integrity_interval_s`` run the integrity check. A failing step is logged."""
     loop = asyncio.get_running_loop()
     next_integrity = loop.time() + integrity_interval_s
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=DISK_CHECK_INTERVAL_S)
-        if stop.is_set():
-            return
-        try:
-            await asyncio.to_thread(monitor.check_disk)
+        steps: list[Callable[[], object]] = [checkpointer.checkpoint]
+        if not stop.is_set():
+            steps.insert(0, monitor.check_disk)
             if loop.time() >= next_integrity:
                 next_integrity = loop.time() + integrity_interval_s
-                await asyncio.to_thread(monitor.check_integrity)
-        except Exception:  # a stage's top loop: log and carry on
-            logger.exception("store monitor pass failed")
+                steps.append(monitor.check_integrity)
+        for step in steps:
+            try:
+                await asyncio.to_thread(step)
+            except Exception as exc:  # a stage's top loop: log and carry on
+                logger.warning("store monitor: %s failed: %s", getattr(step, "__name__", step), exc)
