@@ -110,7 +110,8 @@ class NatsBusConfig(_Strict):
     events: StreamSettings = Field(default_factory=StreamSettings, description="HWARANG_EVENTS stream.")
     deadletter: StreamSettings = Field(
         default_factory=lambda: StreamSettings(max_age_s=30 * 86400.0),
-        description="HWARANG_DEADLETTER stream (messages that failed validation).",
+        description="HWARANG_DEADLETTER stream (messages the hub will not store, with the reason); "
+        "also the limits of HWARANG_ADVISORIES (max-deliveries advisories).",
     )
     incidents: StreamSettings = Field(
         default_factory=StreamSettings, description="HWARANG_INCIDENTS stream (incident updates)."
@@ -185,6 +186,9 @@ async def ensure_hwarang_streams(bus: "NatsBus", config: NatsBusConfig) -> None:
     leaf_sources = [StreamSourceSpec(EVENTS_STREAM, domain) for domain in config.leaf_domains]
     await _ensure(bus, EVENTS_STREAM, [EVENTS_ALL], config.events, leaf_sources)
     await _ensure(bus, DEADLETTER_STREAM, [DEAD_LETTER_ALL], config.deadletter)
+    from hwarang.bus.advisories import ADVISORIES_STREAM, max_deliveries_subject
+
+    await _ensure(bus, ADVISORIES_STREAM, [max_deliveries_subject(EVENTS_STREAM)], config.deadletter)
     await _ensure(bus, INCIDENTS_STREAM, [INCIDENTS_ALL], config.incidents)
     await _ensure(bus, COMMANDS_STREAM, [COMMANDS_ALL], config.commands)
     await _ensure(bus, DRONES_STREAM, [DRONES_ALL], config.incidents)

@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 ERROR_HEADER = "hwarang-error"
 ORIGINAL_SUBJECT_HEADER = "hwarang-original-subject"
 EVENT_ID_HEADER = "hwarang-event-id"
+MAX_DELIVERIES_REASON = "max_deliveries"
 MAX_ERROR_CHARS = 300
 RETRY_DELAY_S = 1.0
 

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hwarang.bus.base import BusError, Delivery, PublishAck
-from hwarang.bus.subjects import subject_matches, validate_subject
+from hwarang.bus.deadletter import ERROR_HEADER, MAX_DELIVERIES_REASON, ORIGINAL_SUBJECT_HEADER
+from hwarang.bus.subjects import dead_letter_subject, subject_matches, validate_subject
 
 STREAM_NAME = "HWARANG"
 
@@ -156,15 +157,29 @@ class MemoryBus:
         self._expire_msg_ids(now)
         if msg_id is not None and msg_id in self._msg_ids:
             return PublishAck(STREAM_NAME, self._msg_ids[msg_id][0], duplicate=True)
+        stored = self._store(subject, bytes(data), dict(headers or {}), msg_id, now)
+        await self._notify()
+        return PublishAck(STREAM_NAME, stored.seq)
+
+    def _store(
+        self, subject: str, data: bytes, headers: dict[str, str], msg_id: str | None, now: float
+    ) -> _Stored:
         self._last_seq += 1
-        stored = _Stored(self._last_seq, subject, bytes(data), dict(headers or {}), msg_id)
+        stored = _Stored(self._last_seq, subject, data, headers, msg_id)
         self._messages[stored.seq] = stored
         if msg_id is not None:
             self._msg_ids[msg_id] = (stored.seq, now)
         while len(self._messages) > self._max_msgs:
             self._messages.popitem(last=False)
-        await self._notify()
-        return PublishAck(STREAM_NAME, stored.seq)
+        return stored
+
+    def _dead_letter_exhausted(self, stored: _Stored, consumer: _Consumer, now: float) -> None:
+        """Like JetStream's max-deliveries advisory, handled: the message moves to the dead letters."""
+        headers = {
+            ERROR_HEADER: f"not acked after {consumer.max_deliver} deliveries (consumer gave up)",
+            ORIGINAL_SUBJECT_HEADER: stored.subject,
+        }
+        self._store(dead_letter_subject(MAX_DELIVERIES_REASON), stored.data, headers, None, now)
 
     async def subscribe(
         self,
@@ -214,7 +229,9 @@ class MemoryBus:
             stored = self._messages.get(seq)
             if stored is None or pending.num_delivered >= consumer.max_deliver:
                 consumer.pending.pop(seq)
-                consumer.dropped_max_deliver += stored is not None
+                if stored is not None:
+                    consumer.dropped_max_deliver += 1
+                    self._dead_letter_exhausted(stored, consumer, now)
                 continue
             pending.num_delivered += 1
             pending.deadline = now + consumer.ack_wait_s

@@ -48,6 +48,15 @@ class StreamSourceSpec:
         return api.StreamSource(name=self.name, filter_subject=self.filter_subject, external=external)
 
 
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """A message read back from a stream by sequence number."""
+
+    subject: str
+    data: bytes
+    headers: Mapping[str, str]
+
+
 class NatsBus:
     """``Bus`` over NATS JetStream. Create with :meth:`connect`; close with :meth:`close`."""
 
@@ -273,6 +282,18 @@ class NatsBus:
         except (nats.errors.Error, nats.js.errors.Error, OSError) as exc:
             raise self._api_error(f"stream info {name}", exc) from exc
         return state.messages, state.first_seq, state.last_seq
+
+    async def stored_message(self, stream: str, seq: int) -> StoredMessage | None:
+        """The message ``seq`` of ``stream`` (None when the stream no longer holds it)."""
+        self._check_open()
+        try:
+            raw = await self._js.get_msg(stream, seq)
+        except nats.js.errors.NotFoundError:
+            return None
+        except (nats.errors.Error, nats.js.errors.Error, OSError) as exc:
+            raise self._api_error(f"get message {seq} of {stream}", exc) from exc
+        headers = {str(k): str(v) for k, v in (raw.headers or {}).items()}
+        return StoredMessage(raw.subject or "", raw.data or b"", headers)
 
     async def close(self) -> None:
         """Drain and close the connection; further calls raise ``BusError``."""

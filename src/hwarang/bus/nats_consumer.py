@@ -92,7 +92,9 @@ class NatsSubscription:
         except nats.errors.TimeoutError:
             return []
         except (nats.errors.Error, OSError) as exc:
-            raise BusError(f"fetch from durable {self.durable!r} failed: {exc}") from exc
+            raise BusError(
+                f"fetch from durable {self.durable!r} failed: {exc or type(exc).__name__}"
+            ) from exc
         return [NatsDelivery(m) for m in msgs]
 
     async def close(self) -> None:

@@ -17,6 +17,7 @@ import uvicorn
 
 from hwarang.api.app import create_app
 from hwarang.bus import Bus, BusError
+from hwarang.bus.advisories import MaxDeliveriesWatcher
 from hwarang.bus.config import EVENTS_STREAM, build_bus
 from hwarang.bus.healer import SourceHealer
 from hwarang.bus.nats import NatsBus
@@ -108,6 +109,7 @@ async def run_hub(config: AppConfig, *, admin_password: str | None = None) -> As
             runtime.extra_health.update(probes)
             runtime.extra_health.update(drone_probes)
             healer_task = _start_source_healer(runtime, bus_config.leaf_domains, stop_ingest)
+            exhausted_task = _start_max_deliveries_watcher(runtime, stop_ingest)
             logger.info(
                 "hub started: %s camera(s) registered, database %s", cameras, service.database.masked_url
             )
@@ -119,13 +121,23 @@ async def run_hub(config: AppConfig, *, admin_password: str | None = None) -> As
                     await asyncio.wait_for(task, timeout=INGEST_STOP_TIMEOUT_S)
                 except (TimeoutError, asyncio.CancelledError):
                     logger.error("ingest did not stop within %.0f s; cancelled", INGEST_STOP_TIMEOUT_S)
-                if healer_task is not None:
-                    with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                        await asyncio.wait_for(healer_task, timeout=5.0)
+                for side_task in (healer_task, exhausted_task):
+                    if side_task is not None:
+                        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                            await asyncio.wait_for(side_task, timeout=5.0)
             logger.info("hub stopped: %s", ingest.stats)
     finally:
         await bus.close()
         service.database.close()
+
+
+def _start_max_deliveries_watcher(runtime: HubRuntime, stop: asyncio.Event) -> "asyncio.Task[None] | None":
+    """Dead-letter events the ingest consumer gave up on (JetStream max-deliveries advisories; NATS only)."""
+    if not isinstance(runtime.bus, NatsBus):
+        return None
+    watcher = MaxDeliveriesWatcher(runtime.bus, EVENTS_STREAM)
+    runtime.extra_health["max_deliveries_dead_lettered"] = lambda: watcher.dead_lettered
+    return asyncio.create_task(watcher.run(stop), name="max-deliveries")
 
 
 def _start_source_healer(

@@ -5,7 +5,8 @@ import asyncio
 import pytest
 
 from hwarang.bus import BusError, MemoryBus, event_subject
-from hwarang.bus.subjects import dead_letter_subject, subject_matches
+from hwarang.bus.deadletter import ORIGINAL_SUBJECT_HEADER
+from hwarang.bus.subjects import EVENTS_ALL, dead_letter_subject, subject_matches
 
 SUBJECT = "hwarang.events.11.11140.seoul-junggu-cc"
 
@@ -151,3 +152,16 @@ def test_event_subject_and_wildcards() -> None:
     assert dead_letter_subject("invalid_event") == "hwarang.deadletter.invalid_event"
     with pytest.raises(BusError, match="center"):
         event_subject("11", "11140", "bad.center")
+
+
+async def test_an_exhausted_message_is_dead_lettered_not_dropped() -> None:
+    bus = MemoryBus()
+    await bus.publish("hwarang.events.11.11140.c", b"payload")
+    sub = await bus.subscribe(EVENTS_ALL, durable="gives-up", ack_wait_s=0.01, max_deliver=1)
+    assert len(await sub.fetch(batch=1, timeout_s=1.0)) == 1
+    await asyncio.sleep(0.05)
+    assert await sub.fetch(batch=1, timeout_s=0.1) == []
+    dead = await bus.subscribe(dead_letter_subject("max_deliveries"), durable="t-dead")
+    [letter] = await dead.fetch(batch=5, timeout_s=1.0)
+    assert letter.data == b"payload"
+    assert letter.headers[ORIGINAL_SUBJECT_HEADER] == "hwarang.events.11.11140.c"
