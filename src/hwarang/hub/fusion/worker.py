@@ -186,21 +186,22 @@ class IngestWorker:
         finally:
             self._held = []
 
-    async def _store_part(self, part: Received, ahead: "asyncio.Task[tuple[int, Received]] | None") -> None:
+    async def _store_part(self, part: Received, ahead: "asyncio.Task[tuple[int, Received]] | None") -> bool:
+        """Store ``part`` (split around refused messages); False when stopped during an outage."""
         outcome = await self._until_available(part, ahead)
         if outcome is None:
-            return  # stopping during an outage: the part was given back
+            return False  # stopping during an outage: the part was given back
         if isinstance(outcome, list):
             for (delivery, _), result in zip(part, outcome, strict=True):
                 await self._count_and_ack(delivery, result)
-            return
+            return True
         if len(part) == 1:
             delivery, message = part[0]
             self.stats.rejected += 1
             error = f"{type(outcome).__name__}: {outcome}"[:MAX_ERROR_CHARS]
             event_id = str(message.event.id)
             await dead_letter(self._bus, delivery, STORE_REJECTED_REASON, error, event_id=event_id)
-            return
+            return True
         self.stats.fallbacks += 1
         logger.warning(
             "batch of %s events (first %s) refused by the store, splitting it: %s",
@@ -209,8 +210,11 @@ class IngestWorker:
             outcome,
         )
         middle = len(part) // 2
-        await self._store_part(part[:middle], ahead)
-        await self._store_part(part[middle:], ahead)
+        if await self._store_part(part[:middle], ahead):
+            return await self._store_part(part[middle:], ahead)
+        for delivery, _ in part[middle:]:  # stopped: the rest goes back too, in order
+            await _nak_quietly(delivery, delay_s=0.0)
+        return False
 
     async def _until_available(
         self, part: Received, ahead: "asyncio.Task[tuple[int, Received]] | None"
@@ -234,9 +238,9 @@ class IngestWorker:
             else:
                 self._leave_outage()
                 return results
-            if self._stop.is_set():
+            if self._stop.is_set():  # give the part back now, before the batch fetched ahead
                 for delivery, _ in part:
-                    await _nak_quietly(delivery)
+                    await _nak_quietly(delivery, delay_s=0.0)
                 return None
             if time.monotonic() - last_keepalive >= KEEPALIVE_S or delay >= RETRY_MAX_S:
                 await self._keep_alive(ahead)
@@ -311,9 +315,9 @@ class IngestWorker:
             logger.warning("event %s stored but ack failed (redelivery expected): %s", result.event_id, exc)
 
 
-async def _nak_quietly(delivery: Delivery) -> None:
+async def _nak_quietly(delivery: Delivery, *, delay_s: float = STORE_RETRY_DELAY_S) -> None:
     try:
-        await delivery.nak(delay_s=STORE_RETRY_DELAY_S)
+        await delivery.nak(delay_s=delay_s)
     except BusError as exc:
         logger.warning(
             "nak of %s (msg id %s) failed; ack wait will redeliver: %s",
