@@ -210,3 +210,38 @@ async def test_store_down_pauses_ingest_and_a_stop_gives_the_batch_back(service:
             break
     assert healthy.stats.ingested == 5
     assert bus.pending_count("hub-ingest") == 0
+
+
+class RefusedThenDownService(IngestWrapper):
+    """A batch is refused (so it is split), then the store goes down for every single write."""
+
+    def batch(self, messages: Sequence[EventMessage]) -> list[IngestResult]:
+        raise IngestError("refused")
+
+    def event(self, message: EventMessage) -> IngestResult:
+        raise StoreUnavailableError("database down")
+
+
+async def test_a_stop_during_an_outage_mid_split_gives_every_message_back(service: HubService) -> None:
+    bus = MemoryBus()
+    worker = IngestWorker(bus, RefusedThenDownService(service), batch=10)
+    for i in range(4):
+        await _publish(bus, make_message(track_id=i, seed=i))
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    for _ in range(500):
+        if worker.stats.store_retries >= 2:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert (worker.stats.ingested, worker.stats.dead_letters) == (0, 0)
+    assert bus.pending_count("hub-ingest") == 4, "all four given back, none dead-lettered or dropped"
+    healthy = IngestWorker(bus, service.ingest, batch=10)
+    assert await healthy.process_batch(timeout_s=2.0) == 4
+    assert [e.track_id for e in sorted(service.incidents.events(limit=10), key=lambda e: e.track_id)] == [
+        0,
+        1,
+        2,
+        3,
+    ]
