@@ -10,6 +10,7 @@ from hwarang.commands import (
     evaluate,
     exercise,
     incidents,
+    keys,
     models,
     nats,
     processes,
@@ -35,3 +36,4 @@ app.add_typer(incidents.app, name="incident")
 app.add_typer(incidents.evidence_app, name="evidence")
 app.add_typer(users.app, name="users")
 app.add_typer(users.agencies_app, name="agencies")
+app.add_typer(keys.app, name="keys")

@@ -10,6 +10,7 @@ from hwarang.domain import Classification
 from hwarang.edge.config import CameraConfig, CenterConfig, EdgeConfig
 from hwarang.hub.drones.config import DroneConfig
 from hwarang.hub.fusion.correlation import FusionConfig
+from hwarang.hub.sharing.provenance import ProvenanceConfig
 from hwarang.hub.workflow.config import WorkflowConfig
 from hwarang.interop.remote_id_udp import RemoteIdUdpConfig
 
@@ -100,6 +101,10 @@ class HubConfig(_Strict):
     drones: HubDroneConfig = Field(
         default_factory=HubDroneConfig,
         description="Drone and robot tracks, geofences over key sites, Remote ID intake (docs/drones.md).",
+    )
+    provenance: ProvenanceConfig = Field(
+        default_factory=ProvenanceConfig,
+        description="Registered centers and public keys; events verified before storing (docs/security.md).",
     )
     tak_feeds: list[TakFeedConfig] = Field(
         default_factory=list,

@@ -30,6 +30,7 @@ from hwarang.runtime.drones import run_drones
 from hwarang.runtime.embedded import api_settings, build_hub
 from hwarang.runtime.hub_background import hub_background
 from hwarang.runtime.process import install_stop_signals, shared_bus_config
+from hwarang.runtime.provenance import hub_check
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,9 @@ async def run_hub(config: AppConfig, *, admin_password: str | None = None) -> As
             hub_background(config, service) as probes,
             run_drones(config.hub.drones, service, bus) as drone_probes,
         ):
-            ingest = IngestWorker(bus, service.ingest, batch=config.hub.ingest_batch)
+            ingest = IngestWorker(
+                bus, service.ingest, batch=config.hub.ingest_batch, provenance=hub_check(config)
+            )
             stop_ingest = asyncio.Event()
             task = asyncio.create_task(ingest.run(stop_ingest), name="hub-ingest")
             runtime = HubRuntime(config, service, bus, ingest, generated)

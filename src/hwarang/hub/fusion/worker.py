@@ -10,7 +10,7 @@ nothing one message does stops the loop.
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
@@ -25,6 +25,7 @@ from hwarang.hub.fusion.ingest import IngestResult
 logger = logging.getLogger(__name__)
 
 INVALID_EVENT_REASON = "invalid_event"
+PROVENANCE_REASON = "provenance"
 ERROR_HEADER = "hwarang-error"
 ORIGINAL_SUBJECT_HEADER = "hwarang-original-subject"
 STORE_RETRY_DELAY_S = 1.0
@@ -43,6 +44,7 @@ class IngestStats:
     batches: int = 0
     fallbacks: int = 0
     ack_failures: int = 0
+    unproven: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """The counters by name (``invalid`` is the dead-letter count), for health reports."""
@@ -83,6 +85,7 @@ class IngestWorker:
         subject: str = EVENTS_ALL,
         durable: str = "hub-ingest",
         batch: int = 64,
+        provenance: Callable[[str, bytes], str | None] | None = None,
     ) -> None:
         if batch < 1:
             raise ValueError(f"batch must be at least 1, got {batch}")
@@ -91,6 +94,7 @@ class IngestWorker:
         self._subject = subject
         self._durable = durable
         self._batch = batch
+        self._provenance = provenance
         self._subscription: Subscription | None = None
         self.stats = IngestStats()
 
@@ -138,10 +142,30 @@ class IngestWorker:
         for delivery in deliveries:
             self.stats.received += 1
             try:
-                valid.append((delivery, EventMessage.model_validate_json(delivery.data)))
+                message = EventMessage.model_validate_json(delivery.data)
             except ValidationError as exc:
                 await self._dead_letter(delivery, describe_validation_error(exc))
+                continue
+            if await self._refuse_unproven(delivery, message):
+                continue
+            valid.append((delivery, message))
         return len(deliveries), valid
+
+    async def _refuse_unproven(self, delivery: Delivery, message: EventMessage) -> bool:
+        """Dead-letter an event whose signature, center, region, camera or subject do not agree.
+
+        The one place provenance meets the dead-letter path (reason header ``provenance: ...``).
+        """
+        if self._provenance is None:
+            return False
+        reason = self._provenance(delivery.subject, delivery.data)
+        if reason is None:
+            return False
+        self.stats.unproven += 1
+        await self._dead_letter(
+            delivery, f"{PROVENANCE_REASON}: {reason}"[:MAX_ERROR_CHARS], event_id=str(message.event.id)
+        )
+        return True
 
     async def _store(self, valid: list[tuple[Delivery, EventMessage]]) -> None:
         """Store a validated batch in one transaction, else one by one (naking the rest on a store error)."""
