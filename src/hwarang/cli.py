@@ -5,6 +5,7 @@ import typer
 from hwarang.commands import (
     analyze,
     audit,
+    certs,
     config_files,
     demo,
     evaluate,
@@ -37,3 +38,4 @@ app.add_typer(incidents.evidence_app, name="evidence")
 app.add_typer(users.app, name="users")
 app.add_typer(users.agencies_app, name="agencies")
 app.add_typer(keys.app, name="keys")
+app.add_typer(certs.app, name="certs")

@@ -120,6 +120,36 @@ class Listen:
 
 
 @dataclass(frozen=True, slots=True)
+class TlsFiles:
+    """TLS for a server: its certificate and key, and the CA whose client certificates it requires.
+
+    With it, clients, accepted leaf nodes and this server's own uplink all use mutual TLS.
+    """
+
+    cert_file: Path
+    key_file: Path
+    ca_file: Path
+
+    def server_block(self) -> dict[str, object]:
+        """``tls {}`` of a listener: present our certificate, require and verify the peer's."""
+        return {
+            "cert_file": str(self.cert_file),
+            "key_file": str(self.key_file),
+            "ca_file": str(self.ca_file),
+            "verify": True,
+            "timeout": 5,
+        }
+
+    def remote_block(self) -> dict[str, object]:
+        """``tls {}`` of a leaf remote: our client certificate and the CA of the hub's."""
+        return {
+            "cert_file": str(self.cert_file),
+            "key_file": str(self.key_file),
+            "ca_file": str(self.ca_file),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Uplink:
     """A leaf-node connection to an upstream hub (``nats-leaf://host:port`` URLs, no credentials)."""
 
@@ -214,13 +244,16 @@ def _user(user: str, perms: Mapping[str, object] | None = None) -> dict[str, obj
     return entry
 
 
-def _remote(uplink: Uplink) -> dict[str, object]:
-    return {
+def _remote(uplink: Uplink, tls: TlsFiles | None = None) -> dict[str, object]:
+    remote: dict[str, object] = {
         "urls": [_Var(f"UPLINK_URL_{i}") for i in range(len(uplink.urls))],
         "account": ACCOUNT,
         "deny_exports": [EVENTS_ALL],
         "deny_imports": [f"{COMMANDS_PREFIX}.>"],
     }
+    if tls is not None:
+        remote["tls"] = tls.remote_block()
+    return remote
 
 
 def _uplink_vars(uplink: Uplink, store: SecretStore) -> dict[str, str]:
@@ -267,6 +300,7 @@ def write_leaf_config(
     store: SecretStore,
     listen: Listen = Listen(),
     max_file_store: str = "20G",
+    tls: TlsFiles | None = None,
 ) -> GeneratedConfig:
     """A center's leaf node: local JetStream domain ``center-<id>``, local user ``edge``, uplink."""
     domain = center_domain(center_id)
@@ -277,8 +311,10 @@ def write_leaf_config(
         "http": f"{listen.host}:{listen.http_port}",
         "jetstream": {"store_dir": str(store_dir), "domain": domain, "max_file_store": max_file_store},
         "accounts": {ACCOUNT: {"jetstream": "enabled", "users": [_user(EDGE_LOCAL_USER)]}},
-        "leafnodes": {"remotes": [_remote(uplink)]},
+        "leafnodes": {"remotes": [_remote(uplink, tls)]},
     }
+    if tls is not None:
+        body["tls"] = tls.server_block()
     extra = _uplink_vars(uplink, store)
     return _write(out_dir, f"leaf-{center_id}", body, [EDGE_LOCAL_USER], store, extra, domain)
 
@@ -296,6 +332,7 @@ def write_hub_config(
     uplink_urls: Sequence[str] = (),
     listen: Listen = Listen(leaf_port=7422),
     max_file_store: str = "200G",
+    tls: TlsFiles | None = None,
 ) -> GeneratedConfig:
     """A regional or national hub: accepts leaf nodes, holds hub/edge/agency users.
 
@@ -318,17 +355,21 @@ def write_hub_config(
         "jetstream": {"store_dir": str(store_dir), "domain": domain, "max_file_store": max_file_store},
         "accounts": {ACCOUNT: {"jetstream": "enabled", "users": users}},
     }
+    if tls is not None:
+        body["tls"] = tls.server_block()
     leafnodes: dict[str, object] = {}
     if listen.leaf_port is not None:
         leaf_users = [{**_user(leaf_user(n)), "account": ACCOUNT} for n in leaves]
         leafnodes["listen"] = f"{listen.host}:{listen.leaf_port}"
+        if tls is not None:
+            leafnodes["tls"] = tls.server_block()
         if leaf_users:
             leafnodes["authorization"] = {"users": leaf_users}
         user_names += [leaf_user(n) for n in leaves]
     extra: dict[str, str] = {}
     if uplink_urls:
         uplink = Uplink(tuple(uplink_urls), leaf_user(hub_id))
-        leafnodes["remotes"] = [_remote(uplink)]
+        leafnodes["remotes"] = [_remote(uplink, tls)]
         extra = _uplink_vars(uplink, store)
     if leafnodes:
         body["leafnodes"] = leafnodes
@@ -355,6 +396,7 @@ def generate(
     direct_centers: Sequence[str] = (),
     agencies: Sequence[str] = AGENCIES,
     secrets_path: Path | None = None,
+    tls: TlsFiles | None = None,
 ) -> GeneratedConfig:
     """Write the config of one role (``hwarang nats config``); passwords kept in ``secrets.json``."""
     store = SecretStore(secrets_path or out_dir / SECRETS_FILE)
@@ -368,6 +410,7 @@ def generate(
             uplink_urls=uplink_urls,
             store=store,
             listen=listen,
+            tls=tls,
         )
     return write_hub_config(
         out_dir,
@@ -380,4 +423,5 @@ def generate(
         agencies=agencies,
         uplink_urls=uplink_urls,
         listen=listen,
+        tls=tls,
     )

@@ -37,14 +37,24 @@ def nats_config(
         list[str] | None, typer.Option(help="Agency liaison users (default: all four).")
     ] = None,
     secrets: Annotated[Path | None, typer.Option(help="Password store (default OUT/secrets.json).")] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="Server certificate: turns on mutual TLS for clients and leaf links.")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="Key of --tls-cert (mode 0600).")] = None,
+    tls_ca: Annotated[Path | None, typer.Option(help="CA that signed the peers' certificates.")] = None,
 ) -> None:
     """Write a nats-server config for one role, with generated passwords in 0600 secrets files."""
     from hwarang.bus import BusError
-    from hwarang.bus.natsconfig import AGENCIES, Listen, generate
+    from hwarang.bus.natsconfig import AGENCIES, Listen, TlsFiles, generate
 
     if role not in ("leaf", "regional", "national"):
         err.print(f"[bold red]--role must be leaf, regional or national, not {escape(role)!r}[/]")
         raise typer.Exit(2)
+    tls_given = [p for p in (tls_cert, tls_key, tls_ca) if p is not None]
+    if tls_given and len(tls_given) != 3:
+        err.print("[bold red]--tls-cert, --tls-key and --tls-ca go together[/]")
+        raise typer.Exit(2)
+    tls = TlsFiles(tls_cert, tls_key, tls_ca) if tls_cert and tls_key and tls_ca else None
     try:
         result = generate(
             role,  # type: ignore[arg-type]
@@ -57,6 +67,7 @@ def nats_config(
             direct_centers=direct_center or (),
             agencies=agency or AGENCIES,
             secrets_path=secrets,
+            tls=tls,
         )
     except BusError as exc:
         err.print(f"[bold red]error[/] {escape(str(exc))}", highlight=False)

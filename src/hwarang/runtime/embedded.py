@@ -137,7 +137,12 @@ async def serve_demo(
         )
         server = uvicorn.Server(
             uvicorn.Config(
-                app, host=config.api.host, port=config.api.port, log_level="warning", lifespan="on"
+                app,
+                host=config.api.host,
+                port=config.api.port,
+                log_level="warning",
+                lifespan="on",
+                **config.api.uvicorn_tls(),
             )
         )
         await server.serve()

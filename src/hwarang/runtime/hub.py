@@ -197,7 +197,12 @@ async def serve_hub(
         )
         server = _Server(
             uvicorn.Config(
-                app, host=config.api.host, port=config.api.port, log_level="warning", lifespan="on"
+                app,
+                host=config.api.host,
+                port=config.api.port,
+                log_level="warning",
+                lifespan="on",
+                **config.api.uvicorn_tls(),
             )
         )
         announce(hub)
