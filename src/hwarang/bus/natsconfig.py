@@ -237,6 +237,12 @@ def edge_permissions(center_id: str) -> dict[str, object]:
     return _perms(pub, ["_INBOX.>", commands])
 
 
+def edge_leaf_permissions(center_id: str) -> dict[str, object]:
+    """The edge on its center's leaf node: its own event subjects, its JetStream, its commands."""
+    commands = f"{COMMANDS_PREFIX}.{center_id}.>"
+    return _perms([f"{EVENTS_PREFIX}.*.*.{center_id}", "$JS.API.>", "$JS.ACK.>"], ["_INBOX.>", commands])
+
+
 def _user(user: str, perms: Mapping[str, object] | None = None) -> dict[str, object]:
     entry: dict[str, object] = {"user": user, "password": _Var(password_var(user))}
     if perms is not None:
@@ -301,8 +307,14 @@ def write_leaf_config(
     listen: Listen = Listen(),
     max_file_store: str = "20G",
     tls: TlsFiles | None = None,
+    own_subject_only: bool = True,
 ) -> GeneratedConfig:
-    """A center's leaf node: local JetStream domain ``center-<id>``, local user ``edge``, uplink."""
+    """A center's leaf node: local JetStream domain ``center-<id>``, local user ``edge``, uplink.
+
+    The ``edge`` user may publish events only on the center's own subjects
+    (``hwarang.events.*.*.<center>``); ``own_subject_only=False`` lifts that for load simulations
+    that publish many simulated centers through one leaf (never in a deployment).
+    """
     domain = center_domain(center_id)
     uplink = Uplink(tuple(uplink_urls), leaf_user(center_id))
     body: dict[str, object] = {
@@ -310,7 +322,14 @@ def write_leaf_config(
         "listen": f"{listen.host}:{listen.port}",
         "http": f"{listen.host}:{listen.http_port}",
         "jetstream": {"store_dir": str(store_dir), "domain": domain, "max_file_store": max_file_store},
-        "accounts": {ACCOUNT: {"jetstream": "enabled", "users": [_user(EDGE_LOCAL_USER)]}},
+        "accounts": {
+            ACCOUNT: {
+                "jetstream": "enabled",
+                "users": [
+                    _user(EDGE_LOCAL_USER, edge_leaf_permissions(center_id) if own_subject_only else None)
+                ],
+            }
+        },
         "leafnodes": {"remotes": [_remote(uplink, tls)]},
     }
     if tls is not None:

@@ -19,7 +19,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub_support import FAST_HASHER, make_message
-from hwarang.bus import Bus, event_subject
+from hwarang.bus import Bus, BusError, event_subject
 from hwarang.bus.config import NatsBusConfig, build_bus
 from hwarang.bus.natsconfig import (
     EDGE_LOCAL_USER,
@@ -109,6 +109,7 @@ async def chain(tmp_path: Path) -> AsyncIterator[Chain]:
         uplink_urls=[f"nats-leaf://{LOOPBACK}:{r_listen.leaf_port}"],
         listen=l_listen,
         max_file_store="1G",
+        own_subject_only=False,  # a compromised leaf: the hubs must not rely on its permissions
     )
     servers = [
         NatsServerProcess(
@@ -270,3 +271,27 @@ async def test_signed_event_verifies_at_national_hub_and_forgeries_are_dead_lett
     assert f"unsigned event (center {SEOUL})" in joined
     assert worker.stats.unproven == 4
     database.close()
+
+
+async def test_a_centers_nats_user_publishes_only_on_its_own_subject(tmp_path: Path) -> None:
+    store = SecretStore(tmp_path / "secrets.json", environ={})
+    listen = Listen(LOOPBACK, free_port(), free_port())
+    cfg = write_leaf_config(
+        tmp_path / "conf", center_id=SEOUL, store_dir=tmp_path / "js", store=store,
+        uplink_urls=[f"nats-leaf://{LOOPBACK}:{free_port()}"], listen=listen, max_file_store="1G",
+    )  # fmt: skip
+    server = NatsServerProcess(cfg.config_path, name="leaf", port=listen.port, monitor_port=listen.http_port)
+    async with server:
+        edge = await build_bus(
+            _config(server, EDGE_LOCAL_USER, cfg.users[EDGE_LOCAL_USER], manage_streams="edge",
+                    center_id=SEOUL, api_timeout_s=2.0)
+        )  # fmt: skip
+        try:
+            own = make_message(track_id=1)
+            ack = await edge.publish(_subject(own), own.model_dump_json().encode(), msg_id="own")
+            assert ack.seq == 1
+            other = make_message(track_id=2, center_id=BUSAN, sido_code="26", sigungu_code="26110")
+            with pytest.raises(BusError):
+                await edge.publish(_subject(other), other.model_dump_json().encode(), msg_id="other")
+        finally:
+            await edge.close()
