@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Literal
 
 from hwarang.bus.base import BusError
+from hwarang.bus.natsjwt import NatsAuthority
 from hwarang.bus.subjects import COMMANDS_PREFIX, EVENTS_ALL, EVENTS_PREFIX, SHARE_PREFIX
 
 ACCOUNT = "HWARANG"
@@ -165,6 +166,7 @@ class GeneratedConfig:
     secrets_path: Path
     domain: str
     users: dict[str, str] = field(default_factory=dict)
+    creds: dict[str, Path] = field(default_factory=dict)
 
 
 class _Var:
@@ -262,14 +264,51 @@ def _remote(uplink: Uplink, tls: TlsFiles | None = None) -> dict[str, object]:
     return remote
 
 
-def _uplink_vars(uplink: Uplink, store: SecretStore) -> dict[str, str]:
+def _uplink_vars(uplink: Uplink, store: SecretStore, *, with_password: bool = True) -> dict[str, str]:
     out: dict[str, str] = {}
     for i, url in enumerate(uplink.urls):
         scheme, sep, rest = url.partition("://")
         if not sep or "@" in rest:
             raise BusError(f"uplink URL {url!r}: expected nats-leaf://host:port without credentials")
-        out[f"UPLINK_URL_{i}"] = f"{scheme}://{uplink.user}:{store.password(uplink.user)}@{rest}"
+        login = f"{uplink.user}:{store.password(uplink.user)}@" if with_password else ""
+        out[f"UPLINK_URL_{i}"] = f"{scheme}://{login}{rest}"
     return out
+
+
+def _operator_mode(
+    body: dict[str, object],
+    users: Sequence[Mapping[str, object]],
+    authority: NatsAuthority,
+    out_dir: Path,
+    *,
+    leaf_users: Sequence[str] = (),
+    uplink_user: str | None = None,
+) -> dict[str, Path]:
+    """Turn a password config into operator (JWT) mode: trust the operator, write users' creds.
+
+    Each user gets ``creds/<user>.creds`` (0600) with its permissions in its JWT; accepted leaf
+    nodes authenticate with creds too, and the uplink presents ``creds/<uplink_user>.creds``.
+    """
+    body.pop("accounts", None)
+    body.update(authority.server_block(out_dir))
+    creds_dir = out_dir / "creds"
+    creds: dict[str, Path] = {}
+    for entry in users:
+        name = str(entry["user"])
+        perms = entry.get("permissions")
+        creds[name] = authority.write_user_creds(
+            creds_dir / f"{name}.creds", name, perms if isinstance(perms, Mapping) else None
+        )
+    for name in [*leaf_users, *([uplink_user] if uplink_user else [])]:
+        creds[name] = authority.write_user_creds(creds_dir / f"{name}.creds", name)
+    leafnodes = body.get("leafnodes")
+    if isinstance(leafnodes, dict):
+        leafnodes.pop("authorization", None)
+        for remote in leafnodes.get("remotes", []):
+            remote["account"] = authority.account_public_key
+            if uplink_user:
+                remote["credentials"] = str(creds[uplink_user])
+    return creds
 
 
 def _write(
@@ -308,6 +347,7 @@ def write_leaf_config(
     max_file_store: str = "20G",
     tls: TlsFiles | None = None,
     own_subject_only: bool = True,
+    authority: NatsAuthority | None = None,
 ) -> GeneratedConfig:
     """A center's leaf node: local JetStream domain ``center-<id>``, local user ``edge``, uplink.
 
@@ -334,8 +374,16 @@ def write_leaf_config(
     }
     if tls is not None:
         body["tls"] = tls.server_block()
+    name = f"leaf-{center_id}"
+    if authority is not None:
+        local = _user(EDGE_LOCAL_USER, edge_leaf_permissions(center_id) if own_subject_only else None)
+        creds = _operator_mode(body, [local], authority, out_dir, uplink_user=uplink.user)
+        extra = _uplink_vars(uplink, store, with_password=False)
+        written = _write(out_dir, name, body, [], store, extra, domain)
+        written.creds = creds
+        return written
     extra = _uplink_vars(uplink, store)
-    return _write(out_dir, f"leaf-{center_id}", body, [EDGE_LOCAL_USER], store, extra, domain)
+    return _write(out_dir, name, body, [EDGE_LOCAL_USER], store, extra, domain)
 
 
 def write_hub_config(
@@ -352,6 +400,7 @@ def write_hub_config(
     listen: Listen = Listen(leaf_port=7422),
     max_file_store: str = "200G",
     tls: TlsFiles | None = None,
+    authority: NatsAuthority | None = None,
 ) -> GeneratedConfig:
     """A regional or national hub: accepts leaf nodes, holds hub/edge/agency users.
 
@@ -386,13 +435,23 @@ def write_hub_config(
             leafnodes["authorization"] = {"users": leaf_users}
         user_names += [leaf_user(n) for n in leaves]
     extra: dict[str, str] = {}
+    uplink_user = leaf_user(hub_id) if uplink_urls else None
     if uplink_urls:
         uplink = Uplink(tuple(uplink_urls), leaf_user(hub_id))
         leafnodes["remotes"] = [_remote(uplink, tls)]
-        extra = _uplink_vars(uplink, store)
+        extra = _uplink_vars(uplink, store, with_password=authority is None)
     if leafnodes:
         body["leafnodes"] = leafnodes
-    return _write(out_dir, f"{role}-{hub_id}", body, user_names, store, extra, domain)
+    name = f"{role}-{hub_id}"
+    if authority is not None:
+        leaf_names = [leaf_user(n) for n in leaves] if listen.leaf_port is not None else []
+        creds = _operator_mode(
+            body, users, authority, out_dir, leaf_users=leaf_names, uplink_user=uplink_user
+        )
+        written = _write(out_dir, name, body, [], store, extra, domain)
+        written.creds = creds
+        return written
+    return _write(out_dir, name, body, user_names, store, extra, domain)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -416,6 +475,7 @@ def generate(
     agencies: Sequence[str] = AGENCIES,
     secrets_path: Path | None = None,
     tls: TlsFiles | None = None,
+    authority: NatsAuthority | None = None,
 ) -> GeneratedConfig:
     """Write the config of one role (``hwarang nats config``); passwords kept in ``secrets.json``."""
     store = SecretStore(secrets_path or out_dir / SECRETS_FILE)
@@ -430,6 +490,7 @@ def generate(
             store=store,
             listen=listen,
             tls=tls,
+            authority=authority,
         )
     return write_hub_config(
         out_dir,
@@ -443,4 +504,5 @@ def generate(
         uplink_urls=uplink_urls,
         listen=listen,
         tls=tls,
+        authority=authority,
     )
