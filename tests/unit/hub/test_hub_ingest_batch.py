@@ -140,6 +140,7 @@ async def test_worker_stores_a_batch_in_one_call_and_acks_after_commit(service: 
         "batches": 1,
         "fallbacks": 0,
         "ack_failures": 0,
+        "unproven": 0,
     }
     assert bus.pending_count("hub-ingest") == 0
     stored = service.incidents.events(limit=50)
