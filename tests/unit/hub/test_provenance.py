@@ -7,10 +7,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub_support import make_message
-from hwarang.bus import event_subject
+from hwarang.bus import MemoryBus, event_subject
+from hwarang.bus.subjects import DEAD_LETTER_ALL
 from hwarang.domain import EventMessage
 from hwarang.edge.errors import EdgeError
 from hwarang.edge.signing import EventSigner, generate_key, load_private_key, public_key_text
+from hwarang.hub.fusion.worker import ERROR_HEADER, IngestWorker
+from hwarang.hub.service import HubService
 from hwarang.hub.sharing.provenance import (
     ProvenanceConfig,
     ProvenanceError,
@@ -94,3 +97,20 @@ def test_signer_refuses_other_centers_and_key_files_are_private(tmp_path: Path) 
         load_private_key(tmp_path / "k.key")
     with pytest.raises(EdgeError, match="signs for"):
         EventSigner("other", key).sign(make_message())
+
+
+async def test_ingest_worker_dead_letters_unproven_events_with_the_reason(service: HubService) -> None:
+    key = Ed25519PrivateKey.generate()
+    bus = MemoryBus()
+    worker = IngestWorker(bus, service.ingest, provenance=_verifier(key).reason)
+    good = EventSigner(CENTER, key).sign(make_message(track_id=1))
+    unsigned = make_message(track_id=2)
+    await bus.publish(SUBJECT, _data(good), msg_id="good")
+    await bus.publish(SUBJECT, _data(unsigned), msg_id="unsigned")
+    assert await worker.process_batch(timeout_s=1.0) == 2
+    assert (worker.stats.ingested, worker.stats.unproven, worker.stats.invalid) == (1, 1, 1)
+    assert [e.id for e in service.incidents.events()] == [good.event.id]
+    dead = await bus.subscribe(DEAD_LETTER_ALL, durable="check")
+    [letter] = await dead.fetch(batch=5, timeout_s=1.0)
+    assert letter.headers[ERROR_HEADER] == f"provenance: unsigned event (center {CENTER})"
+    assert letter.data == _data(unsigned)
