@@ -45,7 +45,7 @@ class RegisteredCenter(BaseModel):
     )
     cameras: list[str] = Field(
         default_factory=list,
-        description="Camera ids of the center; empty: the hub's camera registry decides, if it knows them.",
+        description="Camera ids of the center; empty: the cameras under 'edge:' in the site file decide.",
     )
 
     @model_validator(mode="after")
