@@ -5,11 +5,13 @@ import typer
 from hwarang.commands import (
     analyze,
     audit,
+    certs,
     config_files,
     demo,
     evaluate,
     exercise,
     incidents,
+    keys,
     models,
     nats,
     processes,
@@ -35,3 +37,5 @@ app.add_typer(incidents.app, name="incident")
 app.add_typer(incidents.evidence_app, name="evidence")
 app.add_typer(users.app, name="users")
 app.add_typer(users.agencies_app, name="agencies")
+app.add_typer(keys.app, name="keys")
+app.add_typer(certs.app, name="certs")

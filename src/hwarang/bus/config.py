@@ -21,6 +21,7 @@ from hwarang.bus.subjects import (
 )
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Sequence
 
     from hwarang.bus.nats import NatsBus, StreamSourceSpec
@@ -73,8 +74,12 @@ class NatsBusConfig(_Strict):
     creds_file: Path | None = Field(default=None, description="A NATS .creds file (JWT + nkey seed).")
     nkey_seed_file: Path | None = Field(default=None, description="An nkey seed file (user nkey auth).")
     tls_ca_file: Path | None = Field(
-        default=None, description="CA bundle for tls:// servers (not needed on loopback / a closed LAN)."
+        default=None, description="CA bundle that signed the servers' certificates (turns TLS on)."
     )
+    tls_cert_file: Path | None = Field(
+        default=None, description="Client certificate (PEM) for servers that require mutual TLS."
+    )
+    tls_key_file: Path | None = Field(default=None, description="Private key of tls_cert_file (mode 0600).")
     domain: str | None = Field(
         default=None, description="JetStream domain to address (empty: the one of the server connected to)."
     )
@@ -147,11 +152,7 @@ async def connect_nats(config: NatsBusConfig) -> "NatsBus":
         from hwarang.bus.nats import NatsBus
     except ImportError as exc:  # pragma: no cover - nats-py is a dependency
         raise BusError(f"the 'nats' bus needs the nats-py package: {exc}") from exc
-    tls = None
-    if config.tls_ca_file is not None:
-        import ssl
-
-        tls = ssl.create_default_context(cafile=str(config.tls_ca_file))
+    tls = client_tls_context(config)
     return await NatsBus.connect(
         config.servers,
         name=config.name,
@@ -168,6 +169,25 @@ async def connect_nats(config: NatsBusConfig) -> "NatsBus":
         reconnect_wait_max_s=config.reconnect_wait_max_s,
         api_timeout_s=config.api_timeout_s,
     )
+
+
+def client_tls_context(config: NatsBusConfig) -> "ssl.SSLContext | None":
+    """The TLS context of a NATS client: the CA to trust and, for mutual TLS, our certificate."""
+    if config.tls_ca_file is None and config.tls_cert_file is None:
+        return None
+    if (config.tls_cert_file is None) != (config.tls_key_file is None):
+        raise BusError("bus: give both tls_cert_file and tls_key_file, or neither")
+    import ssl
+
+    try:
+        context = ssl.create_default_context(
+            cafile=None if config.tls_ca_file is None else str(config.tls_ca_file)
+        )
+        if config.tls_cert_file is not None and config.tls_key_file is not None:
+            context.load_cert_chain(str(config.tls_cert_file), str(config.tls_key_file))
+    except (OSError, ssl.SSLError) as exc:
+        raise BusError(f"bus TLS files unusable: {exc}") from exc
+    return context
 
 
 async def ensure_hwarang_streams(bus: "NatsBus", config: NatsBusConfig) -> None:

@@ -89,7 +89,9 @@ class NatsSubscription:
             raise BusError(f"subscription {self.durable!r} is closed")
         try:
             msgs = await self._psub.fetch(batch, timeout=max(timeout_s, 0.01))
-        except nats.errors.TimeoutError:
+        except (nats.errors.TimeoutError, TimeoutError):
+            # nats-py raises the builtin TimeoutError (an OSError) when a deadline passes between its
+            # requests: that is a timeout too, not a failed fetch.
             return []
         except (nats.errors.Error, OSError) as exc:
             raise BusError(

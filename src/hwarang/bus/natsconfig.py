@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Literal
 
 from hwarang.bus.base import BusError
+from hwarang.bus.natsjwt import NatsAuthority
 from hwarang.bus.subjects import COMMANDS_PREFIX, EVENTS_ALL, EVENTS_PREFIX, SHARE_PREFIX
 
 ACCOUNT = "HWARANG"
@@ -120,6 +121,36 @@ class Listen:
 
 
 @dataclass(frozen=True, slots=True)
+class TlsFiles:
+    """TLS for a server: its certificate and key, and the CA whose client certificates it requires.
+
+    With it, clients, accepted leaf nodes and this server's own uplink all use mutual TLS.
+    """
+
+    cert_file: Path
+    key_file: Path
+    ca_file: Path
+
+    def server_block(self) -> dict[str, object]:
+        """``tls {}`` of a listener: present our certificate, require and verify the peer's."""
+        return {
+            "cert_file": str(self.cert_file),
+            "key_file": str(self.key_file),
+            "ca_file": str(self.ca_file),
+            "verify": True,
+            "timeout": 5,
+        }
+
+    def remote_block(self) -> dict[str, object]:
+        """``tls {}`` of a leaf remote: our client certificate and the CA of the hub's."""
+        return {
+            "cert_file": str(self.cert_file),
+            "key_file": str(self.key_file),
+            "ca_file": str(self.ca_file),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Uplink:
     """A leaf-node connection to an upstream hub (``nats-leaf://host:port`` URLs, no credentials)."""
 
@@ -135,6 +166,7 @@ class GeneratedConfig:
     secrets_path: Path
     domain: str
     users: dict[str, str] = field(default_factory=dict)
+    creds: dict[str, Path] = field(default_factory=dict)
 
 
 class _Var:
@@ -207,6 +239,12 @@ def edge_permissions(center_id: str) -> dict[str, object]:
     return _perms(pub, ["_INBOX.>", commands])
 
 
+def edge_leaf_permissions(center_id: str) -> dict[str, object]:
+    """The edge on its center's leaf node: its own event subjects, its JetStream, its commands."""
+    commands = f"{COMMANDS_PREFIX}.{center_id}.>"
+    return _perms([f"{EVENTS_PREFIX}.*.*.{center_id}", "$JS.API.>", "$JS.ACK.>"], ["_INBOX.>", commands])
+
+
 def _user(user: str, perms: Mapping[str, object] | None = None) -> dict[str, object]:
     entry: dict[str, object] = {"user": user, "password": _Var(password_var(user))}
     if perms is not None:
@@ -214,23 +252,63 @@ def _user(user: str, perms: Mapping[str, object] | None = None) -> dict[str, obj
     return entry
 
 
-def _remote(uplink: Uplink) -> dict[str, object]:
-    return {
+def _remote(uplink: Uplink, tls: TlsFiles | None = None) -> dict[str, object]:
+    remote: dict[str, object] = {
         "urls": [_Var(f"UPLINK_URL_{i}") for i in range(len(uplink.urls))],
         "account": ACCOUNT,
         "deny_exports": [EVENTS_ALL],
         "deny_imports": [f"{COMMANDS_PREFIX}.>"],
     }
+    if tls is not None:
+        remote["tls"] = tls.remote_block()
+    return remote
 
 
-def _uplink_vars(uplink: Uplink, store: SecretStore) -> dict[str, str]:
+def _uplink_vars(uplink: Uplink, store: SecretStore, *, with_password: bool = True) -> dict[str, str]:
     out: dict[str, str] = {}
     for i, url in enumerate(uplink.urls):
         scheme, sep, rest = url.partition("://")
         if not sep or "@" in rest:
             raise BusError(f"uplink URL {url!r}: expected nats-leaf://host:port without credentials")
-        out[f"UPLINK_URL_{i}"] = f"{scheme}://{uplink.user}:{store.password(uplink.user)}@{rest}"
+        login = f"{uplink.user}:{store.password(uplink.user)}@" if with_password else ""
+        out[f"UPLINK_URL_{i}"] = f"{scheme}://{login}{rest}"
     return out
+
+
+def _operator_mode(
+    body: dict[str, object],
+    users: Sequence[Mapping[str, object]],
+    authority: NatsAuthority,
+    out_dir: Path,
+    *,
+    leaf_users: Sequence[str] = (),
+    uplink_user: str | None = None,
+) -> dict[str, Path]:
+    """Turn a password config into operator (JWT) mode: trust the operator, write users' creds.
+
+    Each user gets ``creds/<user>.creds`` (0600) with its permissions in its JWT; accepted leaf
+    nodes authenticate with creds too, and the uplink presents ``creds/<uplink_user>.creds``.
+    """
+    body.pop("accounts", None)
+    body.update(authority.server_block(out_dir))
+    creds_dir = out_dir / "creds"
+    creds: dict[str, Path] = {}
+    for entry in users:
+        name = str(entry["user"])
+        perms = entry.get("permissions")
+        creds[name] = authority.write_user_creds(
+            creds_dir / f"{name}.creds", name, perms if isinstance(perms, Mapping) else None
+        )
+    for name in [*leaf_users, *([uplink_user] if uplink_user else [])]:
+        creds[name] = authority.write_user_creds(creds_dir / f"{name}.creds", name)
+    leafnodes = body.get("leafnodes")
+    if isinstance(leafnodes, dict):
+        leafnodes.pop("authorization", None)
+        for remote in leafnodes.get("remotes", []):
+            remote["account"] = authority.account_public_key
+            if uplink_user:
+                remote["credentials"] = str(creds[uplink_user])
+    return creds
 
 
 def _write(
@@ -267,8 +345,16 @@ def write_leaf_config(
     store: SecretStore,
     listen: Listen = Listen(),
     max_file_store: str = "20G",
+    tls: TlsFiles | None = None,
+    own_subject_only: bool = True,
+    authority: NatsAuthority | None = None,
 ) -> GeneratedConfig:
-    """A center's leaf node: local JetStream domain ``center-<id>``, local user ``edge``, uplink."""
+    """A center's leaf node: local JetStream domain ``center-<id>``, local user ``edge``, uplink.
+
+    The ``edge`` user may publish events only on the center's own subjects
+    (``hwarang.events.*.*.<center>``); ``own_subject_only=False`` lifts that for load simulations
+    that publish many simulated centers through one leaf (never in a deployment).
+    """
     domain = center_domain(center_id)
     uplink = Uplink(tuple(uplink_urls), leaf_user(center_id))
     body: dict[str, object] = {
@@ -276,11 +362,28 @@ def write_leaf_config(
         "listen": f"{listen.host}:{listen.port}",
         "http": f"{listen.host}:{listen.http_port}",
         "jetstream": {"store_dir": str(store_dir), "domain": domain, "max_file_store": max_file_store},
-        "accounts": {ACCOUNT: {"jetstream": "enabled", "users": [_user(EDGE_LOCAL_USER)]}},
-        "leafnodes": {"remotes": [_remote(uplink)]},
+        "accounts": {
+            ACCOUNT: {
+                "jetstream": "enabled",
+                "users": [
+                    _user(EDGE_LOCAL_USER, edge_leaf_permissions(center_id) if own_subject_only else None)
+                ],
+            }
+        },
+        "leafnodes": {"remotes": [_remote(uplink, tls)]},
     }
+    if tls is not None:
+        body["tls"] = tls.server_block()
+    name = f"leaf-{center_id}"
+    if authority is not None:
+        local = _user(EDGE_LOCAL_USER, edge_leaf_permissions(center_id) if own_subject_only else None)
+        creds = _operator_mode(body, [local], authority, out_dir, uplink_user=uplink.user)
+        extra = _uplink_vars(uplink, store, with_password=False)
+        written = _write(out_dir, name, body, [], store, extra, domain)
+        written.creds = creds
+        return written
     extra = _uplink_vars(uplink, store)
-    return _write(out_dir, f"leaf-{center_id}", body, [EDGE_LOCAL_USER], store, extra, domain)
+    return _write(out_dir, name, body, [EDGE_LOCAL_USER], store, extra, domain)
 
 
 def write_hub_config(
@@ -296,6 +399,8 @@ def write_hub_config(
     uplink_urls: Sequence[str] = (),
     listen: Listen = Listen(leaf_port=7422),
     max_file_store: str = "200G",
+    tls: TlsFiles | None = None,
+    authority: NatsAuthority | None = None,
 ) -> GeneratedConfig:
     """A regional or national hub: accepts leaf nodes, holds hub/edge/agency users.
 
@@ -318,21 +423,35 @@ def write_hub_config(
         "jetstream": {"store_dir": str(store_dir), "domain": domain, "max_file_store": max_file_store},
         "accounts": {ACCOUNT: {"jetstream": "enabled", "users": users}},
     }
+    if tls is not None:
+        body["tls"] = tls.server_block()
     leafnodes: dict[str, object] = {}
     if listen.leaf_port is not None:
         leaf_users = [{**_user(leaf_user(n)), "account": ACCOUNT} for n in leaves]
         leafnodes["listen"] = f"{listen.host}:{listen.leaf_port}"
+        if tls is not None:
+            leafnodes["tls"] = tls.server_block()
         if leaf_users:
             leafnodes["authorization"] = {"users": leaf_users}
         user_names += [leaf_user(n) for n in leaves]
     extra: dict[str, str] = {}
+    uplink_user = leaf_user(hub_id) if uplink_urls else None
     if uplink_urls:
         uplink = Uplink(tuple(uplink_urls), leaf_user(hub_id))
-        leafnodes["remotes"] = [_remote(uplink)]
-        extra = _uplink_vars(uplink, store)
+        leafnodes["remotes"] = [_remote(uplink, tls)]
+        extra = _uplink_vars(uplink, store, with_password=authority is None)
     if leafnodes:
         body["leafnodes"] = leafnodes
-    return _write(out_dir, f"{role}-{hub_id}", body, user_names, store, extra, domain)
+    name = f"{role}-{hub_id}"
+    if authority is not None:
+        leaf_names = [leaf_user(n) for n in leaves] if listen.leaf_port is not None else []
+        creds = _operator_mode(
+            body, users, authority, out_dir, leaf_users=leaf_names, uplink_user=uplink_user
+        )
+        written = _write(out_dir, name, body, [], store, extra, domain)
+        written.creds = creds
+        return written
+    return _write(out_dir, name, body, user_names, store, extra, domain)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -355,6 +474,8 @@ def generate(
     direct_centers: Sequence[str] = (),
     agencies: Sequence[str] = AGENCIES,
     secrets_path: Path | None = None,
+    tls: TlsFiles | None = None,
+    authority: NatsAuthority | None = None,
 ) -> GeneratedConfig:
     """Write the config of one role (``hwarang nats config``); passwords kept in ``secrets.json``."""
     store = SecretStore(secrets_path or out_dir / SECRETS_FILE)
@@ -368,6 +489,8 @@ def generate(
             uplink_urls=uplink_urls,
             store=store,
             listen=listen,
+            tls=tls,
+            authority=authority,
         )
     return write_hub_config(
         out_dir,
@@ -380,4 +503,6 @@ def generate(
         agencies=agencies,
         uplink_urls=uplink_urls,
         listen=listen,
+        tls=tls,
+        authority=authority,
     )

@@ -169,8 +169,18 @@ class Topology:
         return bus
 
 
-def build_topology(base_dir: Path, *, centers: Sequence[str], agencies: Sequence[str] = AGENCIES) -> Topology:
-    """Write hub and leaf configs under ``base_dir`` on free loopback ports; servers not started."""
+def build_topology(
+    base_dir: Path,
+    *,
+    centers: Sequence[str],
+    agencies: Sequence[str] = AGENCIES,
+    own_subject_only: bool = False,
+) -> Topology:
+    """Write hub and leaf configs under ``base_dir`` on free loopback ports; servers not started.
+
+    ``own_subject_only`` restricts each leaf's edge user to its center's subjects as deployed
+    configs do; off by default because load drills publish many simulated centers through one leaf.
+    """
     if not centers:
         raise BusError("a topology needs at least one center")
     store = SecretStore(base_dir / SECRETS_FILE, environ={})
@@ -201,6 +211,7 @@ def build_topology(base_dir: Path, *, centers: Sequence[str], agencies: Sequence
             store=store,
             listen=listen,
             max_file_store="1G",
+            own_subject_only=own_subject_only,
         )
         server = NatsServerProcess(
             cfg.config_path, name=f"leaf-{center_id}", port=listen.port, monitor_port=listen.http_port

@@ -1,15 +1,17 @@
 """The configuration schema. Every field is described: the descriptions feed ``--help`` and the docs."""
 
+import ssl
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hwarang.bus.config import BusConfig, MemoryBusConfig, NatsBusConfig
 from hwarang.domain import Classification
 from hwarang.edge.config import CameraConfig, CenterConfig, EdgeConfig
 from hwarang.hub.drones.config import DroneConfig
 from hwarang.hub.fusion.correlation import FusionConfig
+from hwarang.hub.sharing.provenance import ProvenanceConfig
 from hwarang.hub.workflow.config import WorkflowConfig
 from hwarang.interop.remote_id_udp import RemoteIdUdpConfig
 
@@ -101,6 +103,10 @@ class HubConfig(_Strict):
         default_factory=HubDroneConfig,
         description="Drone and robot tracks, geofences over key sites, Remote ID intake (docs/drones.md).",
     )
+    provenance: ProvenanceConfig = Field(
+        default_factory=ProvenanceConfig,
+        description="Registered centers and public keys; events verified before storing (docs/security.md).",
+    )
     tak_feeds: list[TakFeedConfig] = Field(
         default_factory=list,
         description="Cursor-on-Target TCP streams, one per partner agency (docs/interop.md); none by default",
@@ -124,6 +130,33 @@ class ApiConfig(_Strict):
 
     host: str = Field(default="127.0.0.1", description="Listen address; loopback by default.")
     port: int = Field(default=8080, ge=1, le=65535, description="Listen port.")
+    tls_cert_file: Path | None = Field(
+        default=None,
+        description="PEM certificate (chain): with tls_key_file the API serves only HTTPS, with HSTS.",
+    )
+    tls_key_file: Path | None = Field(
+        default=None, description="PEM private key of tls_cert_file (mode 0600)."
+    )
+    tls_client_ca_file: Path | None = Field(
+        default=None, description="Optional: CA whose client certificates the API requires (mutual TLS)."
+    )
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> "ApiConfig":
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("api: give both tls_cert_file and tls_key_file, or neither")
+        if self.tls_client_ca_file is not None and self.tls_cert_file is None:
+            raise ValueError("api: tls_client_ca_file needs tls_cert_file and tls_key_file")
+        return self
+
+    def uvicorn_tls(self) -> dict[str, Any]:
+        """The uvicorn keyword arguments for TLS (empty: plain HTTP)."""
+        if self.tls_cert_file is None:
+            return {}
+        out: dict[str, Any] = {"ssl_certfile": str(self.tls_cert_file), "ssl_keyfile": str(self.tls_key_file)}
+        if self.tls_client_ca_file is not None:
+            out |= {"ssl_ca_certs": str(self.tls_client_ca_file), "ssl_cert_reqs": ssl.CERT_REQUIRED}
+        return out
 
 
 class AppConfig(_Strict):

@@ -75,11 +75,22 @@ class Event(DomainModel):
     )
 
 
+class EventSignature(ValueModel):
+    """An edge's Ed25519 signature over the event's canonical JSON and its snapshot's SHA-256."""
+
+    center_id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="The signing center.")
+    algorithm: Literal["ed25519"] = "ed25519"
+    value: str = Field(pattern=r"^[A-Za-z0-9+/]{86}==$", description="Base64 of the 64-byte signature.")
+
+
 class EventMessage(DomainModel):
-    """What travels on the bus: an event and, optionally, its snapshot bytes."""
+    """What travels on the bus: an event, optionally its snapshot bytes, and the edge's signature."""
 
     event: Event
     snapshot_jpeg: bytes | None = None
+    signature: EventSignature | None = Field(
+        default=None, description="Set by the edge (docs/security.md); hubs with registered keys require it."
+    )
 
     @field_serializer("snapshot_jpeg", when_used="json")
     def _encode_snapshot(self, value: bytes | None) -> str | None:

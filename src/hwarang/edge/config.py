@@ -1,5 +1,7 @@
 """Edge configuration: control centers, their cameras, and how frames are buffered."""
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hwarang.domain import Calibration, GeoPoint
@@ -80,6 +82,13 @@ class CenterConfig(_Strict):
         default=None, pattern=r"^\d{5}$", description="Local government code; looked up when omitted."
     )
     cameras: list[CameraConfig] = Field(default_factory=list, description="Cameras of this center.")
+    signing_key: Path | None = Field(
+        default=None,
+        description=(
+            "Ed25519 private key file (mode 0600, 'hwarang keys generate') signing this center's events; "
+            "hubs that register the center's public key refuse its unsigned events (docs/security.md)."
+        ),
+    )
 
 
 class EdgeConfig(_Strict):

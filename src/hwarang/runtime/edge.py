@@ -15,6 +15,7 @@ from hwarang.bus.config import build_bus
 from hwarang.config import AppConfig
 from hwarang.edge.node import Node, create_node
 from hwarang.edge.publisher import BusPublisher
+from hwarang.edge.signing import center_signers
 from hwarang.geo.regions import default_catalog
 from hwarang.runtime.process import install_stop_signals, shared_bus_config
 
@@ -46,8 +47,9 @@ class EdgeRuntime:
 @contextlib.asynccontextmanager
 async def run_edge(config: AppConfig) -> AsyncIterator[EdgeRuntime]:
     """Connect the bus and start every enabled camera; stop them on exit."""
+    signers = center_signers(config.edge.centers)
     bus = await build_bus(shared_bus_config(config, "edge"))
-    publisher = BusPublisher(bus, asyncio.get_running_loop())
+    publisher = BusPublisher(bus, asyncio.get_running_loop(), signers={c: s.sign for c, s in signers.items()})
     edge: Node | None = None
     try:
         edge = await asyncio.to_thread(create_node, config.edge, publisher, default_catalog().lookup)

@@ -30,6 +30,7 @@ from hwarang.hub.store.monitor import secure_data_dir
 from hwarang.runtime.demo_setup import demo_agencies
 from hwarang.runtime.drones import run_drones
 from hwarang.runtime.hub_background import HealthProbes, hub_background
+from hwarang.runtime.provenance import embedded_provenance, hub_check
 
 logger = logging.getLogger(__name__)
 
@@ -83,11 +84,18 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
     """Start hub, bus, ingest and edge; stop them in reverse order on exit."""
     service = build_hub(config)
     generated = service.identity.ensure_admin(admin_password)
+    signers, provenance = await asyncio.to_thread(embedded_provenance, config)
     bus = await build_bus(config.bus)
-    ingest = IngestWorker(bus, service.ingest, batch=config.hub.ingest_batch, health=service.health)
+    ingest = IngestWorker(
+        bus,
+        service.ingest,
+        batch=config.hub.ingest_batch,
+        health=service.health,
+        provenance=hub_check(config, provenance),
+    )
     stop_ingest = asyncio.Event()
     ingest_task = asyncio.create_task(ingest.run(stop_ingest), name="hub-ingest")
-    publisher = BusPublisher(bus, asyncio.get_running_loop())
+    publisher = BusPublisher(bus, asyncio.get_running_loop(), signers={c: s.sign for c, s in signers.items()})
     edge: Node | None = None
     try:
         async with contextlib.AsyncExitStack() as background:
@@ -135,7 +143,12 @@ async def serve_demo(
         )
         server = uvicorn.Server(
             uvicorn.Config(
-                app, host=config.api.host, port=config.api.port, log_level="warning", lifespan="on"
+                app,
+                host=config.api.host,
+                port=config.api.port,
+                log_level="warning",
+                lifespan="on",
+                **config.api.uvicorn_tls(),
             )
         )
         await server.serve()

@@ -31,6 +31,7 @@ from hwarang.runtime.drones import run_drones
 from hwarang.runtime.embedded import api_settings, build_hub
 from hwarang.runtime.hub_background import hub_background
 from hwarang.runtime.process import install_stop_signals, shared_bus_config
+from hwarang.runtime.provenance import hub_check
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,13 @@ async def run_hub(config: AppConfig, *, admin_password: str | None = None) -> As
             hub_background(config, service) as probes,
             run_drones(config.hub.drones, service, bus) as drone_probes,
         ):
-            ingest = IngestWorker(bus, service.ingest, batch=config.hub.ingest_batch, health=service.health)
+            ingest = IngestWorker(
+                bus,
+                service.ingest,
+                batch=config.hub.ingest_batch,
+                health=service.health,
+                provenance=hub_check(config),
+            )
             stop_ingest = asyncio.Event()
             task = asyncio.create_task(ingest.run(stop_ingest), name="hub-ingest")
             runtime = HubRuntime(config, service, bus, ingest, generated)
@@ -206,7 +213,12 @@ async def serve_hub(
         )
         server = _Server(
             uvicorn.Config(
-                app, host=config.api.host, port=config.api.port, log_level="warning", lifespan="on"
+                app,
+                host=config.api.host,
+                port=config.api.port,
+                log_level="warning",
+                lifespan="on",
+                **config.api.uvicorn_tls(),
             )
         )
         announce(hub)

@@ -146,6 +146,7 @@ async def test_worker_stores_a_batch_in_one_call_and_acks_after_commit(service: 
         "ack_failures": 0,
         "store_retries": 0,
         "outages": 0,
+        "unproven": 0,
     }
     assert bus.pending_count("hub-ingest") == 0
     stored = service.incidents.events(limit=50)

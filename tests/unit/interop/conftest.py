@@ -11,7 +11,7 @@ import pytest
 from argon2 import PasswordHasher
 from pydantic import SecretStr
 
-from hwarang.domain import Agency, AgencyKind, Role, User
+from hwarang.domain import Agency, AgencyKind, Camera, GeoPoint, Role, User
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -47,6 +47,17 @@ def hub(tmp_path: Path) -> Iterator["HubService"]:
             roles=(role,),
         )
         service.identity.users.create(user, PASSWORDS[username])
+    # The vendor's camera is one of the center's (detections only from registered cameras).
+    service.cameras.upsert(
+        Camera(
+            id="cam-7",
+            center_id="seoul-jung",
+            name="Vendor camera",
+            position=GeoPoint(lat=37.5636, lon=126.9976),
+            sido_code="11",
+            sigungu_code="11140",
+        )
+    )
     yield service
     database.close()
 

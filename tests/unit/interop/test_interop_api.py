@@ -130,3 +130,17 @@ def test_incident_without_position(client: TestClient, operator: dict[str, str])
     validate_cap_schema(client.get(f"{base}/cap", headers=operator).content)
     collection = client.get("/api/v1/incidents.geojson", headers=operator).json()
     assert collection["features"] == [] and collection["skipped_without_geo"] == 1
+
+
+def test_detections_only_from_registered_cameras_of_the_posters_center(
+    client: TestClient, hub: HubService, operator: dict[str, str]
+) -> None:
+    unknown = client.post(DETECTIONS, json=detection_body(camera_id="cam-404"), headers=operator)
+    assert unknown.status_code == 403
+    assert "camera cam-404 is not registered" in unknown.json()["detail"]
+    other = client.post(DETECTIONS, json=detection_body(center_id="busan-cc"), headers=operator)
+    assert other.status_code == 403
+    assert "the event names center busan-cc" in other.json()["detail"]
+    stored = _post(client, operator)
+    event = hub.incidents.event(uuid.UUID(stored["event_id"]))
+    assert event is not None and event.center_id == "seoul-jung"

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from hwarang.api.access import permit
+from hwarang.api.access import permit, refuse
 from hwarang.api.drone_intake import RemoteIdBatch, RemoteIdResult, intake_for
-from hwarang.api.rooms import AuditRoom, DronesRoom
+from hwarang.api.rooms import AuditRoom, DronesRoom, GateRoom
 from hwarang.domain import DroneAlert, DroneReport, DroneSource, DroneTrack, User
 from hwarang.domain.base import SCHEMA_VERSION
 from hwarang.domain.drone import PRINTABLE_TEXT
@@ -111,8 +111,16 @@ def post_telemetry(
     user: Annotated[User, Depends(permit(Action.EVENT_INGEST))],
     audit: AuditRoom,
     drones: DronesRoom,
+    gate: GateRoom,
 ) -> TelemetryResult:
-    """Apply friendly reports (our drones and ground robots, shown as friendly units)."""
+    """Apply friendly reports (our drones and ground robots, shown as friendly units).
+
+    403 when a unit belongs to another agency (``hub.drones.friendly_units``, else first claim).
+    """
+    for item in batch.reports:
+        refusal = drones.owners.refusal(item.unit_id, user.agency_code)
+        if refusal is not None:
+            raise refuse(gate, user, Action.EVENT_INGEST, f"drone:mavlink:{item.unit_id}", refusal)
     reports = [
         DroneReport(
             source=DroneSource.MAVLINK,

@@ -12,9 +12,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel
 
 from hwarang.api.access import audit_grant_use, permit, refuse, visible_reads
-from hwarang.api.rooms import AuditRoom, GateRoom, IngestRoom
+from hwarang.api.rooms import AuditRoom, CamerasRoom, GateRoom, IngestRoom
 from hwarang.domain import Event, EventMessage, User
-from hwarang.hub.sharing.policy import Action, in_jurisdiction
+from hwarang.hub.sharing.binding import event_post_refusal
+from hwarang.hub.sharing.policy import Action
 
 logger = logging.getLogger(__name__)
 
@@ -78,13 +79,17 @@ def post_event(
     response: Response,
     user: Annotated[User, Depends(permit(Action.EVENT_INGEST))],
     ingest: IngestRoom,
+    cameras: CamerasRoom,
     audit: AuditRoom,
     gate: GateRoom,
 ) -> IngestResponse:
-    """Ingest an ``EventMessage`` (idempotent on event id); 403 outside the user's jurisdiction."""
-    area = message.event.sigungu_code
-    if not in_jurisdiction(user, area):
-        reason = f"event in {area} is outside your jurisdiction {user.jurisdiction_code}"
+    """Ingest an ``EventMessage`` (idempotent on event id).
+
+    403 outside the user's jurisdiction, for another center than the user's agency, or for a camera
+    the hub knows as another center's or in another place (docs/security.md).
+    """
+    reason = event_post_refusal(user, message.event, cameras.get(message.event.camera_id))
+    if reason is not None:
         raise refuse(gate, user, Action.EVENT_INGEST, f"event:{message.event.id}", reason)
     result = ingest.event(message)
     incident_id = result.incident.id if result.incident is not None else None

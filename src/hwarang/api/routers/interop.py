@@ -12,10 +12,11 @@ from pydantic import ValidationError
 from hwarang.api.access import Action, audit_grant_use, load_incident, permit, refuse, visible_reads
 from hwarang.api.auth import require_user
 from hwarang.api.cap_sent import AuditSentAlerts
-from hwarang.api.rooms import AuditRoom, Gate, GateRoom, IngestRoom
+from hwarang.api.rooms import AuditRoom, CamerasRoom, Gate, GateRoom, IngestRoom
 from hwarang.api.routers.events import IngestResponse
 from hwarang.domain import Incident, User
 from hwarang.hub.evidence.log import AuditLog
+from hwarang.hub.sharing.binding import event_post_refusal
 from hwarang.hub.sharing.policy import in_jurisdiction
 from hwarang.interop.cap import DEFAULT_SENDER, catalog_region_name
 from hwarang.interop.cap_sent import send_cap
@@ -190,22 +191,37 @@ def post_detection(
     response: Response,
     user: Annotated[User, Depends(permit(Action.EVENT_INGEST))],
     ingest: IngestRoom,
+    cameras: CamerasRoom,
     audit: AuditRoom,
     gate: GateRoom,
 ) -> IngestResponse:
     """Convert the detection to an edge event and ingest it the same way (idempotent).
 
-    403 when the detection's area lies outside the user's jurisdiction.
+    Only from registered sources: the camera must be known to the hub (its center is the event's
+    unless the detection names one) and bound to the poster like a posted event. 403 otherwise,
+    or when the detection's area lies outside the user's jurisdiction.
     """
+    target = f"camera:{detection.camera_id}"
     if not in_jurisdiction(user, detection.sigungu_code):
         reason = (
             f"detection in {detection.sigungu_code} is outside your jurisdiction {user.jurisdiction_code}"
         )
-        raise refuse(gate, user, Action.EVENT_INGEST, f"camera:{detection.camera_id}", reason)
+        raise refuse(gate, user, Action.EVENT_INGEST, target, reason)
+    camera = cameras.get(detection.camera_id)
+    if camera is None:
+        reason = (
+            f"camera {detection.camera_id} is not registered at this hub: detections only from known cameras"
+        )
+        raise refuse(gate, user, Action.EVENT_INGEST, target, reason)
+    if detection.center_id is None:
+        detection = detection.model_copy(update={"center_id": camera.center_id})
     try:
         message = detection_to_event_message(detection)
     except ValidationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from exc
+    refusal = event_post_refusal(user, message.event, camera)
+    if refusal is not None:
+        raise refuse(gate, user, Action.EVENT_INGEST, target, refusal)
     result = ingest.event(message)
     incident_id = result.incident.id if result.incident is not None else None
     if result.duplicate:

@@ -44,6 +44,13 @@ class DroneConfig(_Strict):
     nearest_cameras: int = Field(
         default=3, ge=1, le=20, description="Cameras suggested with a geofence alert."
     )
+    friendly_units: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Friendly unit id -> owning agency code: only that agency's users and sources may report "
+            "the unit (an unregistered unit is claimed by the first agency reporting it)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _check_times(self) -> "DroneConfig":

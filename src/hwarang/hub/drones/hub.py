@@ -33,6 +33,7 @@ from hwarang.hub.drones.geofences import (
     geofence_event,
     nearest_cameras,
 )
+from hwarang.hub.drones.ownership import FriendlyOwners
 from hwarang.hub.drones.severity import DroneSeverity
 from hwarang.hub.drones.store import DroneStore, TrackState
 from hwarang.hub.drones.tracks import DroneTracker
@@ -83,6 +84,7 @@ class DroneHub:
         )
         self.watch = GeofenceWatch(self.fences)
         self.store = DroneStore(database)
+        self.owners = FriendlyOwners(self.config.friendly_units)
         self.publisher: Publisher | None = None
         self.publish_failures = 0
         self._apply_lock = threading.Lock()

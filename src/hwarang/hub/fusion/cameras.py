@@ -31,3 +31,9 @@ class CameraRegistry:
         """Every known camera, by id."""
         with self._database.session() as session:
             return [camera_from_row(r) for r in session.scalars(select(CameraRow).order_by(CameraRow.id))]
+
+    def get(self, camera_id: str) -> Camera | None:
+        """One camera by id, or None when the hub does not know it."""
+        with self._database.session() as session:
+            row = session.get(CameraRow, camera_id)
+            return None if row is None else camera_from_row(row)

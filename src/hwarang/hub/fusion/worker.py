@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 INVALID_EVENT_REASON = "invalid_event"
 STORE_REJECTED_REASON = "store_rejected"
 STORE_CONDITION = "store"
+PROVENANCE_REASON = "provenance"
 STORE_RETRY_DELAY_S = 1.0
 RETRY_FIRST_S = 0.2
 RETRY_MAX_S = 5.0
@@ -58,6 +59,7 @@ class IngestStats:
     batches: int = 0
     fallbacks: int = 0
     ack_failures: int = 0
+    unproven: int = 0
     store_retries: int = 0
     outages: int = 0
 
@@ -109,6 +111,7 @@ class IngestWorker:
         durable: str = "hub-ingest",
         batch: int = 64,
         health: HealthBoard | None = None,
+        provenance: Callable[[str, bytes], str | None] | None = None,
     ) -> None:
         if batch < 1:
             raise ValueError(f"batch must be at least 1, got {batch}")
@@ -118,6 +121,7 @@ class IngestWorker:
         self._durable = durable
         self._batch = batch
         self._health = health if health is not None else HealthBoard()
+        self._provenance = provenance
         self._subscription: Subscription | None = None
         self._stop = asyncio.Event()
         self._held: list[Delivery] = []
@@ -169,11 +173,36 @@ class IngestWorker:
         for delivery in deliveries:
             self.stats.received += 1
             try:
-                valid.append((delivery, EventMessage.model_validate_json(delivery.data)))
+                message = EventMessage.model_validate_json(delivery.data)
             except ValidationError as exc:
                 self.stats.invalid += 1
                 await dead_letter(self._bus, delivery, INVALID_EVENT_REASON, describe_validation_error(exc))
+                continue
+            if await self._refuse_unproven(delivery, message):
+                continue
+            valid.append((delivery, message))
         return len(deliveries), valid
+
+    async def _refuse_unproven(self, delivery: Delivery, message: EventMessage) -> bool:
+        """Dead-letter an event whose signature, center, region, camera or subject do not agree.
+
+        The one place provenance meets the dead-letter path (reason header ``provenance: ...``).
+        """
+        if self._provenance is None:
+            return False
+        reason = self._provenance(delivery.subject, delivery.data)
+        if reason is None:
+            return False
+        self.stats.invalid += 1
+        self.stats.unproven += 1
+        await dead_letter(
+            self._bus,
+            delivery,
+            INVALID_EVENT_REASON,
+            f"{PROVENANCE_REASON}: {reason}"[:MAX_ERROR_CHARS],
+            event_id=str(message.event.id),
+        )
+        return True
 
     async def _store(
         self, valid: Received, ahead: "asyncio.Task[tuple[int, Received]] | None" = None
