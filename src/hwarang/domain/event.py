@@ -31,6 +31,23 @@ class SnapshotRef(ValueModel):
     height: int = Field(gt=0)
 
 
+class ClipRef(ValueModel):
+    """An event clip: MP4 (H.264, fast-start) stored by the SHA-256 of its bytes.
+
+    ``start`` and ``end`` are the wall-clock times of its first and last frame; the clip starts on the
+    keyframe before the event minus the camera's ``pre_s`` and runs to ``post_s`` after it.
+    """
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    content_type: str = "video/mp4"
+    start: AwareDatetime
+    end: AwareDatetime
+    duration_s: float = Field(ge=0.0, description="Seconds from the first frame to the end of the last.")
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    size: int = Field(gt=0, description="Bytes of the MP4 file.")
+
+
 class DetectorInfo(ValueModel):
     """Which detector produced an event: a trained model, or the motion-only shape guess."""
 
@@ -65,6 +82,9 @@ class Event(DomainModel):
     )
     geo: GeoPoint | None = None
     snapshot: SnapshotRef | None = None
+    clip: ClipRef | None = Field(
+        default=None, description="The event's clip, once the edge has cut it (it arrives after the event)."
+    )
     frame_index: int = Field(ge=0, le=2**63 - 1)
     exercise: bool = Field(default=False, description="True for events caused by an exercise inject.")
     detector: DetectorInfo | None = Field(
