@@ -124,3 +124,12 @@ class EventMessage(DomainModel):
                     f"snapshot bytes hash {digest} does not match event.snapshot.sha256 {ref.sha256}"
                 )
         return self
+
+
+class ClipManifest(DomainModel):
+    """What travels with every chunk of a clip on the bus: the clip and the events it belongs to."""
+
+    camera_id: str
+    center_id: str
+    event_ids: list[uuid.UUID] = Field(min_length=1, description="Events this clip shows (one cut).")
+    clip: ClipRef

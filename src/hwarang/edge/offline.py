@@ -65,14 +65,15 @@ def analyze_file(
         on_event(message)
         counted[0] += 1
 
-    def clip_done(key: object, clip: Clip | None) -> None:
-        assert isinstance(key, EventMessage)  # the recorder hands back what was requested
-        if clip is None:
-            deliver(key)
-            return
-        if on_clip is not None:
+    def clip_done(keys: list[object], clip: Clip | None) -> None:
+        if clip is not None and on_clip is not None:
             on_clip(clip)
-        deliver(key.model_copy(update={"event": key.event.model_copy(update={"clip": clip.ref})}))
+        for key in keys:
+            assert isinstance(key, EventMessage)  # the recorder hands back what was requested
+            if clip is None:
+                deliver(key)
+            else:
+                deliver(key.model_copy(update={"event": key.event.model_copy(update={"clip": clip.ref})}))
 
     start = time.perf_counter()
     try:

@@ -248,11 +248,13 @@ class _Request:
     at_s: float
 
 
-OnClip = Callable[[object, Clip | None], None]
+OnClip = Callable[[list[object], Clip | None], None]
 
 
 class ClipRecorder:
-    """One camera's ring and pending clip requests; ``on_clip(key, clip)`` gets each cut clip.
+    """One camera's ring and pending clip requests; ``on_clip(keys, clip)`` gets each cut clip.
+
+    Requests at the same stream time share one clip (one call with all their keys).
 
     ``add_frame`` is called for every decoded frame (from one thread); ``request`` from the analytics
     side (any thread). A clip that cannot be cut is reported as ``None`` (the event goes without).
@@ -304,11 +306,11 @@ class ClipRecorder:
             post_s = self._config.post_s
             due = [r for r in self._pending if final or (newest is not None and newest >= r.at_s + post_s)]
             self._pending = [r for r in self._pending if r not in due]
-        cache: dict[float, Clip | None] = {}
+        groups: dict[float, list[object]] = {}
         for request in due:
-            if request.at_s not in cache:
-                cache[request.at_s] = self._cut(request.at_s)
-            self._on_clip(request.key, cache[request.at_s])
+            groups.setdefault(request.at_s, []).append(request.key)
+        for at_s, keys in groups.items():
+            self._on_clip(keys, self._cut(at_s))
 
     def _cut(self, at_s: float) -> Clip | None:
         started = time.process_time()

@@ -57,9 +57,10 @@ def test_a_window_starts_on_the_keyframe_at_or_before_its_start() -> None:
 def _record(total: int, events: dict[int, str], config: ClipConfig) -> dict[str, Clip | None]:
     cut: dict[str, Clip | None] = {}
 
-    def on_clip(key: object, clip: Clip | None) -> None:
-        assert isinstance(key, str)
-        cut[key] = clip
+    def on_clip(keys: list[object], clip: Clip | None) -> None:
+        for key in keys:
+            assert isinstance(key, str)
+            cut[key] = clip
 
     recorder = ClipRecorder("cam-1", config, FPS, on_clip)
     for i in range(total):
@@ -92,15 +93,16 @@ def test_a_clip_spans_pre_and_post_seconds_around_its_event_and_decodes() -> Non
 
 def test_events_of_one_frame_share_one_clip_and_big_frames_are_scaled_down() -> None:
     config = ClipConfig(pre_s=1.0, post_s=1.0, max_width=80)
-    cut: list[Clip | None] = []
-    recorder = ClipRecorder("cam-1", config, FPS, lambda _key, clip: cut.append(clip))
+    cut: list[tuple[list[object], Clip | None]] = []
+    recorder = ClipRecorder("cam-1", config, FPS, lambda keys, clip: cut.append((keys, clip)))
     for i in range(30):
         if i == 12:
             recorder.request("a", i / FPS)
             recorder.request("b", i / FPS)
         recorder.add_frame(_frame(i))
-    assert len(cut) == 2 and cut[0] is cut[1]  # cut once post_s later, before the end of the stream
-    assert cut[0] is not None and (cut[0].ref.width, cut[0].ref.height) == (80, 60)
+    assert len(cut) == 1 and cut[0][0] == ["a", "b"]  # cut once post_s later, before the stream ends
+    clip = cut[0][1]
+    assert clip is not None and (clip.ref.width, clip.ref.height) == (80, 60)
     assert recorder.clips == 1
 
 
