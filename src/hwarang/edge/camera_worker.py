@@ -212,6 +212,7 @@ class CameraWorker:
         source = build_source(self._config.source, camera_id=self.camera.id)
         with self._lock:
             self._source = self._live_source = source
+        ended = False
         try:
             self._set_state(CameraState.RUNNING)
             for frame in source.frames():
@@ -226,10 +227,12 @@ class CameraWorker:
                     self._count("skipped")
                 elif not self._lane.offer(frame):
                     self._count("dropped")
-            return not self._stop.is_set()
+            ended = not self._stop.is_set()
+            return ended
         finally:
             source.close()
-            self._finish_clips()
+            if not ended:  # a finite source's clips are cut once its queued frames are analysed
+                self._finish_clips()
             with self._lock:  # from now on its decode errors are part of the camera's total
                 self._counts["decode_errors"] += source.stats.decode_errors
                 self._live_source = None
@@ -329,6 +332,7 @@ class CameraWorker:
         return analytics
 
     def _on_end(self) -> None:
+        self._finish_clips()
         if not self._stop.is_set():
             self._set_state(CameraState.FINISHED)
 
