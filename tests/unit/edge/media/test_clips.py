@@ -111,3 +111,29 @@ def test_a_clip_must_start_on_a_keyframe() -> None:
         mux_mp4([_packet(0.0, False)], FPS, (160, 120))
     with pytest.raises(MediaError, match="keyframe"):
         mux_mp4([], FPS, (160, 120))
+
+
+def test_privacy_masks_are_blacked_out_of_every_clip_frame() -> None:
+    config = ClipConfig(pre_s=0.5, post_s=0.5, privacy_masks=[[(0, 0), (80, 0), (80, 120), (0, 120)]])
+    cut: list[Clip | None] = []
+    recorder = ClipRecorder("cam-1", config, FPS, lambda _keys, clip: cut.append(clip))
+    for i in range(20):
+        frame = Frame(
+            np.full((120, 160, 3), 200, dtype=np.uint8), i, i / FPS, T0 + timedelta(seconds=i / FPS)
+        )
+        if i == 8:
+            recorder.request("a", frame.pts_s)
+        recorder.add_frame(frame)
+    clip = cut[0]
+    assert clip is not None
+    with av.open(io.BytesIO(clip.data)) as container:
+        images = [f.to_ndarray(format="gray") for f in container.decode(video=0)]
+    assert images
+    for image in images:
+        assert image[:, :72].mean() < 30  # masked (codec blur at the edge aside)
+        assert image[:, 88:].mean() > 170  # the rest untouched
+
+
+def test_a_privacy_mask_needs_three_points() -> None:
+    with pytest.raises(ValueError, match="at least 3 points"):
+        ClipConfig(privacy_masks=[[(0, 0), (1, 1)]])
