@@ -20,7 +20,7 @@ from hwarang.edge.config import CameraConfig
 from hwarang.edge.errors import EdgeError, MediaError, SourceError
 from hwarang.edge.frame import Frame, FrameConversionError
 from hwarang.edge.health import CameraHealth, CameraState
-from hwarang.edge.media.clips import Clip, ClipRecorder
+from hwarang.edge.media.clips import Clip, ClipRecorder, EncodedPacket, PacketSource
 from hwarang.edge.sources import FrameSource, build_source
 from hwarang.edge.sources.base import EventHook
 from hwarang.edge.sources.link import LinkReporter
@@ -73,6 +73,7 @@ class CameraWorker:
         self.camera = camera
         self._clip_sink = clips if config.clips.enabled else None
         self._recorder: ClipRecorder | None = None
+        self._remux = False
         self._config = config
         self._publish = publish
         self._own_pool = pool is None
@@ -213,6 +214,9 @@ class CameraWorker:
         with self._lock:
             self._source = self._live_source = source
         ended = False
+        self._remux = False
+        if self._clip_sink is not None and isinstance(source, PacketSource):
+            source.set_packet_sink(self._record_packet)
         try:
             self._set_state(CameraState.RUNNING)
             for frame in source.frames():
@@ -237,15 +241,32 @@ class CameraWorker:
                 self._counts["decode_errors"] += source.stats.decode_errors
                 self._live_source = None
 
-    def _record(self, frame: Frame, fps: float) -> None:
-        """Encode ``frame`` into the clip ring (capture thread); a failing encoder turns clips off."""
-        if self._clip_sink is None:
-            return
+    def _clip_recorder(self, fps: float) -> ClipRecorder:
         recorder = self._recorder
         if recorder is None:
             recorder = ClipRecorder(self.camera.id, self._config.clips, fps, self._clip_cut)
             with self._lock:
                 self._recorder = recorder
+        return recorder
+
+    def _record_packet(self, packet: EncodedPacket, size: tuple[int, int]) -> None:
+        """A network camera's H.264 packet into the clip ring as received (capture thread; no encoding)."""
+        if self._clip_sink is None:
+            return
+        self._remux = True
+        fps = self._source_fps or (self._source.fps if self._source is not None else 0.0)
+        try:
+            self._clip_recorder(fps).add_packet(packet, size)
+        except MediaError as exc:
+            logger.error("camera %s: clips turned off: %s", self.camera.id, exc)
+            with self._lock:
+                self._clip_sink, self._recorder = None, None
+
+    def _record(self, frame: Frame, fps: float) -> None:
+        """Encode ``frame`` into the clip ring (capture thread); a failing encoder turns clips off."""
+        if self._clip_sink is None or self._remux:
+            return
+        recorder = self._clip_recorder(fps)
         try:
             recorder.add_frame(frame)
         except (MediaError, FrameConversionError) as exc:

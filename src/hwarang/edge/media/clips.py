@@ -1,10 +1,12 @@
 """Event clips: a per-camera ring of encoded H.264 and the MP4 cut around each event.
 
-A camera's frames are encoded once, cheaply (libx264 ``ultrafast``, ``zerolatency``, scaled down to
-``max_width``, a keyframe every ``gop_s``), into a ring that holds ``pre_s`` plus a GOP of video.
-When an event fires, the recorder notes its stream time; once the stream has run ``post_s`` past it,
-the packets from the keyframe at or before ``event - pre_s`` up to ``event + post_s`` are remuxed,
-without re-encoding, into a fast-start MP4 named by its SHA-256. A stream that ends early (the end of
+An H.264 network camera (RTSP, a :class:`PacketSource`) hands over its packets as received: they go
+into the ring as they are and are remuxed, never re-encoded. Other cameras' frames are encoded once,
+cheaply (libx264 ``ultrafast``, ``zerolatency``, scaled down to ``max_width``, a keyframe every
+``gop_s``), into the same kind of ring, which holds ``pre_s + post_s`` and a GOP or more. When an
+event fires, the recorder notes its stream time; once the stream has run ``post_s`` past it, the
+packets from the keyframe at or before ``event - pre_s`` up to ``event + post_s`` are remuxed, without
+re-encoding, into a fast-start MP4 named by its SHA-256. A stream that ends early (the end of
 a file, a stopped camera) cuts the pending clips short with what it has.
 """
 
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -75,6 +77,18 @@ class EncodedPacket:
     pts_s: float
     wall_time: datetime
     keyframe: bool
+
+
+PacketSink = Callable[[EncodedPacket, tuple[int, int]], None]
+
+
+@runtime_checkable
+class PacketSource(Protocol):
+    """A source that can hand over its H.264 packets as received (with the stream's size)."""
+
+    def set_packet_sink(self, sink: PacketSink | None) -> bool:
+        """Send every H.264 packet to ``sink`` from now on; False when the stream is not H.264."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,7 +306,9 @@ class ClipRecorder:
         self._config = config
         self._fps = fps if fps > 0 else 10.0
         self._encoder = FrameEncoder(config, self._fps)
-        self._ring = PacketRing(config.pre_s + config.post_s + 2 * config.gop_s + 1.0)
+        # A camera's own GOP may be long: keep enough to start on the keyframe before pre_s.
+        self._ring = PacketRing(config.pre_s + config.post_s + max(2 * config.gop_s, 10.0))
+        self._remux_size: tuple[int, int] | None = None
         self._on_clip = on_clip
         self._lock = threading.Lock()
         self._pending: list[_Request] = []
@@ -321,6 +337,12 @@ class ClipRecorder:
             self._ring.append(packet)
         self._cut_due(final=False)
 
+    def add_packet(self, packet: EncodedPacket, size: tuple[int, int]) -> None:
+        """Take a camera's own H.264 packet (remux path: no encoding) and cut the clips now complete."""
+        self._remux_size = size
+        self._ring.append(packet)
+        self._cut_due(final=False)
+
     def finish(self) -> None:
         """The stream ended: flush the encoder and cut every pending clip with what there is."""
         for packet in self._encoder.flush():
@@ -347,7 +369,7 @@ class ClipRecorder:
             logger.warning("camera %s: no video held for a clip at %.2f s", self.camera_id, at_s)
             return None
         try:
-            clip = mux_mp4(packets, self._fps, self._encoder.size)
+            clip = mux_mp4(packets, self._fps, self._remux_size or self._encoder.size)
         except MediaError as exc:
             self.failures += 1
             logger.warning("camera %s: clip at %.2f s failed: %s", self.camera_id, at_s, exc)
