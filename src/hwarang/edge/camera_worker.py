@@ -171,6 +171,8 @@ class CameraWorker:
             last_outage_end=outage.end if outage is not None else None,
             last_outage_s=round(outage.duration_s, 3) if outage is not None else None,
             detector=_detector_stats(analytics),
+            clips=c["clips"],
+            clip_mode=None if self._clip_sink is None else "remux" if self._remux else "encode",
         )
 
     def _count(self, key: str, n: int = 1) -> None:

@@ -44,7 +44,8 @@ class EdgeRuntime:
         dropped = sum(h.frames_dropped for h in health)
         return (
             f"{len(health)} camera(s), {frames} frames analysed, {dropped} dropped, "
-            f"{self.publisher.published} events published ({self.publisher.failures} publish failures)"
+            f"{self.publisher.published} events published ({self.publisher.failures} publish failures), "
+            f"{self.clips.stats.clips} clips sent ({self.clips.stats.dropped} dropped)"
         )
 
 

@@ -65,6 +65,7 @@ def test_an_rtsp_camera_s_clips_are_its_own_h264_remuxed(vtest_path: Path) -> No
             deadline = time.monotonic() + 60
             while not cut and time.monotonic() < deadline:
                 time.sleep(0.2)
+            assert node.health()[0].clip_mode == "remux"
         finally:
             node.stop()
     assert cut, f"no clip within 60 s ({len(published)} events)"

@@ -90,6 +90,8 @@ def test_each_event_gets_a_clip_through_the_sink() -> None:
     assert published
     clipped = {m.event.id for messages, _ in cut for m in messages}
     assert clipped == {m.event.id for m in published}  # every event, also those near the end
+    health = worker.health()
+    assert health.clips == len(cut) and health.clip_mode == "encode"
     for _, clip in cut:
         assert clip.ref.duration_s <= 4.0 + 1.0
         with av.open(io.BytesIO(clip.data)) as container:
