@@ -99,7 +99,9 @@ async def _run(config: AppConfig) -> SiteRun:
         # A publish is counted once its ack is back in the camera thread, which can be just after the
         # ingest loop received it: wait (bounded) for the publisher's count to catch up.
         settle = time.monotonic() + 2.0
-        while site.publisher.published < ingest.received and time.monotonic() < settle:
+        while True:
+            if site.publisher.published >= ingest.received or time.monotonic() > settle:
+                break
             await asyncio.sleep(0.05)
         published = site.publisher.published
         closing = time.monotonic()
