@@ -121,7 +121,7 @@ def test_a_second_run_gives_the_same_event_ids(run: AnalyzeRun, vtest_path: Path
     root = logging.getLogger()
     level = root.level
     try:
-        result = CliRunner().invoke(app, ["analyze", str(vtest_path), "--out", str(out)])
+        result = CliRunner().invoke(app, ["analyze", str(vtest_path), "--out", str(out), "--no-clips"])
     finally:
         root.setLevel(level)
     assert result.exit_code == 0, result.output
@@ -136,7 +136,16 @@ def test_start_time_option_stamps_events_from_that_moment(vtest_path: Path, tmp_
     level = root.level
     try:
         result = CliRunner().invoke(
-            app, ["analyze", str(vtest_path), "--out", str(out), "--start-time", "2026-01-01T09:00:00+0900"]
+            app,
+            [
+                "analyze",
+                str(vtest_path),
+                "--out",
+                str(out),
+                "--no-clips",
+                "--start-time",
+                "2026-01-01T09:00:00+0900",
+            ],
         )
     finally:
         root.setLevel(level)
@@ -146,3 +155,38 @@ def test_start_time_option_stamps_events_from_that_moment(vtest_path: Path, tmp_
     for event in events:
         offset_s = (event.occurred_at - start).total_seconds()
         assert offset_s == pytest.approx(event.frame_index / 10.0, abs=0.11)
+
+
+def test_every_event_has_a_clip_that_plays_and_covers_it(run: AnalyzeRun, vtest_path: Path) -> None:
+    """The issue #16 floor: a clip per event, decodable, pre + post long (shorter only at the file's ends)."""
+    import av
+
+    clips = EvidenceStore(run.out.with_name("ev.jsonl.clips"), suffix=".mp4")
+    file_start = datetime.fromtimestamp(vtest_path.stat().st_mtime, tz=UTC)
+    file_s = VTEST_FRAMES / 10.0
+    pre_s, post_s = 5.0, 10.0
+    assert run.events
+    for event in run.events:
+        clip = event.clip
+        assert clip is not None, f"event {event.id} has no clip"
+        path = clips.path(clip.sha256)
+        assert path is not None, f"clip {clip.sha256} of event {event.id} not stored"
+        data = path.read_bytes()
+        assert hashlib.sha256(data).hexdigest() == clip.sha256
+        assert len(data) == clip.size
+        assert data[4:8] == b"ftyp" and data.index(b"moov") < data.index(b"mdat"), "not fast-start"
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            assert stream.codec_context.name == "h264"
+            times = [frame.time for frame in container.decode(stream) if frame.time is not None]
+        assert len(times) >= 10
+        decoded_s = times[-1] - times[0] + 0.1
+        assert decoded_s == pytest.approx(clip.duration_s, abs=0.15)
+        assert clip.start <= event.occurred_at <= clip.end
+        at_s = (event.occurred_at - file_start).total_seconds()
+        full = at_s >= pre_s + 0.5 and at_s + post_s <= file_s - 0.2
+        if full:
+            assert abs(clip.duration_s - (pre_s + post_s)) <= 1.0, (event.id, at_s, clip.duration_s)
+        else:
+            assert clip.duration_s <= pre_s + post_s + 1.0, (event.id, at_s, clip.duration_s)
+    assert "clips ->" in run.stdout

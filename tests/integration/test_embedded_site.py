@@ -96,6 +96,13 @@ async def _run(config: AppConfig) -> SiteRun:
                 path = site.service.evidence.path(incident.snapshot_sha256)
                 snapshots[incident.snapshot_sha256] = None if path is None else path.read_bytes()
         ingest = dataclasses.replace(site.ingest.stats)
+        # A publish is counted once its ack is back in the camera thread, which can be just after the
+        # ingest loop received it: wait (bounded) for the publisher's count to catch up.
+        settle = time.monotonic() + 2.0
+        while True:
+            if site.publisher.published >= ingest.received or time.monotonic() > settle:
+                break
+            await asyncio.sleep(0.05)
         published = site.publisher.published
         closing = time.monotonic()
     return SiteRun(waited, time.monotonic() - closing, incidents, snapshots, health, ingest, published)

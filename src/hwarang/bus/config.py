@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from hwarang.bus.base import Bus, BusError
 from hwarang.bus.subjects import (
+    CLIPS_ALL,
     COMMANDS_ALL,
     DEAD_LETTER_ALL,
     DRONES_ALL,
@@ -31,6 +32,8 @@ DEADLETTER_STREAM = "HWARANG_DEADLETTER"
 INCIDENTS_STREAM = "HWARANG_INCIDENTS"
 COMMANDS_STREAM = "HWARANG_COMMANDS"
 DRONES_STREAM = "HWARANG_DRONES"
+CLIPS_STREAM = "HWARANG_CLIPS"
+CLIPS_MAX_BYTES = 512 * 1024**2
 
 
 class _Strict(BaseModel):
@@ -54,6 +57,11 @@ class MemoryBusConfig(_Strict):
 
     type: Literal["memory"] = Field(default="memory", description="'memory': one process, nothing to run.")
     max_msgs: int = Field(default=200_000, ge=1, description="Messages kept; the oldest are discarded first.")
+    max_bytes: int = Field(
+        default=512 * 1024**2,
+        ge=1,
+        description="Bytes kept (clips are large); the oldest are discarded first.",
+    )
     duplicate_window_s: float = Field(default=120.0, gt=0, description="De-duplication window by msg id.")
 
 
@@ -96,8 +104,9 @@ class NatsBusConfig(_Strict):
     manage_streams: Literal["hub", "edge", "none"] = Field(
         default="hub",
         description=(
-            "Streams to create or update at start: 'hub' (events, dead letters, incidents, commands), "
-            "'edge' on a center's leaf node (local events; commands sourced from hub_domain), 'none'."
+            "Streams to create or update at start: 'hub' (events, clips, dead letters, incidents, commands), "
+            "'edge' on a center's leaf node (local events and clips; commands sourced from hub_domain), "
+            "'none'."
         ),
     )
     leaf_domains: list[str] = Field(
@@ -125,6 +134,10 @@ class NatsBusConfig(_Strict):
         default_factory=lambda: StreamSettings(max_age_s=86400.0),
         description="HWARANG_COMMANDS stream (commands back to edges).",
     )
+    clips: StreamSettings = Field(
+        default_factory=lambda: StreamSettings(max_age_s=3 * 86400.0, max_bytes=CLIPS_MAX_BYTES),
+        description="HWARANG_CLIPS stream (event clips in chunks; bounded at the leaf and at the hub).",
+    )
 
 
 BusConfig = Annotated[MemoryBusConfig | NatsBusConfig, Field(discriminator="type")]
@@ -135,7 +148,9 @@ async def build_bus(config: MemoryBusConfig | NatsBusConfig) -> Bus:
     if isinstance(config, MemoryBusConfig):
         from hwarang.bus.memory import MemoryBus
 
-        return MemoryBus(max_msgs=config.max_msgs, duplicate_window_s=config.duplicate_window_s)
+        return MemoryBus(
+            max_msgs=config.max_msgs, max_bytes=config.max_bytes, duplicate_window_s=config.duplicate_window_s
+        )
     bus = await connect_nats(config)
     if config.manage_streams != "none":
         try:
@@ -196,6 +211,7 @@ async def ensure_hwarang_streams(bus: "NatsBus", config: NatsBusConfig) -> None:
 
     if config.manage_streams == "edge":
         await _ensure(bus, EVENTS_STREAM, [EVENTS_ALL], config.events)
+        await _ensure(bus, CLIPS_STREAM, [CLIPS_ALL], config.clips)
         if config.center_id is not None:
             commands = center_commands(config.center_id)
             sources = []
@@ -205,6 +221,8 @@ async def ensure_hwarang_streams(bus: "NatsBus", config: NatsBusConfig) -> None:
         return
     leaf_sources = [StreamSourceSpec(EVENTS_STREAM, domain) for domain in config.leaf_domains]
     await _ensure(bus, EVENTS_STREAM, [EVENTS_ALL], config.events, leaf_sources)
+    clip_sources = [StreamSourceSpec(CLIPS_STREAM, domain) for domain in config.leaf_domains]
+    await _ensure(bus, CLIPS_STREAM, [CLIPS_ALL], config.clips, clip_sources)
     await _ensure(bus, DEADLETTER_STREAM, [DEAD_LETTER_ALL], config.deadletter)
     from hwarang.bus.advisories import ADVISORIES_STREAM, max_deliveries_subject
 

@@ -55,6 +55,11 @@ class SourceHealer:
         self._seen_reconnects = bus.reconnects
         self.restarts = 0
 
+    @property
+    def stream(self) -> str:
+        """The stream whose sources this healer watches."""
+        return self._stream
+
     def _forget_reachability(self) -> None:
         """Treat every domain as not yet seen, so each is restarted once it answers."""
         self._reachable = dict.fromkeys(self._reachable, False)

@@ -119,11 +119,16 @@ class _MemorySubscription:
 class MemoryBus:
     """A single-process bus with JetStream semantics: acked publish, de-duplication, redelivery.
 
-    ``max_msgs`` bounds memory: the oldest messages are discarded first (as a JetStream limits stream).
+    ``max_msgs`` and ``max_bytes`` bound memory: the oldest messages are discarded first (as a JetStream
+    limits stream).
     """
 
-    def __init__(self, *, max_msgs: int = 200_000, duplicate_window_s: float = 120.0) -> None:
+    def __init__(
+        self, *, max_msgs: int = 200_000, max_bytes: int = 512 * 1024**2, duplicate_window_s: float = 120.0
+    ) -> None:
         self._max_msgs = max_msgs
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._dup_window_s = duplicate_window_s
         self._messages: OrderedDict[int, _Stored] = OrderedDict()
         self._msg_ids: OrderedDict[str, tuple[int, float]] = OrderedDict()
@@ -167,10 +172,14 @@ class MemoryBus:
         self._last_seq += 1
         stored = _Stored(self._last_seq, subject, data, headers, msg_id)
         self._messages[stored.seq] = stored
+        self._bytes += len(stored.data)
         if msg_id is not None:
             self._msg_ids[msg_id] = (stored.seq, now)
-        while len(self._messages) > self._max_msgs:
-            self._messages.popitem(last=False)
+        while len(self._messages) > self._max_msgs or (
+            self._bytes > self._max_bytes and len(self._messages) > 1
+        ):
+            _, dropped = self._messages.popitem(last=False)
+            self._bytes -= len(dropped.data)
         return stored
 
     def _dead_letter_exhausted(self, stored: _Stored, consumer: _Consumer, now: float) -> None:

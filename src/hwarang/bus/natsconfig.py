@@ -5,8 +5,9 @@ local ``HWARANG_EVENTS`` stream; the hub's ``HWARANG_EVENTS`` *sources* from eac
 (``$JS.<domain>.API``), so events published while the uplink is down are copied once it is back,
 exactly once (the source tracks the upstream sequence, and msg ids de-duplicate). The leaf remote
 denies exporting ``hwarang.events.>`` so that core traffic never reaches the hub's stream directly
-(which would store events twice), and denies importing ``hwarang.commands.>`` for the same reason
-in the other direction. A regional hub is itself a leaf of the national hub, sourced the same way.
+(which would store events twice; the same for ``hwarang.clips.>`` and ``HWARANG_CLIPS``), and
+denies importing ``hwarang.commands.>`` for the same reason in the other direction. A regional hub
+is itself a leaf of the national hub, sourced the same way.
 
 Accounts: everything lives in the ``HWARANG`` account (JetStream enabled); each user has subject
 permissions: ``hub`` everything; ``edge-<center>`` its own event subjects and commands; agency
@@ -30,7 +31,14 @@ from typing import Literal
 
 from hwarang.bus.base import BusError
 from hwarang.bus.natsjwt import NatsAuthority
-from hwarang.bus.subjects import COMMANDS_PREFIX, EVENTS_ALL, EVENTS_PREFIX, SHARE_PREFIX
+from hwarang.bus.subjects import (
+    CLIPS_ALL,
+    CLIPS_PREFIX,
+    COMMANDS_PREFIX,
+    EVENTS_ALL,
+    EVENTS_PREFIX,
+    SHARE_PREFIX,
+)
 
 ACCOUNT = "HWARANG"
 AGENCIES: tuple[str, ...] = ("police", "military", "coast_guard", "fire")
@@ -219,7 +227,7 @@ def agency_permissions(agency: str, agencies: Sequence[str] = AGENCIES) -> dict[
         f"$JS.API.CONSUMER.MSG.NEXT.{stream}.*",
         f"$JS.ACK.{stream}.>",
     ]
-    deny = [*others, f"{EVENTS_PREFIX}.>", f"{COMMANDS_PREFIX}.>", "_INBOX.>"]
+    deny = [*others, f"{EVENTS_PREFIX}.>", CLIPS_ALL, f"{COMMANDS_PREFIX}.>", "_INBOX.>"]
     return _perms(pub, [own, f"{agency_inbox(agency)}.>"], deny)
 
 
@@ -228,6 +236,7 @@ def edge_permissions(center_id: str) -> dict[str, object]:
     commands = f"{COMMANDS_PREFIX}.{center_id}.>"
     pub = [
         f"{EVENTS_PREFIX}.*.*.{center_id}",
+        f"{CLIPS_PREFIX}.*.*.{center_id}",
         "$JS.API.INFO",
         "$JS.API.STREAM.NAMES",
         "$JS.API.STREAM.INFO.HWARANG_COMMANDS",
@@ -240,9 +249,10 @@ def edge_permissions(center_id: str) -> dict[str, object]:
 
 
 def edge_leaf_permissions(center_id: str) -> dict[str, object]:
-    """The edge on its center's leaf node: its own event subjects, its JetStream, its commands."""
+    """The edge on its center's leaf node: its own event and clip subjects, its JetStream, its commands."""
     commands = f"{COMMANDS_PREFIX}.{center_id}.>"
-    return _perms([f"{EVENTS_PREFIX}.*.*.{center_id}", "$JS.API.>", "$JS.ACK.>"], ["_INBOX.>", commands])
+    own = [f"{EVENTS_PREFIX}.*.*.{center_id}", f"{CLIPS_PREFIX}.*.*.{center_id}"]
+    return _perms([*own, "$JS.API.>", "$JS.ACK.>"], ["_INBOX.>", commands])
 
 
 def _user(user: str, perms: Mapping[str, object] | None = None) -> dict[str, object]:
@@ -256,7 +266,7 @@ def _remote(uplink: Uplink, tls: TlsFiles | None = None) -> dict[str, object]:
     remote: dict[str, object] = {
         "urls": [_Var(f"UPLINK_URL_{i}") for i in range(len(uplink.urls))],
         "account": ACCOUNT,
-        "deny_exports": [EVENTS_ALL],
+        "deny_exports": [EVENTS_ALL, CLIPS_ALL],
         "deny_imports": [f"{COMMANDS_PREFIX}.>"],
     }
     if tls is not None:

@@ -15,6 +15,8 @@ COMMANDS_ALL = f"{COMMANDS_PREFIX}.>"
 SHARE_PREFIX = "hwarang.share"
 DRONES_PREFIX = "hwarang.drones"
 DRONES_ALL = f"{DRONES_PREFIX}.>"
+CLIPS_PREFIX = "hwarang.clips"
+CLIPS_ALL = f"{CLIPS_PREFIX}.>"
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -33,6 +35,16 @@ def event_subject(sido_code: str, sigungu_code: str, center_id: str) -> str:
         _check_token("center", center_id),
     )
     return ".".join((EVENTS_PREFIX, *parts))
+
+
+def clip_subject(sido_code: str, sigungu_code: str, center_id: str) -> str:
+    """Event clips of one center, in chunks: ``hwarang.clips.<sido>.<local-gov>.<center>``."""
+    parts = (
+        _check_token("sido", sido_code),
+        _check_token("sigungu", sigungu_code),
+        _check_token("center", center_id),
+    )
+    return ".".join((CLIPS_PREFIX, *parts))
 
 
 def dead_letter_subject(reason: str) -> str:

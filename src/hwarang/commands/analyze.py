@@ -34,6 +34,11 @@ def analyze(
     snapshots: Annotated[
         Path | None, typer.Option(help="Folder for snapshot JPEGs by SHA-256 (default: OUT with .snapshots).")
     ] = None,
+    clips: Annotated[
+        Path | None,
+        typer.Option(help="Folder for event clips (MP4) by SHA-256 (default: OUT with .clips)."),
+    ] = None,
+    no_clips: Annotated[bool, typer.Option("--no-clips", help="Cut no event clips.")] = False,
     start_time: Annotated[
         datetime | None,
         typer.Option(
@@ -64,6 +69,7 @@ def analyze(
         err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from None
     store = EvidenceStore(snapshots or out.with_name(out.name + ".snapshots"))
+    clip_store = EvidenceStore(clips or out.with_name(out.name + ".clips"), suffix=".mp4")
     out.parent.mkdir(parents=True, exist_ok=True)
     total = count_frames(video)
     columns = (TextColumn("[bold]analyzing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -83,6 +89,7 @@ def analyze(
                 on_event,
                 lambda n: progress.update(task, completed=n),
                 start_time=None if start_time is None else aware(start_time),
+                on_clip=None if no_clips else lambda clip: clip_store.put(clip.data),
             )
         except EdgeError as exc:
             err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
@@ -90,7 +97,13 @@ def analyze(
     console.print(
         f"{result.frames} frames ({result.width}x{result.height}) in {result.seconds:.2f} s = "
         f"[bold]{result.fps:.1f} frames/s[/]; {result.events} events -> {escape(str(out))}"
-        + (f"; {result.decode_errors} decode errors" if result.decode_errors else ""),
+        + (f"; {result.decode_errors} decode errors" if result.decode_errors else "")
+        + (
+            f"; {result.clips} clips -> {escape(str(clip_store.root))} (CPU {result.clip_encode_cpu_s:.2f} s "
+            f"encoding, {result.clip_cut_cpu_s:.2f} s cutting)"
+            if result.clips
+            else ""
+        ),
         highlight=False,
         soft_wrap=True,
     )

@@ -16,7 +16,15 @@ from hwarang.domain.enums import (
     Severity,
     TaskState,
 )
-from hwarang.domain.event import DetectorInfo, Event, EventMessage, SnapshotRef, stable_event_id
+from hwarang.domain.event import (
+    ClipManifest,
+    ClipRef,
+    DetectorInfo,
+    Event,
+    EventMessage,
+    SnapshotRef,
+    stable_event_id,
+)
 from hwarang.domain.geopoint import GeoPoint
 from hwarang.domain.incident import Incident, SeverityReason, SeverityReasonCode
 from hwarang.domain.region import AdminLocation, ExerciseZone, Region, RegionLevel
@@ -34,6 +42,8 @@ __all__ = [
     "Camera",
     "Center",
     "Classification",
+    "ClipManifest",
+    "ClipRef",
     "ConditionKind",
     "DeclaredCondition",
     "Detection",

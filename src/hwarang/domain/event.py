@@ -32,6 +32,23 @@ class SnapshotRef(ValueModel):
     height: int = Field(gt=0)
 
 
+class ClipRef(ValueModel):
+    """An event clip: MP4 (H.264, fast-start) stored by the SHA-256 of its bytes.
+
+    ``start`` and ``end`` are the wall-clock times of its first and last frame; the clip starts on the
+    keyframe before the event minus the camera's ``pre_s`` and runs to ``post_s`` after it.
+    """
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    content_type: str = "video/mp4"
+    start: AwareDatetime
+    end: AwareDatetime
+    duration_s: float = Field(ge=0.0, description="Seconds from the first frame to the end of the last.")
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    size: int = Field(gt=0, description="Bytes of the MP4 file.")
+
+
 class DetectorInfo(ValueModel):
     """Which detector produced an event: a trained model, or the motion-only shape guess."""
 
@@ -68,6 +85,9 @@ class Event(DomainModel):
     )
     geo: GeoPoint | None = None
     snapshot: SnapshotRef | None = None
+    clip: ClipRef | None = Field(
+        default=None, description="The event's clip, once the edge has cut it (it arrives after the event)."
+    )
     frame_index: int = Field(ge=0, le=2**63 - 1)
     exercise: bool = Field(default=False, description="True for events caused by an exercise inject.")
     detector: DetectorInfo | None = Field(
@@ -118,3 +138,12 @@ class EventMessage(DomainModel):
                     f"snapshot bytes hash {digest} does not match event.snapshot.sha256 {ref.sha256}"
                 )
         return self
+
+
+class ClipManifest(DomainModel):
+    """What travels with every chunk of a clip on the bus: the clip and the events it belongs to."""
+
+    camera_id: str
+    center_id: str
+    event_ids: list[uuid.UUID] = Field(min_length=1, description="Events this clip shows (one cut).")
+    clip: ClipRef

@@ -17,9 +17,10 @@ from hwarang.edge.analytics.pipeline import CameraAnalytics
 from hwarang.edge.analytics_pool import AnalyticsPool, CameraLane
 from hwarang.edge.camera_setup import build_analytics
 from hwarang.edge.config import CameraConfig
-from hwarang.edge.errors import EdgeError, SourceError
+from hwarang.edge.errors import EdgeError, MediaError, SourceError
 from hwarang.edge.frame import Frame, FrameConversionError
 from hwarang.edge.health import CameraHealth, CameraState
+from hwarang.edge.media.clips import Clip, ClipRecorder, EncodedPacket, PacketSource
 from hwarang.edge.sources import FrameSource, build_source
 from hwarang.edge.sources.base import EventHook
 from hwarang.edge.sources.link import LinkReporter
@@ -27,6 +28,7 @@ from hwarang.edge.sources.link import LinkReporter
 logger = logging.getLogger(__name__)
 
 Publish = Callable[[EventMessage], None]
+ClipSink = Callable[[list[EventMessage], Clip], None]
 
 
 class _Rate:
@@ -51,7 +53,9 @@ class _Rate:
 class CameraWorker:
     """Decodes one camera and runs its analytics on ``pool``; hands each event to ``publish``.
 
-    Without a pool the worker makes a private one-thread pool (handy for a single camera).
+    Without a pool the worker makes a private one-thread pool (handy for a single camera). With a
+    ``clips`` sink (and the camera's clips enabled) every decoded frame is also encoded into the
+    camera's clip ring, and each event's clip goes to the sink once ``post_s`` has been recorded.
     """
 
     def __init__(
@@ -64,8 +68,12 @@ class CameraWorker:
         queue_size: int = 4,
         retry_initial_s: float = 1.0,
         retry_max_s: float = 30.0,
+        clips: ClipSink | None = None,
     ) -> None:
         self.camera = camera
+        self._clip_sink = clips if config.clips.enabled else None
+        self._recorder: ClipRecorder | None = None
+        self._remux = False
         self._config = config
         self._publish = publish
         self._own_pool = pool is None
@@ -93,6 +101,7 @@ class CameraWorker:
                 "analytics_errors",
                 "events",
                 "reconnects",
+                "clips",
             ),
             0,
         )
@@ -162,6 +171,8 @@ class CameraWorker:
             last_outage_end=outage.end if outage is not None else None,
             last_outage_s=round(outage.duration_s, 3) if outage is not None else None,
             detector=_detector_stats(analytics),
+            clips=c["clips"],
+            clip_mode=None if self._clip_sink is None else "remux" if self._remux else "encode",
         )
 
     def _count(self, key: str, n: int = 1) -> None:
@@ -204,6 +215,10 @@ class CameraWorker:
         source = build_source(self._config.source, camera_id=self.camera.id)
         with self._lock:
             self._source = self._live_source = source
+        ended = False
+        self._remux = False
+        if self._clip_sink is not None and isinstance(source, PacketSource):
+            source.set_packet_sink(self._record_packet)
         try:
             self._set_state(CameraState.RUNNING)
             for frame in source.frames():
@@ -211,18 +226,73 @@ class CameraWorker:
                     return False
                 if self._source_fps <= 0.0:
                     self._source_fps = float(source.fps)
+                self._record(frame, float(source.fps))
                 self._count("in")
                 self._rate_in.tick()
                 if not self._due(frame):
                     self._count("skipped")
                 elif not self._lane.offer(frame):
                     self._count("dropped")
-            return not self._stop.is_set()
+            ended = not self._stop.is_set()
+            return ended
         finally:
             source.close()
+            if not ended:  # a finite source's clips are cut once its queued frames are analysed
+                self._finish_clips()
             with self._lock:  # from now on its decode errors are part of the camera's total
                 self._counts["decode_errors"] += source.stats.decode_errors
                 self._live_source = None
+
+    def _clip_recorder(self, fps: float) -> ClipRecorder:
+        recorder = self._recorder
+        if recorder is None:
+            recorder = ClipRecorder(self.camera.id, self._config.clips, fps, self._clip_cut)
+            with self._lock:
+                self._recorder = recorder
+        return recorder
+
+    def _record_packet(self, packet: EncodedPacket, size: tuple[int, int]) -> None:
+        """A network camera's H.264 packet into the clip ring as received (capture thread; no encoding)."""
+        if self._clip_sink is None:
+            return
+        self._remux = True
+        fps = self._source_fps or (self._source.fps if self._source is not None else 0.0)
+        try:
+            self._clip_recorder(fps).add_packet(packet, size)
+        except MediaError as exc:
+            logger.error("camera %s: clips turned off: %s", self.camera.id, exc)
+            with self._lock:
+                self._clip_sink, self._recorder = None, None
+
+    def _record(self, frame: Frame, fps: float) -> None:
+        """Encode ``frame`` into the clip ring (capture thread); a failing encoder turns clips off."""
+        if self._clip_sink is None or self._remux:
+            return
+        recorder = self._clip_recorder(fps)
+        try:
+            recorder.add_frame(frame)
+        except (MediaError, FrameConversionError) as exc:
+            logger.error("camera %s: clips turned off: %s", self.camera.id, exc)
+            with self._lock:
+                self._clip_sink, self._recorder = None, None
+
+    def _finish_clips(self) -> None:
+        """The source ended: cut the pending clips with what the ring holds."""
+        with self._lock:
+            recorder, self._recorder = self._recorder, None
+        if recorder is None:
+            return
+        try:
+            recorder.finish()
+        except MediaError as exc:
+            logger.warning("camera %s: pending clips lost at the end of the stream: %s", self.camera.id, exc)
+
+    def _clip_cut(self, keys: list[object], clip: Clip | None) -> None:
+        sink = self._clip_sink
+        messages = [key for key in keys if isinstance(key, EventMessage)]
+        if clip is not None and sink is not None and messages:
+            sink(messages, clip)
+            self._count("clips")
 
     def _due(self, frame: Frame) -> bool:
         """Rate limiting to ``analysis_fps`` on stream time (half a source frame of tolerance)."""
@@ -255,9 +325,12 @@ class CameraWorker:
         self._rate_out.tick()
         if isinstance(self._source, EventHook):  # e.g. exercise figures drawn in: the source tags them
             messages = self._source.on_events(frame, messages)
+        recorder = self._recorder
         for message in messages:
             self._publish(message)
             self._count("events")
+            if recorder is not None:
+                recorder.request(message, frame.pts_s)
 
     def _build_analytics(self, frame: Frame) -> CameraAnalytics | None:
         """Build the pipeline on the first frame; a configuration error fails the camera once, clearly."""
@@ -282,6 +355,7 @@ class CameraWorker:
         return analytics
 
     def _on_end(self) -> None:
+        self._finish_clips()
         if not self._stop.is_set():
             self._set_state(CameraState.FINISHED)
 

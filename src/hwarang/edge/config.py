@@ -9,6 +9,7 @@ from hwarang.edge.analytics.detectors import DetectorConfig
 from hwarang.edge.analytics.detectors.motion import MotionDetectorConfig
 from hwarang.edge.analytics.rules.config import RuleConfig
 from hwarang.edge.analytics.tracking import TrackerConfig
+from hwarang.edge.media.clips import ClipConfig
 from hwarang.edge.sources import SourceConfig
 
 _SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -57,6 +58,9 @@ class CameraConfig(_Strict):
         default_factory=TrackerConfig, description="Multi-object tracker settings."
     )
     rules: list[RuleConfig] = Field(default_factory=list, description="Analytics rules that raise events.")
+    clips: ClipConfig = Field(
+        default_factory=ClipConfig, description="Event clips: ring of encoded video, seconds before/after."
+    )
 
     @model_validator(mode="after")
     def _unique_rule_names(self) -> "CameraConfig":

@@ -64,3 +64,7 @@ class CameraHealth(DomainModel):
     last_outage_s: float | None = Field(
         default=None, description="Length of the last outage in seconds (so far, while it lasts)."
     )
+    clips: int = Field(default=0, description="Event clips cut and handed to the bus.")
+    clip_mode: str | None = Field(
+        default=None, description="'remux' (the camera's own H.264), 'encode' (encoded once), or none."
+    )

@@ -7,7 +7,7 @@ from typing import Protocol
 from hwarang.domain import Camera, Center
 from hwarang.edge.analytics_pool import AnalyticsPool
 from hwarang.edge.camera_setup import RegionLookup, build_camera, build_center
-from hwarang.edge.camera_worker import CameraWorker, Publish
+from hwarang.edge.camera_worker import CameraWorker, ClipSink, Publish
 from hwarang.edge.config import EdgeConfig
 from hwarang.edge.health import CameraHealth
 
@@ -17,7 +17,9 @@ logger = logging.getLogger(__name__)
 class EdgeNode:
     """Builds a worker per enabled camera and runs them until stopped."""
 
-    def __init__(self, config: EdgeConfig, publish: Publish, lookup: RegionLookup) -> None:
+    def __init__(
+        self, config: EdgeConfig, publish: Publish, lookup: RegionLookup, *, clips: ClipSink | None = None
+    ) -> None:
         self.centers: list[Center] = []
         self.cameras: list[Camera] = []
         self._workers: list[CameraWorker] = []
@@ -39,6 +41,7 @@ class EdgeNode:
                         queue_size=config.queue_size,
                         retry_initial_s=config.retry_initial_s,
                         retry_max_s=config.retry_max_s,
+                        clips=clips,
                     )
                 )
 
@@ -78,11 +81,13 @@ class Node(Protocol):
     def health(self) -> list[CameraHealth]: ...
 
 
-def create_node(config: EdgeConfig, publish: Publish, lookup: RegionLookup) -> Node:
+def create_node(
+    config: EdgeConfig, publish: Publish, lookup: RegionLookup, *, clips: ClipSink | None = None
+) -> Node:
     """An :class:`EdgeNode`, or a :class:`~hwarang.edge.node_shards.ShardedEdgeNode` when
-    ``config.processes`` > 1."""
+    ``config.processes`` > 1 (clips are cut only in one process for now)."""
     if config.processes > 1:
         from hwarang.edge.node_shards import ShardedEdgeNode
 
         return ShardedEdgeNode(config, publish, lookup)
-    return EdgeNode(config, publish, lookup)
+    return EdgeNode(config, publish, lookup, clips=clips)

@@ -9,6 +9,7 @@ from pathlib import Path
 from hwarang.domain import Camera, EventMessage
 from hwarang.edge.camera_setup import build_analytics
 from hwarang.edge.config import CameraConfig
+from hwarang.edge.media.clips import Clip, ClipRecorder
 from hwarang.edge.sources import build_source
 from hwarang.edge.sources.file import FileSourceConfig
 
@@ -23,6 +24,9 @@ class AnalyzeResult:
     decode_errors: int
     width: int
     height: int
+    clips: int = 0
+    clip_encode_cpu_s: float = 0.0
+    clip_cut_cpu_s: float = 0.0
 
     @property
     def fps(self) -> float:
@@ -38,35 +42,75 @@ def analyze_file(
     on_frame: Callable[[int], None] | None = None,
     *,
     start_time: datetime | None = None,
+    on_clip: Callable[[Clip], object] | None = None,
 ) -> AnalyzeResult:
     """Decode ``path`` without pacing, run the camera's analytics on every frame, report each event.
 
     Frames are stamped ``start_time + pts`` (default: the file's modification time), so analysing the
-    same file twice yields the same event ids.
+    same file twice yields the same event ids. With ``on_clip`` and the camera's clips enabled, every
+    frame is encoded into a clip ring and each event is reported once its clip is cut (``on_clip``
+    first, then the event carrying the clip's reference).
     """
     if start_time is None:
         start_time = file_start_time(path)
     config_ = FileSourceConfig(type="file", path=path, realtime=False, start_time=start_time)
     source = build_source(config_, camera_id=camera.id)
-    frames = events = 0
+    frames = 0
     size = (0, 0)
     analytics = None
+    recorder: ClipRecorder | None = None
+    counted = [0]
+
+    def deliver(message: EventMessage) -> None:
+        on_event(message)
+        counted[0] += 1
+
+    def clip_done(keys: list[object], clip: Clip | None) -> None:
+        if clip is not None and on_clip is not None:
+            on_clip(clip)
+        for key in keys:
+            assert isinstance(key, EventMessage)  # the recorder hands back what was requested
+            if clip is None:
+                deliver(key)
+            else:
+                deliver(key.model_copy(update={"event": key.event.model_copy(update={"clip": clip.ref})}))
+
     start = time.perf_counter()
     try:
         for frame in source.frames():
             if analytics is None:
                 size = (frame.width, frame.height)
                 analytics = build_analytics(camera, config, source.fps, size)
-            for message in analytics.process(frame):
-                on_event(message)
-                events += 1
+                if on_clip is not None and config.clips.enabled:
+                    recorder = ClipRecorder(camera.id, config.clips, source.fps, clip_done)
+            messages = analytics.process(frame)
+            if recorder is not None:
+                for message in messages:
+                    recorder.request(message, frame.pts_s)
+                recorder.add_frame(frame)
+            else:
+                for message in messages:
+                    deliver(message)
             frames += 1
             if on_frame is not None:
                 on_frame(frames)
+        if recorder is not None:
+            recorder.finish()
     finally:
         source.close()
     seconds = time.perf_counter() - start
-    return AnalyzeResult(frames, events, seconds, source.stats.decode_errors, size[0], size[1])
+    events = counted[0]
+    return AnalyzeResult(
+        frames,
+        events,
+        seconds,
+        source.stats.decode_errors,
+        size[0],
+        size[1],
+        clips=recorder.clips if recorder is not None else 0,
+        clip_encode_cpu_s=recorder.encode_cpu_s if recorder is not None else 0.0,
+        clip_cut_cpu_s=recorder.clip_cpu_s if recorder is not None else 0.0,
+    )
 
 
 def file_start_time(path: Path) -> datetime:

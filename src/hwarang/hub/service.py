@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from hwarang.geo.geofences import GeofenceSet
 from hwarang.hub.drones.config import DroneConfig
 from hwarang.hub.drones.hub import DroneHub
+from hwarang.hub.evidence.clips import ClipIntake
 from hwarang.hub.evidence.log import AuditLog
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.fusion.cameras import CameraRegistry
@@ -69,6 +70,7 @@ class HubService:
         self.health = HealthBoard()
         self.journal = Journal(database)
         self.evidence = evidence
+        self.clips = ClipIntake(database, evidence)
         self.audit = AuditLog(database)
         self.identity = Directory(database, password_hasher)
         agencies = self.identity.agencies

@@ -1,7 +1,8 @@
 """The edge as its own process (``hwarang edge``): a center's cameras publishing to the bus, no hub.
 
-Events go to the bus of the config's ``bus:`` section, normally the center's NATS leaf node,
-which stores them while the uplink to the hub is down. SIGTERM or SIGINT stops the cameras.
+Events, and each event's clip after it (:class:`~hwarang.edge.clip_publisher.ClipPublisher`), go to
+the bus of the config's ``bus:`` section, normally the center's NATS leaf node, which stores them
+while the uplink to the hub is down. SIGTERM or SIGINT stops the cameras.
 """
 
 import asyncio
@@ -9,10 +10,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from hwarang.bus import Bus
 from hwarang.bus.config import build_bus
 from hwarang.config import AppConfig
+from hwarang.edge.clip_publisher import ClipPublisher
 from hwarang.edge.node import Node, create_node
 from hwarang.edge.publisher import BusPublisher
 from hwarang.edge.signing import center_signers
@@ -22,6 +25,7 @@ from hwarang.runtime.process import install_stop_signals, shared_bus_config
 logger = logging.getLogger(__name__)
 
 HEALTH_LOG_INTERVAL_S = 60.0
+CLIPS_DRAIN_S = 5.0
 
 
 @dataclass
@@ -32,6 +36,7 @@ class EdgeRuntime:
     bus: Bus
     edge: Node
     publisher: BusPublisher
+    clips: ClipPublisher
 
     def summary(self) -> str:
         """One line: cameras, frames and events so far."""
@@ -40,7 +45,8 @@ class EdgeRuntime:
         dropped = sum(h.frames_dropped for h in health)
         return (
             f"{len(health)} camera(s), {frames} frames analysed, {dropped} dropped, "
-            f"{self.publisher.published} events published ({self.publisher.failures} publish failures)"
+            f"{self.publisher.published} events published ({self.publisher.failures} publish failures), "
+            f"{self.clips.stats.clips} clips sent ({self.clips.stats.dropped} dropped)"
         )
 
 
@@ -50,15 +56,21 @@ async def run_edge(config: AppConfig) -> AsyncIterator[EdgeRuntime]:
     signers = center_signers(config.edge.centers)
     bus = await build_bus(shared_bus_config(config, "edge"))
     publisher = BusPublisher(bus, asyncio.get_running_loop(), signers={c: s.sign for c, s in signers.items()})
+    clips = ClipPublisher(bus, asyncio.get_running_loop())
+    clips.start()
     edge: Node | None = None
     try:
-        edge = await asyncio.to_thread(create_node, config.edge, publisher, default_catalog().lookup)
+        edge = await asyncio.to_thread(
+            partial(create_node, clips=clips), config.edge, publisher, default_catalog().lookup
+        )
         edge.start()
-        yield EdgeRuntime(config, bus, edge, publisher)
+        yield EdgeRuntime(config, bus, edge, publisher, clips)
     finally:
         publisher.stop()
         if edge is not None:
             await asyncio.to_thread(edge.stop)
+        await asyncio.to_thread(clips.wait_idle, CLIPS_DRAIN_S)
+        clips.stop()
         await bus.close()
 
 

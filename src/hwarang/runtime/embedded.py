@@ -10,6 +10,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import uvicorn
 
@@ -18,10 +19,12 @@ from hwarang.api.settings import ApiSettings
 from hwarang.bus import Bus
 from hwarang.bus.config import build_bus
 from hwarang.config import AppConfig
+from hwarang.edge.clip_publisher import ClipPublisher
 from hwarang.edge.node import Node, create_node
 from hwarang.edge.publisher import BusPublisher
 from hwarang.geo.regions import default_catalog
 from hwarang.geo.zones import load_zones
+from hwarang.hub.evidence.clip_worker import ClipWorker
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.fusion.worker import IngestWorker
 from hwarang.hub.service import HubService
@@ -95,25 +98,36 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
     )
     stop_ingest = asyncio.Event()
     ingest_task = asyncio.create_task(ingest.run(stop_ingest), name="hub-ingest")
+    clip_worker = ClipWorker(bus, service.clips)
+    clip_task = asyncio.create_task(clip_worker.run(stop_ingest), name="hub-clips")
     publisher = BusPublisher(bus, asyncio.get_running_loop(), signers={c: s.sign for c, s in signers.items()})
+    clips = ClipPublisher(bus, asyncio.get_running_loop())
+    clips.start()
     edge: Node | None = None
     try:
         async with contextlib.AsyncExitStack() as background:
-            edge = await asyncio.to_thread(create_node, config.edge, publisher, default_catalog().lookup)
+            edge = await asyncio.to_thread(
+                partial(create_node, clips=clips), config.edge, publisher, default_catalog().lookup
+            )
             for camera in edge.cameras:
                 service.cameras.upsert(camera)
             service.identity.agencies.upsert(demo_agencies(config, edge.cameras), actor="system:demo")
             probes = await background.enter_async_context(hub_background(config, service))
             probes.update(await background.enter_async_context(run_drones(config.hub.drones, service, bus)))
+            probes["clips"] = clip_worker.stats.as_dict
             edge.start()
             yield EmbeddedSite(config, service, bus, edge, ingest, publisher, generated, probes)
     finally:
         publisher.stop()
         if edge is not None:
             await asyncio.to_thread(edge.stop)
+        await asyncio.to_thread(clips.wait_idle, 5.0)
+        clips.stop()
         stop_ingest.set()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(ingest_task, timeout=10)
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(clip_task, timeout=10)
         await bus.close()
 
 

@@ -18,13 +18,14 @@ import uvicorn
 from hwarang.api.app import create_app
 from hwarang.bus import Bus, BusError
 from hwarang.bus.advisories import MaxDeliveriesWatcher
-from hwarang.bus.config import EVENTS_STREAM, build_bus
+from hwarang.bus.config import CLIPS_STREAM, EVENTS_STREAM, build_bus
 from hwarang.bus.healer import SourceHealer
 from hwarang.bus.nats import NatsBus
 from hwarang.config import AppConfig
 from hwarang.edge.camera_setup import build_camera, build_center
 from hwarang.edge.errors import EdgeError
 from hwarang.geo.regions import default_catalog
+from hwarang.hub.evidence.clip_worker import ClipWorker
 from hwarang.hub.fusion.worker import IngestWorker
 from hwarang.hub.service import HubService
 from hwarang.runtime.drones import run_drones
@@ -112,7 +113,10 @@ async def run_hub(config: AppConfig, *, admin_password: str | None = None) -> As
             )
             stop_ingest = asyncio.Event()
             task = asyncio.create_task(ingest.run(stop_ingest), name="hub-ingest")
+            clip_worker = ClipWorker(bus, service.clips)
+            clip_task = asyncio.create_task(clip_worker.run(stop_ingest), name="hub-clips")
             runtime = HubRuntime(config, service, bus, ingest, generated)
+            runtime.extra_health["clips"] = clip_worker.stats.as_dict
             runtime.extra_health.update(probes)
             runtime.extra_health.update(drone_probes)
             healer_task = _start_source_healer(runtime, bus_config.leaf_domains, stop_ingest)
@@ -128,6 +132,8 @@ async def run_hub(config: AppConfig, *, admin_password: str | None = None) -> As
                     await asyncio.wait_for(task, timeout=INGEST_STOP_TIMEOUT_S)
                 except (TimeoutError, asyncio.CancelledError):
                     logger.error("ingest did not stop within %.0f s; cancelled", INGEST_STOP_TIMEOUT_S)
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(clip_task, timeout=INGEST_STOP_TIMEOUT_S)
                 for side_task in (healer_task, exhausted_task):
                     if side_task is not None:
                         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
@@ -164,13 +170,14 @@ def _start_source_healer(
 
 async def _heal_sources(bus: NatsBus, restarts: list[int], stop: asyncio.Event) -> None:
     """Run SourceHealer passes (it restarts every source after the hub's own server came back)."""
-    healer = SourceHealer(bus, EVENTS_STREAM)
+    healers = [SourceHealer(bus, stream) for stream in (EVENTS_STREAM, CLIPS_STREAM)]
     while not stop.is_set():
-        try:
-            await healer.check_once()
-        except BusError as exc:
-            logger.warning("stream %s: source check failed: %s", EVENTS_STREAM, exc)
-        restarts[0] = healer.restarts
+        for healer in healers:
+            try:
+                await healer.check_once()
+            except BusError as exc:
+                logger.warning("stream %s: source check failed: %s", healer.stream, exc)
+        restarts[0] = sum(healer.restarts for healer in healers)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=HEAL_INTERVAL_S)
 

@@ -24,6 +24,8 @@ from hwarang.domain import (
     AgencyKind,
     BoundingBox,
     Camera,
+    ClipManifest,
+    ClipRef,
     ConditionKind,
     Event,
     EventMessage,
@@ -201,6 +203,8 @@ def seed(root: Path, *, slots: int, with_workflow: bool) -> World:
             world.incidents.append(incident.id)
             world.events.append(message.event.id)
             world.snapshots.append(message.event.snapshot.sha256)
+            if k == 0:
+                seed_clip(hub, message)
             second = event_message(1000 + k, at=at + timedelta(seconds=1))  # same track: joins
             joined = hub.ingest.event(second).incident
             if joined is None or joined.id != incident.id:
@@ -246,3 +250,23 @@ def copy_world(template: World, root: Path) -> World:
     shutil.copytree(template.root, root)
     copied = World(root, **{k: v for k, v in vars(template).items() if k != "root"})
     return copied
+
+
+def seed_clip(hub: HubService, message: EventMessage) -> str:
+    """Give ``message``'s event a (tiny, fake) clip the way the bus would; returns its SHA-256."""
+    data = b"\x00\x00\x00\x18ftypisom" + hashlib.sha256(str(message.event.id).encode()).digest()
+    ref = ClipRef(
+        sha256=hashlib.sha256(data).hexdigest(),
+        start=message.event.occurred_at - timedelta(seconds=5),
+        end=message.event.occurred_at + timedelta(seconds=10),
+        duration_s=15.0,
+        width=640,
+        height=480,
+        size=len(data),
+    )
+    event = message.event
+    manifest = ClipManifest(
+        camera_id=event.camera_id, center_id=event.center_id, event_ids=[event.id], clip=ref
+    )
+    hub.clips.chunk(ref.sha256, 0, 1, manifest.model_dump_json(), data)
+    return ref.sha256

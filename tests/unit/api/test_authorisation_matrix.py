@@ -210,6 +210,9 @@ MATRIX: dict[tuple[str, str], Row] = {
         INGEST,
         note="out of jurisdiction: the event's area is not the caller's",
     ),
+    ("GET", "/api/v1/events/{event_id}/clip"): Row(
+        lambda c: Call("GET", f"/api/v1/events/{c.world.events[0]}/clip"), EVIDENCE
+    ),
     ("GET", "/api/v1/snapshots/{sha256}"): Row(
         lambda c: Call("GET", f"/api/v1/snapshots/{c.world.snapshots[0]}"), EVIDENCE
     ),

@@ -1,10 +1,15 @@
 """CameraWorker on the shared pool: analysis rate limiting, drop counting, finishing, health."""
 
+import io
+
+import av
+
 from hwarang.domain import Camera, EventMessage, GeoPoint
 from hwarang.edge.analytics_pool import AnalyticsPool
 from hwarang.edge.camera_worker import CameraWorker
 from hwarang.edge.config import CameraConfig
 from hwarang.edge.health import CameraState
+from hwarang.edge.media.clips import Clip
 
 
 def _camera() -> Camera:
@@ -71,3 +76,34 @@ def test_a_full_lane_drops_and_counts_instead_of_blocking() -> None:
     assert health.frames_in == 200
     assert health.frames_dropped > 0
     assert health.frames_processed + health.frames_dropped == 200
+
+
+def test_each_event_gets_a_clip_through_the_sink() -> None:
+    source = {"type": "synthetic", "fps": 10, "duration_s": 15.0, "realtime": False, "seed": 3}
+    config = _config(source=source, clips={"pre_s": 2.0, "post_s": 2.0})
+    published: list[EventMessage] = []
+    cut: list[tuple[list[EventMessage], Clip]] = []
+    worker = CameraWorker(_camera(), config, published.append, clips=lambda m, c: cut.append((m, c)))
+    worker.start()
+    assert worker.wait(60)
+    worker.stop()
+    assert published
+    clipped = {m.event.id for messages, _ in cut for m in messages}
+    assert clipped == {m.event.id for m in published}  # every event, also those near the end
+    health = worker.health()
+    assert health.clips == len(cut) and health.clip_mode == "encode"
+    for _, clip in cut:
+        assert clip.ref.duration_s <= 4.0 + 1.0
+        with av.open(io.BytesIO(clip.data)) as container:
+            assert sum(1 for _ in container.decode(video=0)) >= 10
+
+
+def test_a_camera_without_clips_encodes_nothing() -> None:
+    source = {"type": "synthetic", "fps": 10, "duration_s": 6.0, "realtime": False, "seed": 3}
+    config = _config(source=source, clips={"enabled": False})
+    cut: list[object] = []
+    worker = CameraWorker(_camera(), config, lambda _m: None, clips=lambda m, c: cut.append(c))
+    worker.start()
+    assert worker.wait(60)
+    worker.stop()
+    assert cut == []

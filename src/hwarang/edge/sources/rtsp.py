@@ -7,6 +7,9 @@ presentation times (the gap is included, so stream time stays close to real time
 forever: opening and every read are bounded by timeouts, and ``stop()`` ends the iterator within at most
 one read timeout (at once while waiting to reconnect). Credentials in URLs are masked in every log line,
 error and health record.
+
+An H.264 stream also hands its packets, as received, to a packet sink (``set_packet_sink``): the
+camera's clip ring remuxes them into event clips without re-encoding.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pydantic import ConfigDict, Field, SecretStr, field_validator, model_valida
 
 from hwarang.edge.errors import SourceError
 from hwarang.edge.frame import Frame, bgr_converter
+from hwarang.edge.media.clips import EncodedPacket, PacketSink
 from hwarang.edge.sources.base import BaseSource, FrameSource, SourcePluginConfig
 from hwarang.edge.sources.link import LinkRecorder, LinkStats
 
@@ -165,6 +169,12 @@ class RtspSource(BaseSource):
         self._last_frame_wall: datetime | None = None
         self._session_origin: float | None = None
         self._session_offset = 0.0
+        self._packet_sink: PacketSink | None = None
+
+    def set_packet_sink(self, sink: PacketSink | None) -> bool:
+        """Hand every H.264 packet (Annex B, SPS/PPS before each keyframe) to ``sink`` from now on."""
+        self._packet_sink = sink
+        return True
 
     @property
     def config(self) -> RtspSourceConfig:
@@ -290,8 +300,9 @@ class RtspSource(BaseSource):
         try:
             for packet in container.demux(stream):
                 last_packet = time.monotonic()
-                for video_frame in self._decode(packet):
-                    frame = self._to_frame(video_frame)
+                frames = [self._to_frame(video_frame) for video_frame in self._decode(packet)]
+                self._tap(packet, stream)  # before its frames: the clip ring takes packets, not frames
+                for frame in frames:
                     if frame is None:
                         continue
                     yield frame
@@ -310,6 +321,31 @@ class RtspSource(BaseSource):
             self._link.lost(message, since=self._last_frame_wall)
             logger.warning("camera %s: %s: %s; reconnecting", self.camera_id, self._config.masked_url, error)
         return delivered
+
+    def _tap(self, packet: Packet[VideoStream], stream: VideoStream) -> None:
+        """The packet as received, on the frames' timeline, to the packet sink (H.264 only)."""
+        sink = self._packet_sink
+        if (
+            sink is None
+            or stream.codec_context.name != "h264"
+            or packet.pts is None
+            or packet.time_base is None
+        ):
+            return
+        if self._session_origin is None or packet.size == 0:
+            return
+        data = bytes(packet)
+        keyframe = bool(packet.is_keyframe)
+        extradata = stream.codec_context.extradata
+        if (
+            keyframe
+            and extradata
+            and extradata.startswith(b"\x00\x00")
+            and b"\x00\x00\x01\x67" not in data[:256]
+        ):
+            data = extradata + data  # parameter sets from the SDP: every clip must start decodable
+        pts_s = self._session_offset + float(packet.pts * packet.time_base) - self._session_origin
+        sink(EncodedPacket(data, pts_s, datetime.now(UTC), keyframe), self._size)
 
     def _decode(self, packet: Packet[VideoStream]) -> list[VideoFrame]:
         import av

@@ -2,8 +2,9 @@
 
 The package holds ``incident.json``, ``events.jsonl``, ``timeline.json`` (incident_history),
 ``notes.json``, ``tasks.json``, ``attachments.json`` with the bytes under ``attachments/``,
-``snapshots/<sha256>.jpg``, ``clips/`` (none yet: the edge records no clips), and ``audit.jsonl``
-(the audit records about the incident, its events and snapshots, with their chain hashes).
+``snapshots/<sha256>.jpg``, ``clips/<sha256>.mp4`` (the events' clips held by the hub), and
+``audit.jsonl`` (the audit records about the incident, its events and snapshots, with their chain
+hashes; a clip's ``evidence.clip`` record names its event).
 ``manifest.json`` comes last and lists every other file with its SHA-256 and size; the SHA-256 of
 the manifest itself is returned (and audited by the caller), so the whole package is pinned by one
 hash. The ZIP is written entry by entry into a temporary file beside ``out``, never held in memory.
@@ -32,6 +33,7 @@ from hwarang.domain import DomainModel
 from hwarang.domain.base import ValueModel
 from hwarang.hub.errors import NotFoundError
 from hwarang.hub.evidence.audit import add_audit, rfc3339_utc
+from hwarang.hub.evidence.clips import clip_store
 from hwarang.hub.evidence.store import EvidenceStore, is_sha256
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.mapping import incidents_from_rows
@@ -87,7 +89,7 @@ class PackageManifest(DomainModel):
     creator: str = Field(description="Who exported it (username, or 'cli:<user>').")
     hwarang_version: str
     files: list[PackageFile]
-    clips: list[str] = Field(description="Clip files in clips/; empty: the edge records no clips yet.")
+    clips: list[str] = Field(description="Clip files in clips/ (MP4 by SHA-256, also listed in files).")
     missing: list[MissingEvidence] = Field(default_factory=list)
     audit: AuditExcerpt
 
@@ -249,6 +251,7 @@ def _write_contents(
     incident = incidents_from_rows(session, [row])[0]
     zip_out.json("incident.json", incident.model_dump(mode="json"))
     snapshots = {incident.snapshot_sha256} if incident.snapshot_sha256 else set()
+    clips: set[str] = set()
     event_ids: list[uuid.UUID] = []
     events = (
         select(EventRow)
@@ -261,6 +264,9 @@ def _write_contents(
             event_ids.append(event.id)
             if event.snapshot_sha256:
                 snapshots.add(event.snapshot_sha256)
+            clip = event.payload.get("clip")
+            if isinstance(clip, dict) and isinstance(clip.get("sha256"), str):
+                clips.add(clip["sha256"])
     for name, model, order in (
         ("timeline.json", IncidentHistoryRow, IncidentHistoryRow.id),
         ("notes.json", NoteRow, NoteRow.id),
@@ -270,6 +276,8 @@ def _write_contents(
         zip_out.json(name, [_row_json(r) for r in session.scalars(stmt)])
     missing = _write_attachments(session, evidence, zip_out, incident_id)
     missing += _write_snapshots(evidence, zip_out, sorted(snapshots))
+    clip_paths, clips_missing = _write_clips(clip_store(evidence), zip_out, sorted(clips))
+    missing += clips_missing
     excerpt = _write_audit(session, zip_out, incident_id, event_ids, sorted(snapshots))
     return PackageManifest(
         incident_id=incident_id,
@@ -277,7 +285,7 @@ def _write_contents(
         creator=creator,
         hwarang_version=hwarang.__version__,
         files=list(zip_out.files),
-        clips=[],
+        clips=clip_paths,
         missing=missing,
         audit=excerpt,
     )
@@ -310,6 +318,22 @@ def _write_snapshots(evidence: EvidenceStore, zip_out: _ZipOut, hashes: list[str
         else:
             zip_out.copy(path, source, compress=False)  # JPEG: already compressed
     return missing
+
+
+def _write_clips(
+    clips: EvidenceStore, zip_out: _ZipOut, hashes: list[str]
+) -> tuple[list[str], list[MissingEvidence]]:
+    written: list[str] = []
+    missing: list[MissingEvidence] = []
+    for sha256 in hashes:
+        path = f"clips/{sha256}.mp4"
+        source = clips.path(sha256) if is_sha256(sha256) else None
+        if source is None:
+            missing.append(MissingEvidence(path=path, reason="clip not (yet) in the hub's clip store"))
+        else:
+            zip_out.copy(path, source, compress=False)  # H.264: already compressed
+            written.append(path)
+    return written, missing
 
 
 def _write_audit(

@@ -1,4 +1,4 @@
-"""Content-addressed store for evidence (snapshot JPEGs), named by the SHA-256 of their bytes."""
+"""Content-addressed store for evidence (snapshot JPEGs, event clips), named by the SHA-256 of their bytes."""
 
 import hashlib
 import logging
@@ -20,15 +20,19 @@ def is_sha256(value: str) -> bool:
 
 
 class EvidenceStore:
-    """Files under ``root/<first two hex>/<sha256>.jpg``; writes are atomic and idempotent."""
+    """Files under ``root/<first two hex>/<sha256><suffix>``; writes are atomic and idempotent.
 
-    def __init__(self, root: Path) -> None:
+    ``suffix`` is ``.jpg`` for snapshots; the clip store is another instance with ``.mp4``.
+    """
+
+    def __init__(self, root: Path, *, suffix: str = ".jpg") -> None:
         self.root = Path(root)
+        self.suffix = suffix
 
     def _file(self, sha256: str) -> Path:
         if not is_sha256(sha256):
             raise ValueError(f"evidence name must be 64 lowercase hex digits, got {sha256[:80]!r}")
-        return self.root / sha256[:2] / f"{sha256}.jpg"
+        return self.root / sha256[:2] / f"{sha256}{self.suffix}"
 
     def put(self, data: bytes) -> str:
         """Store ``data`` (once) and return its SHA-256."""

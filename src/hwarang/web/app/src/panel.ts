@@ -3,6 +3,7 @@ import { ApiError, api, apiJson } from './auth';
 import { $, h, option } from './dom';
 import { t } from './i18n';
 import { detectorText, incidentTitle, motionOnlyText, reasonText } from './incident_text';
+import { clipBox, seekClip } from './clips';
 import { showSnapshot } from './snapshots';
 import { formatKst, isoInMinutes } from './time';
 import { NEXT_STATES, REASON_REQUIRED, type Agency, type EventRecord, type Incident, type IncidentState, type TimelineEntry } from './types';
@@ -162,6 +163,7 @@ export class IncidentPanel {
       showSnapshot(img, incident.snapshot_sha256);
       box.append(img);
     } else box.append(h('p', { class: 'muted' }, t('no_snapshot')));
+    box.append(clipBox(incident.id, incident.event_ids, () => this.incident?.id === incident.id && this.root.isConnected));
     box.append(h('div', { class: 'frames', 'data-testid': 'frame-strip' }));
     return box;
   }
@@ -177,6 +179,7 @@ export class IncidentPanel {
       if (result.status !== 'fulfilled' || !result.value.snapshot) continue;
       const event = result.value;
       const img = h('img', { alt: '', title: formatKst(event.occurred_at), 'data-testid': 'frame' });
+      img.addEventListener('click', () => seekClip(event.occurred_at));
       showSnapshot(img, event.snapshot!.sha256);
       strip.append(img);
     }
