@@ -73,15 +73,15 @@ def test_the_floor_is_capped_at_a_share_of_small_volumes(
 
 
 def test_data_directory_becomes_private(tmp_path: Path) -> None:
-    data = tmp_path / "hub"
-    (data / "evidence" / "ab").mkdir(parents=True, mode=0o755)
-    data.chmod(0o755)
-    (data / "hub.db").write_bytes(b"x")
-    (data / "hub.db").chmod(0o644)
-    (data / "evidence" / "ab" / "snap.jpg").write_bytes(b"y")
-    (data / "evidence" / "ab" / "snap.jpg").chmod(0o664)
-    old = os.umask(0o022)
+    old = os.umask(0o022)  # an earlier hub start in this process may have left umask 077
     try:
+        data = tmp_path / "hub"
+        (data / "evidence" / "ab").mkdir(parents=True, mode=0o755)
+        data.chmod(0o755)
+        (data / "hub.db").write_bytes(b"x")
+        (data / "hub.db").chmod(0o644)
+        (data / "evidence" / "ab" / "snap.jpg").write_bytes(b"y")
+        (data / "evidence" / "ab" / "snap.jpg").chmod(0o664)
         assert secure_data_dir(data) >= 4
         (data / "new.txt").write_text("made after", encoding="utf-8")
     finally:
