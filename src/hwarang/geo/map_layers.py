@@ -64,14 +64,14 @@ SIDO_NAMES_EN: dict[str, str] = {
     "31": "Ulsan",
     "36": "Sejong",
     "41": "Gyeonggi-do",
-    "42": "Gangwon-do",
     "43": "Chungcheongbuk-do",
     "44": "Chungcheongnam-do",
-    "45": "Jeollabuk-do",
     "46": "Jeollanam-do",
     "47": "Gyeongsangbuk-do",
     "48": "Gyeongsangnam-do",
     "50": "Jeju-do",
+    "51": "Gangwon State",
+    "52": "Jeonbuk State",
 }
 """English names of the 17 sido of the bundled data (a sigungu's ``name_en`` is its Korean name)."""
 

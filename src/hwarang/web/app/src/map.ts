@@ -302,6 +302,7 @@ export class CopMap {
       h('strong', {}, p.name),
       h('div', { class: 'mono' }, p.id),
       h('div', {}, `${t('legend_camera')}: ${t(`health_${p.health}`)}`),
+      ...(p.health_reason ? [h('div', { class: 'health-reason', 'data-testid': 'camera-health-reason' }, p.health_reason)] : []),
       h('div', {}, `${Math.round(p.heading_deg)}° / ${Math.round(p.fov_deg)}° / ${Math.round(p.range_m)} m`),
     );
     this.popup = new Popup({ closeButton: true, maxWidth: '260px' })
