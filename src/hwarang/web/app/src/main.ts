@@ -9,6 +9,7 @@ import { IncidentList } from './list';
 import { LiveConnection, type ConnState } from './live';
 import { CopMap, localName } from './map';
 import { HEALTH_COLOURS, SEVERITY_COLOURS } from './mapstyle';
+import { agencyText } from './agency_text';
 import { IncidentPanel } from './panel';
 import { forgetSnapshots } from './snapshots';
 import { IncidentStore } from './store';
@@ -43,11 +44,18 @@ const list = new IncidentList({
   },
 });
 
+function regionName(code: string): string {
+  const region = copMap?.regions.get(code);
+  return region ? localName(region) : code;
+}
+
+function agencyName(code: string): string {
+  return agencyText(store.agencies.get(code), code, regionName);
+}
+
 const panel = new IncidentPanel({
-  regionName: (code) => {
-    const region = copMap?.regions.get(code);
-    return region ? localName(region) : code;
-  },
+  regionName,
+  agencyName,
   zoneName: (zoneId) => {
     if (zoneId === null) return '—';
     const zone = copMap?.zones.get(zoneId);
@@ -63,6 +71,7 @@ const filters = new FilterBar(
     regions: () => [...(copMap?.regions.values() ?? [])],
     incidentSigungu: () => [...new Set([...store.byId.values()].map((i) => i.sigungu_code))],
     agencies: () => [...store.agencies.values()],
+    agencyName,
   },
   (next) => {
     store.filters = next;
