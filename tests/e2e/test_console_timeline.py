@@ -100,7 +100,9 @@ def test_the_timeline_folds_bursts_and_reads_in_both_languages(
     }
     assert len(incidents) == 1, "one person followed by one camera: one incident"
     (incident_id,) = incidents
-    _task(demo_server.base_url, admin_token, incident_id, datetime.now(UTC) + timedelta(minutes=30, seconds=20))
+    _task(
+        demo_server.base_url, admin_token, incident_id, datetime.now(UTC) + timedelta(minutes=30, seconds=20)
+    )
 
     page = context.new_page()
     login(page, demo_server.base_url, demo_server.password)
@@ -109,7 +111,9 @@ def test_the_timeline_folds_bursts_and_reads_in_both_languages(
     timeline = panel.get_by_test_id("timeline")
 
     # Korean: the opening, one folded line for the other seven events, the task in words.
-    expect(timeline.locator('[data-kind="created"]')).to_contain_text("상황 발생: e2e-tl-a 카메라의 첫 이벤트")
+    expect(timeline.locator('[data-kind="created"]')).to_contain_text(
+        "상황 발생: e2e-tl-a 카메라의 첫 이벤트"
+    )
     burst = timeline.locator('[data-kind="events"]')
     expect(burst).to_have_count(1)
     expect(burst.get_by_test_id("burst-summary")).to_contain_text("이벤트 +7건, 카메라 1대")
@@ -119,7 +123,9 @@ def test_the_timeline_folds_bursts_and_reads_in_both_languages(
     expect(burst.get_by_test_id("burst-event").last).to_be_visible()
     expect(burst.get_by_test_id("burst-event").last).to_contain_text("e2e-tl-a 카메라 이벤트, 위험도")
     task_entry = timeline.locator('[data-kind="task.created"]')
-    expect(task_entry).to_contain_text(re.compile(r"임무 부여: 현장 확인, 기한 30분 \d+초 후 \(\d\d:\d\d:\d\d KST\)"))
+    expect(task_entry).to_contain_text(
+        re.compile(r"임무 부여: 현장 확인, 기한 30분 \d+초 후 \(\d\d:\d\d:\d\d KST\)")
+    )
     expect(timeline.locator('[data-kind="share"]')).to_contain_text("공유 (임무 부여)")
 
     panel.get_by_test_id("action-acknowledged").click()
@@ -140,8 +146,16 @@ def test_the_timeline_folds_bursts_and_reads_in_both_languages(
         "Incident opened by the first event from camera e2e-tl-a"
     )
     expect(state).to_contain_text(re.compile(r"New → Acknowledged \(after (\d+ min )?\d+ s\)"))
-    expect(task_entry).to_contain_text(re.compile(r"Task for .+: 현장 확인, due in 30 min \d+ s \(\d\d:\d\d:\d\d KST\)"))
+    expect(task_entry).to_contain_text(
+        re.compile(r"Task for .+: 현장 확인, due in 30 min \d+ s \(\d\d:\d\d:\d\d KST\)")
+    )
     expect(timeline.locator('[data-kind="created"] .actor')).to_have_text("System (ingest)")
     assert not MACHINE_NOISE.search(timeline.inner_text()), timeline.inner_text()
     assert not re.search(r"[가-힣]", timeline.inner_text().replace("현장 확인", "")), timeline.inner_text()
     timeline.screenshot(path=str(doc_screenshots / "console-timeline-en.png"))
+    # Regions, agencies and states in English too (no "Gangwon-do 고성군", no Korean agency list).
+    expect(panel.locator("dd", has_text="Seoul Jung-gu")).to_have_count(1)
+    agencies = page.get_by_test_id("filter-agency").locator("option").all_inner_texts()
+    assert len(agencies) > 3 and not [a for a in agencies if re.search(r"[가-힣]", a)], agencies
+    sigungu = page.get_by_test_id("filter-sigungu").locator("option").all_inner_texts()
+    assert "Goseong-gun" in sigungu or any("Goseong-gun" in s for s in sigungu), sigungu[:20]

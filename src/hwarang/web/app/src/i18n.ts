@@ -1,5 +1,5 @@
 // Korean (default) and English UI text. Both tables hold every key (the compiler checks it, and
-// tests/unit/web/test_i18n_complete.py checks every key the page uses). A module with many strings of
+// tests/unit/api/test_web_i18n.py checks every key the page uses). A module with many strings of
 // its own registers them with `defineStrings({ ko: {...}, en: {...} })`: the same check applies.
 
 const KO = {
@@ -51,7 +51,8 @@ const KO = {
   why_drone_cooperative: '원격 식별 드론 {track}와 연계 ({distance_m} m)',
   why_drone_non_cooperative: '반경 {radius_m} m·{window_s}초 안에 원격 식별 없음: 한 단계 높임',
   actor_ingest: '시스템 (수집)', actor_escalation: '시스템 (상향)', actor_cap: '시스템 (CAP 경보)',
-  actor_demo: '시스템 (시연)', actor_bootstrap: '시스템 (초기 설정)', actor_alerting: '시스템 (경보)',
+  actor_demo: '시스템 (시연)', actor_bootstrap: '시스템 (초기 설정)', actor_auth: '시스템 (인증)',
+  actor_conditions: '시스템 (상황 선포)', actor_simulation: '시스템 (모의 훈련)',
   tl_created_words: '상황 발생: {camera} 카메라의 첫 이벤트, 위험도 {severity}',
   tl_event_words: '{camera} 카메라 이벤트, 위험도 {severity}, 연관 점수 {score}',
   tl_burst_one: '이벤트 +1건', tl_burst: '이벤트 +{n}건', tl_cameras_one: '카메라 1대', tl_cameras: '카메라 {n}대',
@@ -126,7 +127,8 @@ const EN: Record<Key, string> = {
   why_drone_cooperative: 'Matches Remote ID drone {track} ({distance_m} m away)',
   why_drone_non_cooperative: 'No Remote ID within {radius_m} m and {window_s} s: one level higher',
   actor_ingest: 'System (ingest)', actor_escalation: 'System (escalation)', actor_cap: 'System (CAP alert)',
-  actor_demo: 'System (demo)', actor_bootstrap: 'System (setup)', actor_alerting: 'System (alerting)',
+  actor_demo: 'System (demo)', actor_bootstrap: 'System (setup)', actor_auth: 'System (sign-in)',
+  actor_conditions: 'System (declared conditions)', actor_simulation: 'System (simulation)',
   tl_created_words: 'Incident opened by the first event from camera {camera}, severity {severity}',
   tl_event_words: 'Event from camera {camera}, severity {severity}, match score {score}',
   tl_burst_one: '+1 event', tl_burst: '+{n} events', tl_cameras_one: '1 camera', tl_cameras: '{n} cameras',
