@@ -170,15 +170,31 @@ async function loadAgencies(): Promise<void> {
 
 // ---- camera search ------------------------------------------------------------------------------
 
+/** Show only one camera's incidents ('' for all): the list, the count and the map follow. */
+function setCameraFilter(cameraId: string): void {
+  store.camera = cameraId;
+  const chip = $<HTMLButtonElement>('#camera-filter');
+  chip.hidden = !cameraId;
+  chip.textContent = cameraId ? `${t('camera_filter', { camera: cameraId })} ×` : '';
+  chip.title = t('camera_filter_clear');
+  scheduleRender();
+}
+
 function bindCameraSearch(): void {
   const input = $<HTMLInputElement>('#camera-search');
   const results = $<HTMLUListElement>('#camera-results');
   const choose = (id: string): void => {
     results.hidden = true;
     input.value = id;
+    setCameraFilter(id);
     copMap?.flyToCamera(id);
   };
+  $('#camera-filter').addEventListener('click', () => {
+    input.value = '';
+    setCameraFilter('');
+  });
   input.addEventListener('input', () => {
+    if (!input.value.trim() && store.camera) setCameraFilter('');
     const found = copMap?.findCameras(input.value) ?? [];
     results.replaceChildren(
       ...(found.length
@@ -272,6 +288,7 @@ function logout(message?: string): void {
   window.clearTimeout(mapTimer);
   mapTimer = undefined;
   store.clear();
+  store.camera = '';
   list.clear();
   forgetSnapshots();
   notice('');
@@ -312,6 +329,7 @@ document.addEventListener('DOMContentLoaded', () => {
   onSessionExpired(() => logout(t('session_expired')));
   onLangChange(() => {
     setConn(connState);
+    setCameraFilter(store.camera);
     renderHelp();
     renderLegend();
     filters.refresh();
