@@ -23,7 +23,11 @@ async def hub_background(config: AppConfig, service: HubService) -> AsyncIterato
 
     A feed whose agency is not registered or whose port is taken fails the start with a clear error.
     """
-    escalation = EscalationLoop(service.workflow.tasks, config.hub.workflow.escalation_interval_s)
+    escalation = EscalationLoop(
+        service.workflow.tasks,
+        config.hub.workflow.escalation_interval_s,
+        unacknowledged=service.workflow.unacknowledged,
+    )
     escalation.start()
     feeds: list[tuple[str, TakStreamServer]] = []
     try:

@@ -10,6 +10,7 @@ import { LiveConnection, type ConnState } from './live';
 import { CopMap, localName } from './map';
 import { HEALTH_COLOURS, SEVERITY_COLOURS } from './mapstyle';
 import { agencyText } from './agency_text';
+import { Attention } from './attention';
 import { IncidentPanel } from './panel';
 import { forgetSnapshots } from './snapshots';
 import { IncidentStore } from './store';
@@ -94,8 +95,14 @@ function setConn(state: ConnState): void {
 
 // ---- incidents --------------------------------------------------------------------------------
 
+const attention = new Attention((id) => openIncident(id));
+/** Incidents arriving before the first list is in are history, not news: no alert for them. */
+let liveAlerts = false;
+
 function upsert(incident: Incident): void {
+  const previous = store.byId.get(incident.id);
   if (!store.upsert(incident)) return;
+  if (liveAlerts) attention.consider(incident, previous);
   panel.update(incident);
   scheduleRender();
 }
@@ -246,6 +253,7 @@ function showApp(visible: boolean): void {
   $('#help-button').hidden = !visible;
   $('#current-user').hidden = !visible;
   $('[data-testid="connection-state"]').hidden = !visible;
+  attention.control.hidden = !visible;
 }
 
 async function start(): Promise<void> {
@@ -273,12 +281,14 @@ async function start(): Promise<void> {
   }
   if (mine !== session) return;
   scheduleRender();
+  liveAlerts = true;
   live.start();
 }
 
 function logout(message?: string): void {
   session += 1;
   loggedIn = false;
+  liveAlerts = false;
   live.stop();
   clearSession(!message);
   closePanel();
@@ -327,7 +337,10 @@ document.addEventListener('DOMContentLoaded', () => {
   $('#logout').addEventListener('click', () => logout());
   $('#lang-toggle').addEventListener('click', () => toggleLang());
   onSessionExpired(() => logout(t('session_expired')));
+  $('.topbar-right').prepend(attention.control);
+  (window as unknown as Record<string, unknown>).hwarangAlerts = attention.fired;
   onLangChange(() => {
+    attention.relabel();
     setConn(connState);
     setCameraFilter(store.camera);
     renderHelp();
