@@ -29,7 +29,7 @@ def _incidents(hub: HubService) -> list[Incident]:
 def test_statistics_count_areas_severity_hours_response_times_and_false_alarms(
     hub: HubService, client: TestClient
 ) -> None:
-    first, second, third = _incidents(hub)
+    first, second, _third = _incidents(hub)
     hub.workflow.transition(first.id, IncidentState.ACKNOWLEDGED, "admin")
     hub.workflow.transition(first.id, IncidentState.FALSE_ALARM, "admin", "a gull")
     hub.workflow.transition(second.id, IncidentState.ACKNOWLEDGED, "admin")

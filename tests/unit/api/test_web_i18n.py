@@ -32,6 +32,7 @@ DYNAMIC: dict[str, list[str]] = {
     "health_": ["ok", "degraded", "down", "unknown"],
     "conn_": ["connecting", "live", "reconnecting", "offline"],
     "t_": ["1h", "6h", "24h", "7d"],
+    "ov_h": ["24", "168", "720"],
     "actor_": list(SYSTEM_ACTORS),
     "why_": [c.value for c in SeverityReasonCode if c is not SeverityReasonCode.AREA] + ["area"],
 }
@@ -86,6 +87,7 @@ def test_both_languages_hold_the_same_keys() -> None:
 
 @pytest.mark.parametrize("name", [name for name, _ko, _en in _module_tables()] or ["(none yet)"])
 def test_every_module_table_is_complete(name: str) -> None:
+    assert {"attention.ts", "overview.ts"} <= {module for module, _ko, _en in _module_tables()}
     for module, ko, en in _module_tables():
         if module == name:
             assert set(ko) == set(en), f"{module}: {sorted(set(ko) ^ set(en))}"
@@ -94,7 +96,7 @@ def test_every_module_table_is_complete(name: str) -> None:
 def test_every_key_the_page_uses_exists_in_both_languages() -> None:
     ko, en = _languages()
     used = _used_keys()
-    assert {"title", "login", "tl_burst", "task_due_in"} <= used
+    assert {"title", "login", "tl_burst", "task_due_in", "ov_false_row", "alert_title"} <= used
     missing = sorted(key for key in used if key not in ko or key not in en)
     assert missing == []
 

@@ -11,6 +11,7 @@ import { CopMap, localName } from './map';
 import { HEALTH_COLOURS, SEVERITY_COLOURS } from './mapstyle';
 import { agencyText } from './agency_text';
 import { Attention } from './attention';
+import { Overview } from './overview';
 import { IncidentPanel } from './panel';
 import { forgetSnapshots } from './snapshots';
 import { IncidentStore } from './store';
@@ -96,6 +97,19 @@ function setConn(state: ConnState): void {
 // ---- incidents --------------------------------------------------------------------------------
 
 const attention = new Attention((id) => openIncident(id));
+const overview = new Overview({
+  regionName,
+  zoneName: (zoneId) => {
+    if (zoneId === null) return '—';
+    const zone = copMap?.zones.get(zoneId);
+    return zone ? `${zoneId}. ${localName(zone)}` : String(zoneId);
+  },
+  open: (incident) => {
+    store.upsert(incident);
+    scheduleRender();
+    openIncident(incident.id);
+  },
+});
 /** Incidents arriving before the first list is in are history, not news: no alert for them. */
 let liveAlerts = false;
 
@@ -254,6 +268,8 @@ function showApp(visible: boolean): void {
   $('#current-user').hidden = !visible;
   $('[data-testid="connection-state"]').hidden = !visible;
   attention.control.hidden = !visible;
+  overview.button.hidden = !visible;
+  if (!visible) overview.hide();
 }
 
 async function start(): Promise<void> {
@@ -337,10 +353,11 @@ document.addEventListener('DOMContentLoaded', () => {
   $('#logout').addEventListener('click', () => logout());
   $('#lang-toggle').addEventListener('click', () => toggleLang());
   onSessionExpired(() => logout(t('session_expired')));
-  $('.topbar-right').prepend(attention.control);
+  $('.topbar-right').prepend(overview.button, attention.control);
   (window as unknown as Record<string, unknown>).hwarangAlerts = attention.fired;
   onLangChange(() => {
     attention.relabel();
+    overview.relabel();
     setConn(connState);
     setCameraFilter(store.camera);
     renderHelp();
