@@ -1,6 +1,9 @@
 """The overview of a shift: statistics of the incidents the user may view, and full-text search
 whose result opens the incident."""
 
+# Named test_shift_*: collected after test_demo_live_page, whose 30 s deadline counts from
+# the shared demo's start.
+
 import json
 import urllib.request
 import uuid

@@ -1,6 +1,9 @@
 """The map answers "where exactly": opening an incident flies to it at street level; picking a camera
 in the camera search filters the list to it; the list keeps its order while incidents update."""
 
+# Named test_shift_*: collected after test_demo_live_page, whose 30 s deadline counts from
+# the shared demo's start.
+
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path

@@ -1,6 +1,9 @@
 """Calling for attention: a new incident at or above the chosen severity plays a tone generated in
 the page (WebAudio) and raises a desktop notification; one below it stays quiet."""
 
+# Named test_shift_*: collected after test_demo_live_page, whose 30 s deadline counts from
+# the shared demo's start.
+
 from collections.abc import Iterator
 
 import pytest

@@ -1,6 +1,9 @@
 """The incident timeline read by a person: a burst of ingest events is one line ("+7 events, 1
 camera"), every entry is a sentence in the page's language, times are KST, deadlines human."""
 
+# Named test_shift_*: collected after test_demo_live_page, whose 30 s deadline counts from
+# the shared demo's start.
+
 import hashlib
 import json
 import re
