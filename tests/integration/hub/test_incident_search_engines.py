@@ -37,3 +37,16 @@ def test_search_finds_rule_names_camera_ids_and_notes_and_follows_changes(engine
 
     with pytest.raises(SearchError, match="search for words"):
         index.search(" ** ")
+
+
+def test_two_indexes_on_one_store_agree(engine_service: HubService) -> None:
+    """Two hub processes share a store: a second index does not take the first one's documents away."""
+    first = IncidentSearch(engine_service.database)
+    quay = new_incident(
+        engine_service, make_message(camera_id="pier-cam-7", rule_name="quay-fence", track_id=1)
+    )
+    assert first.search("quay") == [quay.id]
+    second = IncidentSearch(engine_service.database)
+    assert second.search("quay") == [quay.id]
+    assert first.search("quay") == [quay.id]
+    assert first.size() == second.size() == 1

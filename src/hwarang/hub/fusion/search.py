@@ -6,7 +6,9 @@ prefix ("부두" finds "부두에서"), all words must match, best matches first
 
 The index is derived data, kept outside the migrated schema: created on first use, filled from
 the incidents, and brought up to date before each query from the journal's seq (incidents changed
-since) and the notes' ids (notes added since). Dropping it loses nothing; the next query rebuilds it.
+since) and the notes' ids (notes added since). Each process starts from seq 0 and rewrites the
+documents it reads (same text, so hub processes sharing a PostgreSQL store agree). Dropping the table
+loses nothing; the next query rebuilds it.
 """
 
 import re
@@ -85,7 +87,6 @@ class IncidentSearch:
                     "incident_id UNINDEXED, body, tokenize='unicode61 remove_diacritics 2')"
                 )
             )
-        conn.execute(text(f"DELETE FROM {TABLE}"))  # this process's watermarks start at zero
         self._created = True
 
     def _sync(self, conn: Connection) -> None:
@@ -119,13 +120,23 @@ class IncidentSearch:
                 select(NoteRow.incident_id, NoteRow.text).where(NoteRow.incident_id.in_(chunk))
             ):
                 docs.setdefault(incident_id, []).append(note)
+            rows: list[dict[str, Any]] = [
+                {"id": self._key(i), "body": " ".join(parts)} for i, parts in docs.items()
+            ]
+            if self._db.dialect == "postgresql":
+                if rows:
+                    conn.execute(
+                        text(
+                            f"INSERT INTO {TABLE} (incident_id, body) VALUES (:id, :body) "
+                            "ON CONFLICT (incident_id) DO UPDATE SET body = excluded.body"
+                        ),
+                        rows,
+                    )
+                continue
             keys = [self._key(i) for i in chunk]
             conn.execute(
                 text(f"DELETE FROM {TABLE} WHERE incident_id IN ({_marks(len(keys))})"), _params(keys)
             )
-            rows: list[dict[str, Any]] = [
-                {"id": self._key(i), "body": " ".join(parts)} for i, parts in docs.items()
-            ]
             if rows:
                 conn.execute(text(f"INSERT INTO {TABLE} (incident_id, body) VALUES (:id, :body)"), rows)
 
