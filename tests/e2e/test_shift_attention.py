@@ -7,13 +7,15 @@ the page (WebAudio) and raises a desktop notification; one below it stays quiet.
 from collections.abc import Iterator
 
 import pytest
-from cop_support import PLACES, inject_event, login, wait_map_ready
+from cop_support import Place, inject_event, login, wait_map_ready
 from demo_support import DemoServer
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from hwarang.domain import DetectorInfo
 
 pytestmark = pytest.mark.e2e
+
+CHEONGJU = Place("43111", 36.6424, 127.4890)  # a place no other browser test counts incidents in
 
 RECORDERS = """
 window.__notes = [];
@@ -54,9 +56,9 @@ def test_a_new_high_incident_sounds_and_notifies_a_medium_one_does_not(
     already = len(_fired(page))
 
     quiet = inject_event(
-        demo_server.base_url, admin_token, PLACES[3], seed=601, detector=DetectorInfo(kind="motion")
+        demo_server.base_url, admin_token, CHEONGJU, seed=601, detector=DetectorInfo(kind="motion")
     )
-    loud = inject_event(demo_server.base_url, admin_token, PLACES[3], seed=602)
+    loud = inject_event(demo_server.base_url, admin_token, CHEONGJU, seed=602)
     row = page.locator(f'[data-testid="incident-row"][data-incident-id="{loud}"]')
     expect(row).to_have_attribute("data-severity", "high")
     expect(page.locator(f'[data-incident-id="{quiet}"]')).to_have_attribute("data-severity", "medium")
@@ -73,7 +75,7 @@ def test_a_new_high_incident_sounds_and_notifies_a_medium_one_does_not(
 
     # A stricter choice: a new high incident no longer calls.
     page.get_by_test_id("alert-threshold").select_option("critical")
-    later = inject_event(demo_server.base_url, admin_token, PLACES[3], seed=603)
+    later = inject_event(demo_server.base_url, admin_token, CHEONGJU, seed=603)
     expect(page.locator(f'[data-incident-id="{later}"]')).to_have_attribute("data-severity", "high")
     assert not [a for a in _fired(page) if a["id"] == str(later)]
     assert page.evaluate("() => localStorage.getItem('hwarang.alertAt')") == "critical"

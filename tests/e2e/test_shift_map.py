@@ -9,11 +9,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from cop_support import ON_MAP, PLACES, inject_event, login, wait_map_ready
+from cop_support import ON_MAP, Place, inject_event, login, wait_map_ready
 from demo_support import DemoServer
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 pytestmark = pytest.mark.e2e
+
+ULSAN = Place("31140", 35.5438, 129.3300)  # places no other browser test counts incidents in
+SEJONG = Place("36110", 36.4800, 127.2890)
 
 ROW = '[data-testid="incident-row"][data-incident-id="{}"]'
 ROW_ORDER = """() => [...document.querySelectorAll('[data-testid="incident-row"]')]
@@ -39,7 +42,7 @@ def test_opening_an_incident_flies_to_it_at_street_level(
 ) -> None:
     page = _logged_in(context, demo_server)
     assert page.evaluate("() => window.hwarangMap.getZoom()") < 10  # the nation
-    incident = inject_event(demo_server.base_url, admin_token, PLACES[5], seed=511)
+    incident = inject_event(demo_server.base_url, admin_token, ULSAN, seed=511)
     page.locator(ROW.format(incident)).click()
     page.wait_for_function("(id) => document.documentElement.dataset.flownTo === id", arg=str(incident))
     assert page.evaluate("() => window.hwarangMap.getZoom()") >= 15.9
@@ -58,7 +61,7 @@ def test_picking_a_camera_in_the_search_filters_the_list(
     context: BrowserContext, demo_server: DemoServer, admin_token: str
 ) -> None:
     page = _logged_in(context, demo_server)
-    other = inject_event(demo_server.base_url, admin_token, PLACES[5], seed=512)
+    other = inject_event(demo_server.base_url, admin_token, ULSAN, seed=512)
     camera = "gos-coast-fence-01"
     expect(
         page.locator(f'[data-testid="incident-row"]:has(td.camera:text-is("{camera}"))').first
@@ -89,10 +92,10 @@ def test_rows_keep_their_place_when_an_incident_updates(
     page = _logged_in(context, demo_server)
     now = datetime.now(UTC)
     older = inject_event(
-        demo_server.base_url, admin_token, PLACES[2], seed=514, occurred_at=now - timedelta(minutes=3)
+        demo_server.base_url, admin_token, SEJONG, seed=514, occurred_at=now - timedelta(minutes=3)
     )
     newer = inject_event(
-        demo_server.base_url, admin_token, PLACES[2], seed=515, occurred_at=now - timedelta(minutes=2)
+        demo_server.base_url, admin_token, SEJONG, seed=515, occurred_at=now - timedelta(minutes=2)
     )
     expect(page.locator(ROW.format(older))).to_have_count(1)
     expect(page.locator(ROW.format(newer))).to_have_count(1)
@@ -109,7 +112,7 @@ def test_rows_keep_their_place_when_an_incident_updates(
     again = inject_event(
         demo_server.base_url,
         admin_token,
-        PLACES[2],
+        SEJONG,
         seed=514,
         occurred_at=now - timedelta(minutes=3) + timedelta(seconds=10),
     )

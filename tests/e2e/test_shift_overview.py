@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cop_support import PLACES, inject_event, login, wait_map_ready
+from cop_support import Place, inject_event, login, wait_map_ready
 from demo_support import DemoServer
 from playwright.sync_api import Browser, BrowserContext, expect
 
 pytestmark = pytest.mark.e2e
+
+JEONJU = Place("52111", 35.8120, 127.1480)  # a place no other browser test counts incidents in
 
 
 def _post(base_url: str, token: str, path: str, body: dict[str, object]) -> None:
@@ -40,8 +42,8 @@ def test_statistics_view_and_search(
     context: BrowserContext, demo_server: DemoServer, admin_token: str, doc_screenshots: Path
 ) -> None:
     base = demo_server.base_url
-    noted = inject_event(base, admin_token, PLACES[0], seed=801)
-    gull = inject_event(base, admin_token, PLACES[0], seed=802)
+    noted = inject_event(base, admin_token, JEONJU, seed=801)
+    gull = inject_event(base, admin_token, JEONJU, seed=802)
     word = "빨간우산" + uuid.uuid4().hex[:4]
     _post(
         base,
@@ -65,9 +67,9 @@ def test_statistics_view_and_search(
     hours = page.locator(".hour-bar").evaluate_all("(bars) => bars.map((b) => Number(b.dataset.count))")
     assert len(hours) == 24 and sum(hours) == total
     expect(page.get_by_test_id("stat-severity")).to_contain_text("높음")
-    expect(page.get_by_test_id("stat-sido")).to_contain_text("서울특별시")
+    expect(page.get_by_test_id("stat-sido")).to_contain_text("전북특별자치도")
     expect(page.get_by_test_id("stat-response")).to_contain_text("접수까지: 중앙값")
-    camera = f"e2e-cop-{PLACES[0].sigungu_code}-802"
+    camera = f"e2e-cop-{JEONJU.sigungu_code}-802"
     expect(page.locator(f'[data-testid="stat-false-alarms"] li[data-camera-id="{camera}"]')).to_contain_text(
         "종결 1건 중 오경보 1건 (100%)"
     )
@@ -81,7 +83,7 @@ def test_statistics_view_and_search(
 
     page.get_by_test_id("lang-toggle").click()
     expect(page.get_by_test_id("stat-response")).to_contain_text("To acknowledge: median")
-    expect(page.get_by_test_id("stat-sido")).to_contain_text("Seoul")
+    expect(page.get_by_test_id("stat-sido")).to_contain_text("Jeonbuk State")
 
     results.first.click()
     expect(page.get_by_test_id("overview")).to_be_hidden()
