@@ -127,7 +127,7 @@ def test_incidents_are_located_where_their_cameras_are(site_run: SiteRun) -> Non
     assert (by_camera[VTEST_CAMERA].sido_code, by_camera[VTEST_CAMERA].sigungu_code) == ("28", "28110")
     assert by_camera[VTEST_CAMERA].zone_id == 2
     for camera_id in SYNTHETIC_CAMERAS:
-        assert by_camera[camera_id].sido_code == "42"
+        assert by_camera[camera_id].sido_code == "51"
         assert by_camera[camera_id].zone_id == 3
 
 
@@ -223,21 +223,21 @@ def _point_file_camera_at(config: AppConfig, video: Path) -> AppConfig:
     return _with_cameras(config, replaced)
 
 
-def test_prepare_demo_config_disables_a_file_camera_whose_video_is_missing(tmp_path: Path) -> None:
+def test_prepare_demo_config_names_a_file_camera_whose_video_is_missing(tmp_path: Path) -> None:
     missing = tmp_path / "media" / "vtest.avi"
     config = _point_file_camera_at(load_config(None), missing)
 
     prepared, notes = prepare_demo_config(config, host=None, port=9123, data_dir=tmp_path / "hub")
 
     file_camera = _file_camera(prepared)
-    assert file_camera.enabled is False
+    assert file_camera.enabled is True, "it runs, and shows as down with the reason"
     others = [cam for c in prepared.edge.centers for cam in c.cameras if cam.id != file_camera.id]
     assert len(others) == 2
     assert all(cam.enabled for cam in others)
     assert len(notes) == 1, "the synthetic cameras run motion-only by choice: no model note"
     assert str(missing) in notes[0]
     assert "make media" in notes[0]
-    assert file_camera.id in notes[0]
+    assert file_camera.id in notes[0] and "down" in notes[0]
     assert (prepared.api.host, prepared.api.port) == (config.api.host, 9123)
     assert prepared.hub.data_dir == tmp_path / "hub"
     assert _file_camera(config).enabled is True, "the caller's config is not changed"
@@ -271,8 +271,7 @@ def test_prepare_demo_config_says_when_no_camera_can_run(tmp_path: Path) -> None
         },
     )
 
-    prepared, notes = prepare_demo_config(only_file, host=None, port=None, data_dir=None)
+    _prepared, notes = prepare_demo_config(only_file, host=None, port=None, data_dir=None)
 
-    assert not any(cam.enabled for c in prepared.edge.centers for cam in c.cameras)
     assert len(notes) == 2
     assert "no camera can run" in notes[1]

@@ -63,7 +63,7 @@ PASSWORD = "exercise-password-1"
 ACK_AT, RESPOND_AT, TASK_AT, TASK_ACK_AT, RESOLVE_AT = 95.0, 120.0, 140.0, 200.0, 900.0
 
 CAMERA = Camera(
-    id="plaza-01",
+    id="icn-harbour-plaza-01",
     center_id="icn-jung",
     name="인천항 제1부두",
     position=GeoPoint(lat=37.4736, lon=126.6216),

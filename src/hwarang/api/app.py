@@ -44,6 +44,7 @@ from hwarang.api.routers import (
     interop,
     live,
     map,
+    overview,
     snapshots,
     workflow,
 )
@@ -131,6 +132,7 @@ def create_app(
         fusion,
         map,
         drones,
+        overview,
     ):
         app.include_router(module.router)
     _add_openapi_route(app)

@@ -48,10 +48,14 @@ def analyze(
         ),
     ] = None,
 ) -> None:
-    """Run the edge pipeline over VIDEO as fast as possible and write its events."""
+    """Run the edge pipeline over VIDEO as fast as possible and write its events.
+
+    Exits 1 when the file is truncated (fewer frames than it records) or has decode errors, naming
+    the first error; the events found are written all the same.
+    """
     from hwarang.edge.camera_setup import build_camera, build_center
     from hwarang.edge.errors import EdgeError
-    from hwarang.edge.offline import analyze_file, count_frames
+    from hwarang.edge.offline import analyze_file, count_frames, damage_report
     from hwarang.geo.regions import default_catalog
     from hwarang.hub.evidence.store import EvidenceStore
 
@@ -107,6 +111,13 @@ def analyze(
         highlight=False,
         soft_wrap=True,
     )
+    damage = damage_report(result, total, video)
+    if damage is not None:
+        err.print(
+            f"[bold red]error[/]: {escape(damage)} (the events before it are in {escape(str(out))})",
+            highlight=False,
+        )
+        raise typer.Exit(1)
 
 
 def aware(moment: datetime) -> datetime:

@@ -11,6 +11,7 @@ from rich.markup import escape
 from hwarang.commands.common import (
     check_edge_or_exit,
     console,
+    err,
     load_config_or_exit,
 )
 from hwarang.config import AppConfig
@@ -25,11 +26,44 @@ def config_check(path: Annotated[Path, typer.Argument(help="Configuration YAML t
     cfg = load_config_or_exit(path)
     check_edge_or_exit(cfg, str(path))
     cameras = [cam for center in cfg.edge.centers for cam in center.cameras]
+    warnings = source_warnings(cfg)
+    for warning in warnings:
+        err.print(f"[yellow]warning[/]: {escape(str(path))}: {escape(warning)}", highlight=False)
+    noted = f"; {len(warnings)} warning(s)" if warnings else ""
     console.print(
-        f"{escape(str(path))}: valid; {len(cfg.edge.centers)} center(s), {len(cameras)} camera(s)",
+        f"{escape(str(path))}: valid; {len(cfg.edge.centers)} center(s), {len(cameras)} camera(s){noted}",
         highlight=False,
         soft_wrap=True,
     )
+
+
+def source_warnings(cfg: AppConfig) -> list[str]:
+    """What will keep an enabled camera down although the file is valid: a video file that is missing.
+
+    Paths are read as the edge reads them (relative to the working directory).
+    """
+    warnings = []
+    for i, center in enumerate(cfg.edge.centers):
+        for j, camera in enumerate(center.cameras):
+            if not camera.enabled:
+                continue
+            for key, file in _source_files(camera.source):
+                if not file.is_file():
+                    where = f"edge.centers.{i}.cameras.{j}.source.{key}"
+                    warnings.append(
+                        f"{where}: video file not found: {file} "
+                        f"(camera {camera.id} will be down until the file exists)"
+                    )
+    return warnings
+
+
+def _source_files(source: object) -> list[tuple[str, Path]]:
+    """``(key path, file)`` of a source's video files (a file source, or the base of an overlay)."""
+    path = getattr(source, "path", None)
+    if isinstance(path, Path):
+        return [("path", path)]
+    base = getattr(source, "base", None)
+    return [(f"base.{key}", file) for key, file in _source_files(base)] if base is not None else []
 
 
 @app.command("show-default")

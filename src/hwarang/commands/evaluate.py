@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.markup import escape
 
 from hwarang.commands.analyze import pick_camera
@@ -65,7 +66,7 @@ def eval_mot(
     max_frames: Annotated[int | None, typer.Option(help="Stop after this many frames.")] = None,
 ) -> None:
     """Score person detection (AP50, precision/recall) and tracking (MOTA, IDF1) on VIDEO; print JSON."""
-    from pydantic import TypeAdapter, ValidationError
+    from pydantic import TypeAdapter
 
     from hwarang.edge.analytics.detectors import DetectorConfig
     from hwarang.edge.analytics.tracking import TrackerConfig
@@ -80,12 +81,14 @@ def eval_mot(
         detector_cfg: DetectorConfig = TypeAdapter(DetectorConfig).validate_python(
             _override(cam_cfg.detector.model_dump(exclude_unset=True), detector, "--detector")
         )
+    except ValidationError as exc:
+        raise _invalid_override(exc, "--detector", DetectorConfig) from None
+    try:
         tracker_cfg = TrackerConfig.model_validate(
             _override(cam_cfg.tracker.model_dump(exclude_unset=True), tracker, "--tracker")
         )
     except ValidationError as exc:
-        err.print(f"[bold red]error[/]: invalid override: {escape(str(exc))}", highlight=False)
-        raise typer.Exit(2) from None
+        raise _invalid_override(exc, "--tracker", TrackerConfig) from None
     try:
         report = evaluate_mot(video, ground_truth, detector_cfg, tracker_cfg, max_frames=max_frames)
     except EdgeError as exc:
@@ -142,6 +145,15 @@ def eval_alarms(
         err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
     sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+
+
+def _invalid_override(exc: ValidationError, option: str, model: object) -> typer.Exit:
+    """Print the override's problems in words (key, allowed keys or types); the exit to raise."""
+    from hwarang.config.problems import describe_validation_error
+
+    message = describe_validation_error(exc, option, model, what="setting")
+    err.print(f"[bold red]error[/]: {escape(message)}", highlight=False)
+    return typer.Exit(2)
 
 
 def _require_files(*paths: Path) -> None:

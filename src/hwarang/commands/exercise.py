@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from hwarang.domain import Camera
     from hwarang.exercise.plan import ExercisePlan
     from hwarang.exercise.scoring import Evaluation
+    from hwarang.exercise.simulate import SimulationConfig
 
 app = typer.Typer(
     help="Hwarang exercises: scenarios, injection, national simulation, evaluation.", no_args_is_help=True
@@ -260,6 +261,39 @@ def _write(evaluation: "Evaluation", out: Path, languages: list[str], pdf: bool)
         raise fail(str(exc)) from None
 
 
+def _writable_folder(out: Path) -> None:
+    """Exit 2 before any work when OUT exists and is not a folder, or cannot be created."""
+    if out.exists() and not out.is_dir():
+        raise fail(f"--out {out}: exists and is not a folder; give a folder for the reports", 2)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise fail(f"--out {out}: cannot create the folder: {exc.strerror}", 2) from None
+
+
+def _simulation_settings(profile: Path | None) -> "SimulationConfig":
+    """The simulation settings of PROFILE (defaults without one); exit 2 naming each problem."""
+    from hwarang.config.problems import describe_validation_error
+    from hwarang.exercise.simulate import SimulationConfig
+
+    if profile is None:
+        return SimulationConfig()
+    try:
+        raw = yaml.safe_load(profile.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise fail(f"--profile {profile}: cannot read: {exc.strerror}", 2) from None
+    except yaml.YAMLError as exc:
+        raise fail(f"--profile {profile}: not YAML: {exc}", 2) from None
+    if not isinstance(raw, dict):
+        raise fail(f"--profile {profile}: expected a mapping of simulation settings", 2)
+    try:
+        return SimulationConfig.model_validate(raw)
+    except ValidationError as exc:
+        message = describe_validation_error(exc, str(profile), SimulationConfig, what="simulation setting")
+        err.print(f"[bold red]error[/]: {escape(message)}", highlight=False)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def simulate(
     out: Annotated[
@@ -281,11 +315,8 @@ def simulate(
     from hwarang.exercise.simulate import simulate as run_simulation
 
     languages = _languages(lang)
-    try:
-        raw = {} if profile is None else (yaml.safe_load(profile.read_text(encoding="utf-8")) or {})
-        settings = SimulationConfig.model_validate(raw)
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise fail(f"{profile}: invalid simulation settings: {exc}", 2) from None
+    _writable_folder(out)
+    settings = _simulation_settings(profile)
     update: dict[str, object] = {}
     if seed is not None:
         update["seed"] = seed
@@ -338,6 +369,7 @@ def report(
     from hwarang.geo.regions import default_catalog
 
     languages = _languages(lang)
+    _writable_folder(out)
 
     def read_evaluation(path: Path) -> Evaluation:
         try:
@@ -387,11 +419,14 @@ def replay(
         measurement = measure(database, plan, measured_at=datetime.now(UTC))
         entries = exercise_timeline(database, plan, measurement)
 
+    titles = {inject.id: inject.title for inject in plan.injects}
+
     def show(entry: ReplayEntry) -> None:
         state = f" {entry.from_state}→{entry.to_state}" if entry.to_state else ""
         agency = entry.detail.get("agency_code")
+        inject = "(false alarm)" if entry.inject_id is None else titles.get(entry.inject_id, entry.inject_id)
         console.print(
-            f"+{entry.offset_s:8.1f}s  {entry.kind:<14} {entry.inject_id or '(false alarm)':<18} "
+            f"+{entry.offset_s:8.1f}s  {entry.kind:<14} {escape(inject):<18} "
             f"{entry.actor}{state}{'' if agency is None else ' ' + str(agency)}",
             highlight=False,
         )

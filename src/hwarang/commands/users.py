@@ -82,6 +82,14 @@ def users_add(
     except ValidationError as exc:
         raise fail(f"invalid user: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", 2) from None
     hub = _hub(config)
+    if hub.identity.agencies.get(agency) is None:
+        known = ", ".join(a.code for a in hub.identity.agencies.list()) or "none"
+        raise fail(
+            f"agency {agency!r} is not registered; register it first with "
+            f"'hwarang agencies add {agency} --name NAME --kind KIND [--jurisdiction CODE]' "
+            f"(registered: {known})",
+            2,
+        )
     password = _read_password(password_file, username)
     try:
         user = check_new_user(wanted, password, hub.identity.agencies, admin=None)

@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from hwarang.config.models import AppConfig
-from hwarang.edge.sources.rtsp import mask_credentials
+from hwarang.config.problems import describe_validation_error
 
 BUILTIN_SOURCE = "<built-in demo.yaml>"
 """How errors in the built-in demo configuration name their source."""
@@ -62,14 +62,8 @@ def parse_config(text: str, *, source: str, environ: Mapping[str, str] | None = 
 
 
 def format_validation_error(exc: ValidationError, source: str) -> str:
-    """One line per problem: ``file: key.path: message (got value)``."""
-    lines = [f"{source}: {exc.error_count()} configuration error(s):"]
-    for err in exc.errors(include_url=False):
-        loc = ".".join(str(part) for part in err["loc"]) or "(top level)"
-        got = err.get("input")
-        shown = "" if isinstance(got, dict | list) or got is None else f" (got {mask_credentials(repr(got))})"
-        lines.append(f"  {loc}: {mask_credentials(err['msg'])}{shown}")
-    return "\n".join(lines)
+    """One line per problem: ``file: key.path: message (got value)``, with the allowed keys or types."""
+    return describe_validation_error(exc, source, AppConfig)
 
 
 def _expand_env(value: Any, environ: Mapping[str, str], source: str, loc: tuple[str, ...]) -> Any:

@@ -195,7 +195,13 @@ class CameraWorker:
             try:
                 finished = self._play_source()
             except SourceError as exc:
-                logger.warning("camera %s: source failed: %s; retrying in %.1f s", self.camera.id, exc, delay)
+                # The first report of a failure is a warning; the same failure again is only DEBUG
+                # (a missing file would otherwise log every 30 s for as long as the edge runs).
+                repeated = str(exc) == self._last_error
+                level = logging.DEBUG if repeated else logging.WARNING
+                logger.log(
+                    level, "camera %s: source failed: %s; retrying in %.1f s", self.camera.id, exc, delay
+                )
                 self._set_state(CameraState.RETRYING, str(exc))
             except Exception as exc:  # a stage's top loop: log with context and carry on
                 logger.exception("camera %s: unexpected capture failure", self.camera.id)

@@ -27,6 +27,8 @@ class AnalyzeResult:
     clips: int = 0
     clip_encode_cpu_s: float = 0.0
     clip_cut_cpu_s: float = 0.0
+    first_error: str | None = None
+    """The first decode error (None when the file decoded cleanly)."""
 
     @property
     def fps(self) -> float:
@@ -99,14 +101,15 @@ def analyze_file(
     finally:
         source.close()
     seconds = time.perf_counter() - start
-    events = counted[0]
+    stats = source.stats
     return AnalyzeResult(
         frames,
-        events,
+        counted[0],
         seconds,
-        source.stats.decode_errors,
+        stats.decode_errors,
         size[0],
         size[1],
+        first_error=stats.first_error,
         clips=recorder.clips if recorder is not None else 0,
         clip_encode_cpu_s=recorder.encode_cpu_s if recorder is not None else 0.0,
         clip_cut_cpu_s=recorder.clip_cpu_s if recorder is not None else 0.0,
@@ -128,3 +131,21 @@ def count_frames(path: Path) -> int | None:
             return int(stream.frames) or None
     except (av.error.FFmpegError, IndexError, OSError):
         return None
+
+
+def damage_report(result: AnalyzeResult, expected_frames: int | None, path: Path) -> str | None:
+    """Why ``path`` is truncated or corrupt, saying where; None when it decoded completely and cleanly.
+
+    ``expected_frames`` is the count the container records (None when it records none): fewer
+    decoded frames means the file ends early (truncated).
+    """
+    short = expected_frames is not None and result.frames < expected_frames
+    if not short and result.decode_errors == 0:
+        return None
+    kind = "truncated" if short else "corrupt"
+    of = f" of {expected_frames}" if expected_frames is not None else ""
+    where = f"{result.frames}{of} frames decoded"
+    errors = f"{result.decode_errors} decode error(s)" if result.decode_errors else "no decode error"
+    first = f"; first: {result.first_error}" if result.first_error else ""
+    stopped = f"; it stops after frame {result.frames}" if short else ""
+    return f"{path} is {kind}: {where}, {errors}{first}{stopped}"

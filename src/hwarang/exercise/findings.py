@@ -145,7 +145,7 @@ def _misses(ev: "Evaluation") -> list[Finding]:
     injects = ev.measurement.injects
     missed = [r for r in injects if r.missed]
     if missed:
-        ids = ", ".join(r.inject_id for r in missed[:8]) + (" ..." if len(missed) > 8 else "")
+        ids = "; ".join(r.title or r.inject_id for r in missed[:8]) + (" ..." if len(missed) > 8 else "")
         found.append(
             Finding(
                 key="missed",

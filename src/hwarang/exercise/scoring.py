@@ -79,6 +79,7 @@ class SlowLink(BaseModel):
     """One slow link of one inject."""
 
     inject_id: str
+    title: str = Field(default="", description="The inject's title as the scenario gives it.")
     local_government_code: str | None
     zone_id: int
     link: str
@@ -282,6 +283,7 @@ def chain_links(measurement: Measurement) -> tuple[list[LinkStats], list[SlowLin
             slow.append(
                 SlowLink(
                     inject_id=result.inject_id,
+                    title=result.title,
                     local_government_code=result.local_government_code,
                     zone_id=result.zone_id,
                     link=link,

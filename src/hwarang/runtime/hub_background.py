@@ -41,7 +41,11 @@ async def hub_background(config: AppConfig, service: HubService) -> AsyncIterato
         watch_store(monitor, checkpointer, config.hub.integrity_check_interval_s, stop_monitor),
         name="store-monitor",
     )
-    escalation = EscalationLoop(service.workflow.tasks, config.hub.workflow.escalation_interval_s)
+    escalation = EscalationLoop(
+        service.workflow.tasks,
+        config.hub.workflow.escalation_interval_s,
+        unacknowledged=service.workflow.unacknowledged,
+    )
     escalation.start()
     feeds: list[tuple[str, TakStreamServer]] = []
     try:

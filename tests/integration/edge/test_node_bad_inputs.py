@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 
 def _lookup(lat: float, lon: float) -> AdminLocation:
-    return AdminLocation(sido_code="42", sido_name="강원", sigungu_code="42820", sigungu_name="고성군")
+    return AdminLocation(sido_code="51", sido_name="강원", sigungu_code="51820", sigungu_name="고성군")
 
 
 def _camera(

@@ -20,7 +20,7 @@ CAMERAS = ("east", "west", "north")
 
 
 def _lookup(lat: float, lon: float) -> AdminLocation:
-    return AdminLocation(sido_code="42", sido_name="강원", sigungu_code="42820", sigungu_name="고성군")
+    return AdminLocation(sido_code="51", sido_name="강원", sigungu_code="51820", sigungu_name="고성군")
 
 
 def _config(video: Path, processes: int, source: dict[str, Any]) -> EdgeConfig:
@@ -69,10 +69,10 @@ def test_shards_keep_region_codes_and_split_cameras_round_robin(vtest_path: Path
     assert [[c.id for c in shard.centers[0].cameras] for shard in shards] == [["east", "north"], ["west"]]
     for shard in shards:
         assert shard.processes == 1
-        assert (shard.centers[0].sido_code, shard.centers[0].sigungu_code) == ("42", "42820")
-        assert all(c.sigungu_code == "42820" for c in shard.centers[0].cameras)
+        assert (shard.centers[0].sido_code, shard.centers[0].sigungu_code) == ("51", "51820")
+        assert all(c.sigungu_code == "51820" for c in shard.centers[0].cameras)
         assert shard.analytics_workers == max(1, (os.cpu_count() or 1) // 2)
-    assert [c.sigungu_code for c in node.cameras] == ["42820"] * 3
+    assert [c.sigungu_code for c in node.cameras] == ["51820"] * 3
 
 
 def test_two_processes_publish_what_one_process_does(vtest_path: Path) -> None:

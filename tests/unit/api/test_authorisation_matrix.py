@@ -196,6 +196,12 @@ MATRIX: dict[tuple[str, str], Row] = {
         _get("/api/v1/incidents"), EVERYONE, hidden_outside=EVERYONE, sees=_INCIDENTS
     ),
     ("GET", "/api/v1/incidents/{incident_id}"): Row(_incident0(), EVERYONE),
+    ("GET", "/api/v1/search"): Row(
+        _get(f"/api/v1/search?q={CAMERA_ID}"), EVERYONE, hidden_outside=EVERYONE, sees=_INCIDENTS
+    ),
+    ("GET", "/api/v1/statistics"): Row(
+        _get("/api/v1/statistics"), EVERYONE, EVERYONE, note="counts only what the caller may view"
+    ),
     ("GET", "/api/v1/cameras"): Row(
         _get("/api/v1/cameras"), EVERYONE, hidden_outside=EVERYONE, sees=_any_id(lambda w: [CAMERA_ID])
     ),

@@ -131,7 +131,7 @@ def test_health_comes_from_the_edge_in_the_same_process(hub: HubService) -> None
         later = client.get("/api/v1/map/cameras", headers=bearer(token)).json()
 
     health = {f["properties"]["id"]: f["properties"]["health"] for f in first["features"]}
-    assert health == {"cam-jongno": "ok", "cam-jung": "degraded", "cam-busan": "down"}
+    assert health == {"cam-jongno": "ok", "cam-jung": "down", "cam-busan": "down"}
     assert {f["properties"]["id"]: f["properties"]["health"] for f in later["features"]}[
         "cam-busan"
     ] == "unknown"
@@ -148,3 +148,22 @@ def test_the_app_prepares_the_nationwide_layer_when_it_starts(client: TestClient
         time.sleep(0.05)
 
     assert layer.builds == 1
+
+
+def test_a_camera_whose_source_cannot_open_is_down_with_the_reason(hub: HubService) -> None:
+    reason = "camera cam-jung: video file not found: /no/such/video.avi"
+    reports = [
+        {"camera_id": "cam-jongno", "state": "running", "last_error": None},
+        {"camera_id": "cam-jung", "state": "retrying", "last_error": reason, "frames_in": 0},
+    ]
+    settings = ApiSettings(jwt_secret=SecretStr(TEST_SECRET))
+    app = create_app(hub, settings, health_extra=lambda: {"cameras": reports})
+    with TestClient(app) as client:
+        token = login(client, "op1", OPERATOR_PASSWORD)
+        layer = client.get("/api/v1/map/cameras", headers=bearer(token)).json()
+
+    props = {f["properties"]["id"]: f["properties"] for f in layer["features"]}
+    assert props["cam-jung"]["health"] == "down"
+    assert props["cam-jung"]["health_reason"] == reason
+    assert props["cam-jongno"]["health"] == "ok" and "health_reason" not in props["cam-jongno"]
+    assert props["cam-busan"]["health"] == "unknown" and "health_reason" not in props["cam-busan"]

@@ -51,7 +51,7 @@ def test_sigungu_layer_matches_the_catalogue(client: TestClient, viewer_token: s
     assert jongno["properties"] == {
         "code": "11110",
         "name": "종로구",
-        "name_en": "종로구",
+        "name_en": "Jongno-gu",
         "level": "sigungu",
         "sido_code": "11",
     }

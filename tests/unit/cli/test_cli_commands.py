@@ -89,7 +89,7 @@ def test_config_check_unknown_key_names_file_and_key_path(
 
     assert result.exit_code == 2
     assert f"{site}: 1 configuration error(s):" in result.stderr
-    assert "edge.centers.0.cameras.0.colour: Extra inputs are not permitted (got 'red')" in result.stderr
+    assert "edge.centers.0.cameras.0.colour: unknown key (got 'red'); allowed keys here:" in result.stderr
 
 
 def test_config_check_wrong_type_names_file_key_path_and_value(

@@ -45,7 +45,8 @@ def test_unknown_key_is_named_with_its_path() -> None:
     message = str(info.value)
     assert "site.yaml" in message
     assert "edge.centers.0.cameras.0.colour" in message
-    assert "Extra inputs are not permitted" in message
+    assert "unknown key (got 'red'); allowed keys here: " in message
+    assert "heading_deg" in message  # a key of a camera, not of the file's top level
 
 
 def test_wrong_value_is_shown() -> None:

@@ -18,8 +18,8 @@ def _camera() -> Camera:
         center_id="c1",
         name="synthetic",
         position=GeoPoint(lat=38.38, lon=128.47),
-        sido_code="42",
-        sigungu_code="42820",
+        sido_code="51",
+        sigungu_code="51820",
     )
 
 

@@ -80,12 +80,16 @@ def test_report_and_replay_read_the_hub(tmp_path: Path, hub: HubService, clock: 
     assert boat["acknowledged_s"] == 90.0 and boat["detected_s"] == 20.0
     assert (out / "report.ko.html").is_file() and (out / "report.en.html").is_file()
     assert "인천·경기" in stdout
+    html = (out / "report.en.html").read_text(encoding="utf-8")
+    assert '<td title="boat">boat landing</td>' in html  # the inject's title, its id only on hover
+    assert evaluation["slowest"][0]["title"] == "boat landing"
 
     code, stdout, err = invoke("replay", str(scenario), "--database-url", url, "--speed", "100000")
     assert code == 0, err
     lines = [line for line in stdout.splitlines() if line.startswith("+")]
     assert [line.split()[2] for line in lines] == ["inject", "detected", "state", "inject"]
     assert "op-ongjin new→acknowledged" in lines[2] and stdout.rstrip().endswith("4 steps")
+    assert lines[0].split()[3:5] == ["boat", "landing"]  # the title, not the id "boat" alone
 
 
 def test_bad_options_are_refused(tmp_path: Path) -> None:
@@ -126,3 +130,24 @@ def test_drill_scenario_and_grading(tmp_path: Path, hub: HubService, clock: Manu
         "--certifications", str(certs),
     )  # fmt: skip
     assert code == 2 and "kim holds level 1; pass level 2 before level 3" in err
+
+
+def test_simulate_refuses_an_existing_file_as_out_before_running(tmp_path: Path) -> None:
+    taken = tmp_path / "taken.txt"
+    taken.write_text("keep me", encoding="utf-8")
+    code, out, err = invoke("simulate", "--out", str(taken), "--no-pdf")
+    assert code == 2
+    assert f"--out {taken}: exists and is not a folder" in err
+    assert "Traceback" not in out + err and "simulation:" not in out
+    assert taken.read_text(encoding="utf-8") == "keep me"
+
+
+def test_simulate_names_a_mistyped_profile_key_and_the_allowed_ones(tmp_path: Path) -> None:
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("profile: {acknowlege: {median_s: 60}}\nseed: -1\n", encoding="utf-8")
+    code, out, err = invoke("simulate", "--profile", str(profile), "--out", str(tmp_path / "o"))
+    assert code == 2
+    assert f"{profile}: 2 simulation setting error(s):" in err
+    assert "profile.acknowlege: unknown key; allowed keys here: acknowledge, agency_acknowledge" in err
+    assert "seed: Input should be greater than or equal to 0 (got -1)" in err
+    assert "errors.pydantic.dev" not in err and "Traceback" not in out + err

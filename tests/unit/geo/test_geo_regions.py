@@ -13,7 +13,7 @@ SEOUL_CITY_HALL = (37.5663, 126.9779)
 BUSAN_CITY_HALL = (35.1798, 129.0750)
 JEJU_CITY = (33.4996, 126.5312)
 EXPECTED_SIDO = {
-    "11", "26", "27", "28", "29", "30", "31", "36", "41", "42", "43", "44", "45", "46", "47", "48", "50"
+    "11", "26", "27", "28", "29", "30", "31", "36", "41", "43", "44", "46", "47", "48", "50", "51", "52"
 }  # fmt: skip
 
 
@@ -32,7 +32,7 @@ def test_seventeen_sido_with_the_data_codes(catalog: RegionCatalog) -> None:
     assert {r.code for r in sidos} == EXPECTED_SIDO
     assert all(r.level == "sido" and r.parent_code is None for r in sidos)
     assert catalog.get("11").name == "서울특별시"
-    assert catalog.get("42").name == "강원특별자치도"
+    assert catalog.get("51").name == "강원특별자치도"
 
 
 def test_sigungu_counts_and_parents(catalog: RegionCatalog) -> None:
@@ -136,7 +136,7 @@ def test_all_boundaries_are_valid_and_lookup_agrees(catalog: RegionCatalog) -> N
         inside = geom.representative_point()
         found = catalog.lookup(inside.y, inside.x)
         assert found is not None and found.sigungu_code == region.code, region.name
-    assert catalog.boundary("45770").is_valid  # invalid in the source data, repaired on load
+    assert catalog.boundary("52770").is_valid  # invalid in the source data, repaired on load
 
 
 def test_concurrent_first_use_loads_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -158,3 +158,14 @@ def test_concurrent_first_use_loads_once(monkeypatch: pytest.MonkeyPatch) -> Non
     assert calls == [1]
     assert results == [len(fresh.sigungus())] * 8
     assert fresh.load_seconds > 0.0
+
+
+def test_gangwon_and_jeonbuk_carry_their_current_codes_and_names(catalog: RegionCatalog) -> None:
+    assert (catalog.get("51").name, catalog.get("52").name) == ("강원특별자치도", "전북특별자치도")
+    assert catalog.get("51820").name == "고성군" and catalog.get("51820").parent_code == "51"
+    assert all(r.code.startswith("52") for r in catalog.sigungus("52"))
+    assert catalog.get("42820") == catalog.get("51820")  # records stored before the change
+    goseong = catalog.lookup(38.38, 128.47)
+    assert goseong is not None and (goseong.sido_code, goseong.sigungu_code) == ("51", "51820")
+    jeonju = catalog.lookup(35.8242, 127.1480)
+    assert jeonju is not None and jeonju.sido_name == "전북특별자치도" and jeonju.sido_code == "52"

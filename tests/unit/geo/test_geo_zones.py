@@ -49,7 +49,7 @@ def test_default_has_eleven_zones_covering_every_sido_once(table: ZoneTable, cat
         ("11", 1, "서울"),
         ("41", 2, "인천·경기"),
         ("36", 4, "대전·세종·충남"),
-        ("45", 7, "전북"),
+        ("52", 7, "전북"),
         ("50", 11, "제주"),
     ],
 )

@@ -2,7 +2,7 @@
 
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -200,3 +200,48 @@ def test_site_config_has_a_strict_workflow_section() -> None:
         AppConfig.model_validate({"hub": {"workflow": {"escalation_every_s": 5}}})
     with pytest.raises(ValidationError, match="escalation_interval_s"):
         AppConfig.model_validate({"hub": {"workflow": {"escalation_interval_s": 0}}})
+
+
+def _created_at(service: HubService, incident_id: object) -> "datetime":
+    with service.database.session() as session:
+        row = session.get(IncidentRow, incident_id)
+        assert row is not None
+        created: datetime = row.created_at
+        return created if created.tzinfo is not None else created.replace(tzinfo=UTC)
+
+
+def test_unacknowledged_incidents_escalate_on_the_policy_timer(service: HubService, clock: Clock) -> None:
+    prepare_hub(service)
+    workflow = workflow_of(service, clock, unacknowledged_escalation_s=300.0, unacknowledged_max_level=2)
+    seen = Seen()
+    service.journal.add_listener(seen)
+    waiting = fresh_incident(service)
+    answered = fresh_incident(service)
+    workflow.transition(answered.id, IncidentState.ACKNOWLEDGED, "op")
+    opened = _created_at(service, waiting.id)
+
+    assert workflow.unacknowledged.escalate(opened + timedelta(seconds=299)) == []
+    (first,) = workflow.unacknowledged.escalate(opened + timedelta(seconds=301))
+    assert first.id == waiting.id and first.severity is raised(waiting.severity)
+    assert first.seq > waiting.seq and seen.incidents[-1].id == waiting.id  # pages see it at once
+    assert workflow.unacknowledged.escalate(opened + timedelta(seconds=400)) == []  # one step per period
+    (second,) = workflow.unacknowledged.escalate(opened + timedelta(seconds=601))
+    assert second.severity is raised(raised(waiting.severity))
+    assert workflow.unacknowledged.escalate(opened + timedelta(hours=2)) == []  # at most two levels
+
+    steps = [row for row in history(service, waiting.id) if row.kind == "escalation"]
+    assert [(s.actor, s.detail["level"], s.detail["after_s"]) for s in steps] == [
+        (ESCALATION_ACTOR, 1, 301),
+        (ESCALATION_ACTOR, 2, 601),
+    ]
+    assert not [row for row in history(service, answered.id) if row.kind == "escalation"]
+    actions = [entry.action for entry in service.audit.entries(limit=20)]
+    assert actions.count("incident.escalate") == 2
+
+
+def test_the_policy_can_switch_unacknowledged_escalation_off(service: HubService, clock: Clock) -> None:
+    prepare_hub(service)
+    workflow = workflow_of(service, clock, unacknowledged_escalation_s=None)
+    incident = fresh_incident(service)
+    assert not workflow.unacknowledged.enabled
+    assert workflow.unacknowledged.escalate(_created_at(service, incident.id) + timedelta(days=1)) == []

@@ -246,3 +246,13 @@ async def test_a_stop_during_an_outage_mid_split_gives_every_message_back(servic
         2,
         3,
     ]
+
+
+def test_ingesting_events_logs_nothing_at_info(service: HubService, caplog: pytest.LogCaptureFixture) -> None:
+    """One line per event at INFO would scroll the demo's first-start admin password away."""
+    messages = [make_message(seed=i, occurred_at=at) for i, at in enumerate(times(3))]
+    with caplog.at_level("DEBUG", logger="hwarang"):
+        results = service.ingest.batch(messages)
+    assert len(results) == 3
+    assert [r for r in caplog.records if r.levelname == "DEBUG" and "events ingested" in r.getMessage()]
+    assert not [r for r in caplog.records if r.levelno >= 20 and r.name.startswith("hwarang.hub")]

@@ -25,7 +25,7 @@ from hwarang.api.rooms import DatabaseRoom, GateRoom
 from hwarang.domain import User
 from hwarang.domain.region import RegionLevel
 from hwarang.geo.map_layers import Detail, LayerBody, default_map_layers
-from hwarang.hub.layers.cameras import CameraHealthLabel, CameraLayer, health_from_states
+from hwarang.hub.layers.cameras import CameraLayer, CameraStatus, health_from_reports
 from hwarang.hub.layers.tracks import incident_track
 from hwarang.hub.sharing.policy import Action
 from hwarang.hub.store.db import Database
@@ -140,16 +140,13 @@ def layer_response(request: Request, layer: LayerBody, cache_control: str) -> Re
     return Response(layer.body, media_type=GEOJSON, headers=headers)
 
 
-def _camera_health(context: ApiContext) -> dict[str, CameraHealthLabel]:
-    """Health of the cameras the edge in this process reports (``hwarang demo``); none otherwise."""
+def _camera_health(context: ApiContext) -> dict[str, CameraStatus]:
+    """Health and reason of each camera the edge in this process reports (``hwarang demo``)."""
     extra = context.health_extra() if context.health_extra is not None else {}
     reported = extra.get("cameras")
-    states: dict[str, str] = {}
-    if isinstance(reported, list):
-        for item in reported:
-            if isinstance(item, dict) and isinstance(item.get("camera_id"), str):
-                states[item["camera_id"]] = str(item.get("state", ""))
-    return health_from_states(states)
+    if not isinstance(reported, list):
+        return {}
+    return health_from_reports(item for item in reported if isinstance(item, dict))
 
 
 @router.get(

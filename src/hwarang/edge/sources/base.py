@@ -27,6 +27,8 @@ class SourceStats:
     reconnects: int = 0
     last_error: str | None = None
     fps_in: float = 0.0
+    first_error: str | None = None
+    """The first decode error's message (where a damaged file starts to go wrong)."""
 
 
 @runtime_checkable
@@ -83,6 +85,7 @@ class StatsRecorder:
         self._errors = 0
         self._reconnects = 0
         self._last_error: str | None = None
+        self._first_error: str | None = None
         self._decode_times: deque[float] = deque(maxlen=_RATE_WINDOW)
 
     def decoded(self) -> None:
@@ -101,6 +104,8 @@ class StatsRecorder:
         with self._lock:
             self._errors += 1
             self._last_error = message
+            if self._first_error is None:
+                self._first_error = message
 
     def reconnected(self) -> None:
         """Count one reconnect (or loop restart)."""
@@ -120,6 +125,7 @@ class StatsRecorder:
                 reconnects=self._reconnects,
                 last_error=self._last_error,
                 fps_in=fps_in,
+                first_error=self._first_error,
             )
 
 

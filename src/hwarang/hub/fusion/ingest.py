@@ -133,7 +133,7 @@ class IngestService:
             incident = by_event.pop(message.event.id, None)
             results.append(IngestResult(message.event.id, duplicate=incident is None, incident=incident))
         if fused.changed:
-            logger.info(
+            logger.debug(
                 "%s of %s events ingested: %s incidents opened, %s events joined one; seq %s..%s (camera %s)",
                 len(fused.by_event),
                 len(messages),

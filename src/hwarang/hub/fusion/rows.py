@@ -346,6 +346,7 @@ class IngestBatch:
         detail: dict[str, Any] = {
             "seq": self.values[step.incident_id]["seq"],
             "event_id": str(step.event.id),
+            "camera_id": step.event.camera_id,
             "severity": step.decision.severity.value,
             "exercise": step.event.exercise,
         }

@@ -14,8 +14,9 @@ look. Writes from any process sharing the store are seen; checks run at most eve
 ``recheck_s`` seconds, so a change shows within that delay.
 
 Health: the hub stores no camera health. Where the edge runs in the hub's process (``hwarang
-demo``), its per-camera worker states are passed in (:func:`health_from_states`); elsewhere every
-camera is ``unknown``.
+demo``), its per-camera worker reports are passed in (:func:`health_from_reports`): a camera whose
+source cannot open (or is lost and not back) is ``down`` with the reason; elsewhere every camera is
+``unknown``. The reason is the feature's ``health_reason``.
 """
 
 import hashlib
@@ -23,7 +24,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _quoted
 from typing import Any, Literal
@@ -39,7 +40,8 @@ CameraHealthLabel = Literal["ok", "degraded", "down", "unknown"]
 
 _STATE_HEALTH: dict[str, CameraHealthLabel] = {
     "running": "ok",
-    "retrying": "degraded",
+    "retrying": "down",
+    "disabled": "down",
     "failed": "down",
     "stopped": "down",
     "finished": "down",
@@ -55,9 +57,40 @@ _HEAD = '{"type":"FeatureCollection","features":['
 _TAIL = "]}"
 
 
+@dataclass(frozen=True, slots=True)
+class CameraStatus:
+    """A camera's map health and, when it is not ``ok``, why (the edge's last error)."""
+
+    health: CameraHealthLabel
+    reason: str | None = None
+
+
 def health_from_states(states: Mapping[str, str]) -> dict[str, CameraHealthLabel]:
     """Map health by camera id from edge worker states (``running`` -> ``ok``, others as mapped)."""
     return {camera_id: _STATE_HEALTH.get(state, "unknown") for camera_id, state in states.items()}
+
+
+def health_from_reports(reports: Iterable[Mapping[str, object]]) -> dict[str, CameraStatus]:
+    """Map health and reason by camera id from edge health reports (``CameraHealth`` as JSON).
+
+    ``retrying`` (no frames: the source cannot open or was lost), ``failed`` and ``disabled`` are
+    ``down`` with the edge's last error as the reason; ``running`` is ``ok``; ``starting`` is
+    ``unknown``. (``degraded`` is for partners that report it; the edge's own states never map to it.)
+    """
+    found: dict[str, CameraStatus] = {}
+    for report in reports:
+        camera_id = report.get("camera_id")
+        if not isinstance(camera_id, str):
+            continue
+        health = _STATE_HEALTH.get(str(report.get("state", "")), "unknown")
+        error = report.get("last_error")
+        reason = error if isinstance(error, str) and error else None
+        found[camera_id] = CameraStatus(health, None if health == "ok" else reason)
+    return found
+
+
+def _status(value: "CameraHealthLabel | CameraStatus") -> CameraStatus:
+    return value if isinstance(value, CameraStatus) else CameraStatus(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +99,6 @@ class _Fragment:
 
     camera_id: str
     before_health: str
-    after_health: str
 
 
 def _number(value: float | None, default: float) -> str:
@@ -82,9 +114,15 @@ def _fragment(row: tuple[Any, ...]) -> _Fragment:
         f'"properties":{{"id":{_quoted(camera_id)},"name":{_quoted(name)},"center_id":{_quoted(center_id)},'
         f'"sido_code":{_quoted(sido_code)},"sigungu_code":{_quoted(sigungu_code)},'
         f'"heading_deg":{_number(heading_deg, 0.0)},"fov_deg":{_number(fov_deg, 60.0)},'
-        f'"range_m":{_number(range_m, 80.0)},"health":"'
+        f'"range_m":{_number(range_m, 80.0)},"health":'
     )
-    return _Fragment(camera_id, before, '"}}')
+    return _Fragment(camera_id, before)
+
+
+def _health_part(status: CameraStatus) -> str:
+    """``"down","health_reason":"..."}}``: the end of a feature after ``"health":``."""
+    reason = "" if status.reason is None else f',"health_reason":{_quoted(status.reason)}'
+    return f'"{status.health}"{reason}}}}}'
 
 
 _COLUMNS = (
@@ -151,23 +189,26 @@ class CameraLayer:
         return (count, self._mark)
 
     def layer(
-        self, jurisdiction_code: str | None, health: Mapping[str, CameraHealthLabel] | None = None
+        self,
+        jurisdiction_code: str | None,
+        health: Mapping[str, CameraHealthLabel | CameraStatus] | None = None,
     ) -> LayerBody:
         """The FeatureCollection of cameras in ``jurisdiction_code`` (None: the nation) with their health."""
-        health = health or {}
+        statuses = {camera_id: _status(value) for camera_id, value in (health or {}).items()}
         with self._lock:
             version = self._check_version()
             if version != self._version:
                 self._groups = self._read_groups()
                 self._version = version
                 self._layers.clear()
-            digest = hashlib.sha256(json.dumps(sorted(health.items())).encode()).hexdigest()[:16]
+            shown = sorted((k, v.health, v.reason) for k, v in statuses.items())
+            digest = hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:16]
             key = (version, jurisdiction_code, digest)
             cached = self._layers.get(key)
             if cached is not None:
                 self._layers.move_to_end(key)
                 return cached
-            built = self._join(jurisdiction_code, health, version, digest)
+            built = self._join(jurisdiction_code, statuses, version, digest)
             self._layers[key] = built
             while len(self._layers) > MAX_CACHED_LAYERS:
                 self._layers.popitem(last=False)
@@ -184,23 +225,21 @@ class CameraLayer:
     def _join(
         self,
         jurisdiction_code: str | None,
-        health: Mapping[str, CameraHealthLabel],
+        health: Mapping[str, CameraStatus],
         version: tuple[int, int],
         digest: str,
     ) -> LayerBody:
         parts: list[str] = []
         count = 0
+        unknown = _health_part(CameraStatus("unknown"))
         for code in sorted(self._groups):
             if not in_area(code, jurisdiction_code):
                 continue
             for fragment in self._groups[code]:
                 if count:
                     parts.append(",")
-                parts += (
-                    fragment.before_health,
-                    health.get(fragment.camera_id, "unknown"),
-                    fragment.after_health,
-                )
+                status = health.get(fragment.camera_id)
+                parts += (fragment.before_health, unknown if status is None else _health_part(status))
                 count += 1
         body = (_HEAD + "".join(parts) + _TAIL).encode("utf-8")
         tag = f"{version[0]}-{version[1]}-{jurisdiction_code or 'all'}-{digest}"

@@ -26,6 +26,15 @@ class WorkflowConfig(BaseModel):
         gt=0,
         description="An overdue task is escalated again only after this many more seconds.",
     )
+    unacknowledged_escalation_s: float | None = Field(
+        default=300.0,
+        gt=0,
+        description="An incident still new this many seconds after it opened is raised one severity level, "
+        "and again after each further period (null: never).",
+    )
+    unacknowledged_max_level: int = Field(
+        default=2, ge=1, le=3, description="How many times an unacknowledged incident is escalated at most."
+    )
     attachment_max_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1, description="Largest attachment accepted (bytes)."
     )

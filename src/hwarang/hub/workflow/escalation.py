@@ -1,4 +1,5 @@
-"""The escalation loop: a background thread that escalates overdue tasks every ``interval_s``."""
+"""The escalation loop: a background thread that escalates overdue tasks and unacknowledged incidents
+every ``interval_s``."""
 
 import logging
 import threading
@@ -8,6 +9,7 @@ from datetime import UTC, datetime
 
 from hwarang.domain import Task
 from hwarang.hub.workflow.tasks import TaskService
+from hwarang.hub.workflow.unacknowledged import UnacknowledgedEscalation
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +20,7 @@ class EscalationStats:
 
     passes: int = 0
     escalated: int = 0
+    unacknowledged: int = 0
     failures: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -37,10 +40,12 @@ class EscalationLoop:
         interval_s: float,
         *,
         clock: Callable[[], datetime] | None = None,
+        unacknowledged: UnacknowledgedEscalation | None = None,
     ) -> None:
         if interval_s <= 0:
             raise ValueError(f"escalation interval must be positive, got {interval_s} s")
         self._tasks = tasks
+        self._unacknowledged = unacknowledged
         self.interval_s = interval_s
         self._clock = clock or (lambda: datetime.now(UTC))
         self._stop = threading.Event()
@@ -75,7 +80,10 @@ class EscalationLoop:
 
     def run_once(self) -> list[Task]:
         """One pass now; returns the escalated tasks (exceptions propagate)."""
-        escalated = self._tasks.escalate_overdue(self._clock())
+        now = self._clock()
+        escalated = self._tasks.escalate_overdue(now)
+        if self._unacknowledged is not None:
+            self.stats.unacknowledged += len(self._unacknowledged.escalate(now))
         self.stats.passes += 1
         self.stats.escalated += len(escalated)
         return escalated

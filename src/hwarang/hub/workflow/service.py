@@ -48,6 +48,7 @@ from hwarang.hub.workflow.states import (
     check_incident_transition,
 )
 from hwarang.hub.workflow.tasks import TaskService, cancel_open_tasks
+from hwarang.hub.workflow.unacknowledged import UnacknowledgedEscalation
 
 __all__ = [
     "INCIDENT_TRANSITIONS",
@@ -90,6 +91,7 @@ class WorkflowService:
         self.config = config or WorkflowConfig()
         self._clock = clock or _utc_now
         self.tasks = TaskService(parts, self.config, self._clock)
+        self.unacknowledged = UnacknowledgedEscalation(parts, self.config, self._clock)
 
     # -- state ------------------------------------------------------------------------------
 

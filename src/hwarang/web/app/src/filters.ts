@@ -11,6 +11,7 @@ export interface FilterSources {
   /** Sigungu codes that incidents carry (listed even before region names are known). */
   incidentSigungu: () => string[];
   agencies: () => Agency[];
+  agencyName: (code: string) => string;
 }
 
 type Option = [value: string, label: string];
@@ -54,7 +55,7 @@ export class FilterBar {
     this.fill('sido', regions.filter((r) => r.level === 'sido').sort((a, b) => a.code.localeCompare(b.code)).map((r) => [r.code, localName(r)]));
     const sigungu = new Set([...regions.filter((r) => r.level === 'sigungu').map((r) => r.code), ...this.sources.incidentSigungu()]);
     this.fill('sigungu', [...sigungu].filter((code) => !sido || code.startsWith(sido)).sort().map((code) => [code, names.get(code) ?? code]));
-    this.fill('agency', this.sources.agencies().map((a) => [a.code, a.name]));
+    this.fill('agency', this.sources.agencies().map((a) => [a.code, this.sources.agencyName(a.code)]));
     this.fill('object_class', OBJECT_CLASSES.map((c) => [c, t(`cls_${c}`)]));
     this.fill('severity', [...SEVERITIES].reverse().map((s) => [s, t(`sev_${s}`)]));
     this.fill('state', [['open', t('state_open')], ...STATES.map((s): Option => [s, t(`state_${s}`)])]);

@@ -14,6 +14,8 @@ export interface CameraProps {
   fov_deg: number;
   range_m: number;
   health: string;
+  /** Why the camera is not ok (the edge's last error), when the hub knows. */
+  health_reason?: string;
 }
 
 function offset(lon: number, lat: number, bearingDeg: number, metres: number): [number, number] {

@@ -9,6 +9,9 @@ import { IncidentList } from './list';
 import { LiveConnection, type ConnState } from './live';
 import { CopMap, localName } from './map';
 import { HEALTH_COLOURS, SEVERITY_COLOURS } from './mapstyle';
+import { agencyText } from './agency_text';
+import { Attention } from './attention';
+import { Overview } from './overview';
 import { IncidentPanel } from './panel';
 import { forgetSnapshots } from './snapshots';
 import { IncidentStore } from './store';
@@ -43,11 +46,18 @@ const list = new IncidentList({
   },
 });
 
+function regionName(code: string): string {
+  const region = copMap?.regions.get(code);
+  return region ? localName(region) : code;
+}
+
+function agencyName(code: string): string {
+  return agencyText(store.agencies.get(code), code, regionName);
+}
+
 const panel = new IncidentPanel({
-  regionName: (code) => {
-    const region = copMap?.regions.get(code);
-    return region ? localName(region) : code;
-  },
+  regionName,
+  agencyName,
   zoneName: (zoneId) => {
     if (zoneId === null) return '—';
     const zone = copMap?.zones.get(zoneId);
@@ -63,6 +73,7 @@ const filters = new FilterBar(
     regions: () => [...(copMap?.regions.values() ?? [])],
     incidentSigungu: () => [...new Set([...store.byId.values()].map((i) => i.sigungu_code))],
     agencies: () => [...store.agencies.values()],
+    agencyName,
   },
   (next) => {
     store.filters = next;
@@ -85,8 +96,27 @@ function setConn(state: ConnState): void {
 
 // ---- incidents --------------------------------------------------------------------------------
 
+const attention = new Attention((id) => openIncident(id));
+const overview = new Overview({
+  regionName,
+  zoneName: (zoneId) => {
+    if (zoneId === null) return '—';
+    const zone = copMap?.zones.get(zoneId);
+    return zone ? `${zoneId}. ${localName(zone)}` : String(zoneId);
+  },
+  open: (incident) => {
+    store.upsert(incident);
+    scheduleRender();
+    openIncident(incident.id);
+  },
+});
+/** Incidents arriving before the first list is in are history, not news: no alert for them. */
+let liveAlerts = false;
+
 function upsert(incident: Incident): void {
+  const previous = store.byId.get(incident.id);
   if (!store.upsert(incident)) return;
+  if (liveAlerts) attention.consider(incident, previous);
   panel.update(incident);
   scheduleRender();
 }
@@ -161,15 +191,31 @@ async function loadAgencies(): Promise<void> {
 
 // ---- camera search ------------------------------------------------------------------------------
 
+/** Show only one camera's incidents ('' for all): the list, the count and the map follow. */
+function setCameraFilter(cameraId: string): void {
+  store.camera = cameraId;
+  const chip = $<HTMLButtonElement>('#camera-filter');
+  chip.hidden = !cameraId;
+  chip.textContent = cameraId ? `${t('camera_filter', { camera: cameraId })} ×` : '';
+  chip.title = t('camera_filter_clear');
+  scheduleRender();
+}
+
 function bindCameraSearch(): void {
   const input = $<HTMLInputElement>('#camera-search');
   const results = $<HTMLUListElement>('#camera-results');
   const choose = (id: string): void => {
     results.hidden = true;
     input.value = id;
+    setCameraFilter(id);
     copMap?.flyToCamera(id);
   };
+  $('#camera-filter').addEventListener('click', () => {
+    input.value = '';
+    setCameraFilter('');
+  });
   input.addEventListener('input', () => {
+    if (!input.value.trim() && store.camera) setCameraFilter('');
     const found = copMap?.findCameras(input.value) ?? [];
     results.replaceChildren(
       ...(found.length
@@ -221,6 +267,9 @@ function showApp(visible: boolean): void {
   $('#help-button').hidden = !visible;
   $('#current-user').hidden = !visible;
   $('[data-testid="connection-state"]').hidden = !visible;
+  attention.control.hidden = !visible;
+  overview.button.hidden = !visible;
+  if (!visible) overview.hide();
 }
 
 async function start(): Promise<void> {
@@ -248,12 +297,14 @@ async function start(): Promise<void> {
   }
   if (mine !== session) return;
   scheduleRender();
+  liveAlerts = true;
   live.start();
 }
 
 function logout(message?: string): void {
   session += 1;
   loggedIn = false;
+  liveAlerts = false;
   live.stop();
   clearSession(!message);
   closePanel();
@@ -263,6 +314,7 @@ function logout(message?: string): void {
   window.clearTimeout(mapTimer);
   mapTimer = undefined;
   store.clear();
+  store.camera = '';
   list.clear();
   forgetSnapshots();
   notice('');
@@ -301,8 +353,13 @@ document.addEventListener('DOMContentLoaded', () => {
   $('#logout').addEventListener('click', () => logout());
   $('#lang-toggle').addEventListener('click', () => toggleLang());
   onSessionExpired(() => logout(t('session_expired')));
+  $('.topbar-right').prepend(overview.button, attention.control);
+  (window as unknown as Record<string, unknown>).hwarangAlerts = attention.fired;
   onLangChange(() => {
+    attention.relabel();
+    overview.relabel();
     setConn(connState);
+    setCameraFilter(store.camera);
     renderHelp();
     renderLegend();
     filters.refresh();

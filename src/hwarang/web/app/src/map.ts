@@ -26,6 +26,9 @@ const KOREA: [[number, number], [number, number]] = [[124.6, 33.0], [130.9, 38.7
 const CAMERAS_URL = '/api/v1/map/cameras';
 const FOV_MAX_CONES = 4000;
 const PANEL_WIDTH_PX = 440;
+/** Zoom an opened incident is shown at: its camera's view cone and its track are drawn from 13 on. */
+const SELECT_ZOOM = 16;
+const FLY_MS = 800;
 const DRONE_POLL_MS = 1000;
 const DRONE_RETRY_MS = 60_000;
 
@@ -254,11 +257,12 @@ export class CopMap {
     }
     const position = this.position(incident);
     if (position) {
-      // Keep it clear of the incident panel, which covers the map's right edge.
-      const point = this.map.project(position);
-      const canvas = this.map.getCanvas();
-      const hidden = point.x < 0 || point.y < 0 || point.y > canvas.clientHeight || point.x > canvas.clientWidth - PANEL_WIDTH_PX;
-      if (hidden) this.map.easeTo({ center: position, offset: [-PANEL_WIDTH_PX / 2, 0] });
+      // Fly to it at street level, clear of the incident panel that covers the map's right edge.
+      const zoom = Math.max(this.map.getZoom(), SELECT_ZOOM);
+      this.map.flyTo({ center: position, zoom, offset: [-PANEL_WIDTH_PX / 2, 0], duration: FLY_MS, essential: true });
+      this.map.once('moveend', () => {
+        document.documentElement.dataset.flownTo = incident.id;
+      });
     }
     void this.loadTrack(incident.id);
   }
@@ -302,6 +306,7 @@ export class CopMap {
       h('strong', {}, p.name),
       h('div', { class: 'mono' }, p.id),
       h('div', {}, `${t('legend_camera')}: ${t(`health_${p.health}`)}`),
+      ...(p.health_reason ? [h('div', { class: 'health-reason', 'data-testid': 'camera-health-reason' }, p.health_reason)] : []),
       h('div', {}, `${Math.round(p.heading_deg)}° / ${Math.round(p.fov_deg)}° / ${Math.round(p.range_m)} m`),
     );
     this.popup = new Popup({ closeButton: true, maxWidth: '260px' })

@@ -1,17 +1,20 @@
 // The incident panel: evidence (snapshot, frame strip), timeline, tasks and the workflow actions.
 import { ApiError, api, apiJson } from './auth';
 import { $, h, option } from './dom';
-import { t } from './i18n';
+import { currentLang, t } from './i18n';
 import { detectorText, incidentTitle, motionOnlyText, reasonText } from './incident_text';
 import { clipBox, seekClip } from './clips';
 import { showSnapshot } from './snapshots';
-import { formatKst, isoInMinutes } from './time';
+import { formatKst, formatKstTime, humanDuration, isoInMinutes, secondsBetween } from './time';
+import { renderTimeline } from './timeline';
 import { NEXT_STATES, REASON_REQUIRED, type Agency, type EventRecord, type Incident, type IncidentState, type TimelineEntry } from './types';
 
 const FRAME_STRIP_MAX = 8;
 
 export interface PanelContext {
   regionName: (code: string) => string;
+  /** An agency's name in the page's language (its code when unknown). */
+  agencyName: (code: string) => string;
   zoneName: (zoneId: number | null) => string;
   agencies: () => Agency[];
   close: () => void;
@@ -30,21 +33,6 @@ interface Note {
   author: string;
   at: string;
   text: string;
-}
-
-function describe(entry: TimelineEntry, notes: ReadonlyMap<number, Note>): string {
-  const detail = entry.detail ?? {};
-  const note = entry.kind === 'note' ? notes.get(Number(detail.note_id)) : undefined;
-  if (note) return `${t('tl_note')}: ${note.text}`;
-  if (entry.kind === 'state') {
-    const reason = typeof detail.reason === 'string' && detail.reason ? ` — ${detail.reason}` : '';
-    return `${t(`state_${entry.from_state ?? ''}`)} → ${t(`state_${entry.to_state ?? ''}`)}${reason}`;
-  }
-  if (entry.kind === 'note' && typeof detail.text === 'string') return `${t('tl_note')}: ${detail.text}`;
-  const bits = Object.entries(detail)
-    .filter(([, value]) => value !== null && value !== '' && typeof value !== 'object')
-    .map(([key, value]) => `${key}=${String(value)}`);
-  return bits.join(', ');
 }
 
 export class IncidentPanel {
@@ -259,7 +247,7 @@ export class IncidentPanel {
 
   private taskForm(): HTMLElement {
     const agency = h('select', { 'data-testid': 'task-agency' });
-    for (const a of this.ctx.agencies()) agency.append(option(a.code, `${a.name} (${a.code})`));
+    for (const a of this.ctx.agencies()) agency.append(option(a.code, `${this.ctx.agencyName(a.code)} (${a.code})`));
     const title = h('input', { 'data-testid': 'task-title', placeholder: t('task_title'), maxlength: '256' });
     const due = h('input', { 'data-testid': 'task-due', type: 'number', value: '30', title: t('task_due') });
     const form = h('form', { class: 'inline-form task-form' }, h('label', {}, t('task')), agency, title, due,
@@ -270,6 +258,13 @@ export class IncidentPanel {
       if (await this.send('tasks', body)) title.value = '';
     });
     return form;
+  }
+
+  /** "due in 25 min (14:36)" or "overdue by 5 min (14:36)", in the page's language. */
+  private dueWords(dueIso: string): string {
+    const left = secondsBetween(new Date().toISOString(), dueIso);
+    const d = humanDuration(left, currentLang());
+    return t(left >= 0 ? 'task_due_in' : 'task_overdue', { d, at: formatKstTime(dueIso) });
   }
 
   private async loadTimeline(): Promise<void> {
@@ -284,21 +279,18 @@ export class IncidentPanel {
     if (this.incident?.id !== incident.id) return;
     const list = this.root.querySelector('#panel-timeline');
     if (list && timeline.status === 'fulfilled') {
-      list.replaceChildren(
-        ...timeline.value.map((entry) =>
-          h('li', { 'data-testid': 'timeline-entry', 'data-kind': entry.kind },
-            h('time', { datetime: entry.at }, formatKst(entry.at)), ' ',
-            h('span', { class: 'actor' }, entry.actor), ' ',
-            h('span', { class: 'kind' }, entry.kind), ' ',
-            h('span', {}, describe(entry, noteById))),
-        ),
-      );
+      list.replaceChildren(...renderTimeline(timeline.value, {
+        agencyName: this.ctx.agencyName,
+        cameraName: (id) => (id === incident.camera_id ? (incident.camera_name ?? id) : id),
+        noteText: (id) => noteById.get(id)?.text,
+      }));
     }
     const taskList = this.root.querySelector('#panel-tasks');
     if (taskList && tasks.status === 'fulfilled') {
       taskList.replaceChildren(
         ...tasks.value.map((task) =>
-          h('li', { 'data-testid': 'task' }, `${task.agency_code}: ${task.title} [${task.state}] ≤ ${formatKst(task.due_at)}`)),
+          h('li', { 'data-testid': 'task', 'data-state': task.state },
+            `${this.ctx.agencyName(task.agency_code)}: ${task.title} — ${t(`task_${task.state}`)} · ${this.dueWords(task.due_at)}`)),
       );
     }
   }

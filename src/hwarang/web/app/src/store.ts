@@ -47,22 +47,27 @@ export function matches(incident: Incident, f: Filters, agencies: ReadonlyMap<st
   return true;
 }
 
+/** First detection, then id: neither changes when an incident is updated, so rows stay put. */
+function byTime(a: Incident, b: Incident): number {
+  return Date.parse(a.first_seen) - Date.parse(b.first_seen) || a.id.localeCompare(b.id);
+}
+
 function compare(key: SortKey, a: Incident, b: Incident): number {
   switch (key) {
     case 'seq':
       return a.seq - b.seq;
     case 'time':
-      return Date.parse(a.first_seen) - Date.parse(b.first_seen) || a.seq - b.seq;
+      return byTime(a, b);
     case 'severity':
-      return SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.seq - b.seq;
+      return SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || byTime(a, b);
     case 'state':
-      return STATES.indexOf(a.state) - STATES.indexOf(b.state) || a.seq - b.seq;
+      return STATES.indexOf(a.state) - STATES.indexOf(b.state) || byTime(a, b);
     case 'title':
-      return incidentTitle(a).localeCompare(incidentTitle(b)) || a.seq - b.seq;
+      return incidentTitle(a).localeCompare(incidentTitle(b)) || byTime(a, b);
     case 'object_class':
-      return a.object_class.localeCompare(b.object_class) || a.seq - b.seq;
+      return a.object_class.localeCompare(b.object_class) || byTime(a, b);
     case 'camera':
-      return a.camera_id.localeCompare(b.camera_id) || a.seq - b.seq;
+      return a.camera_id.localeCompare(b.camera_id) || byTime(a, b);
   }
 }
 
@@ -70,7 +75,10 @@ export class IncidentStore {
   readonly byId = new Map<string, Incident>();
   lastSeq = 0;
   filters: Filters = { ...NO_FILTERS };
-  sortKey: SortKey = 'seq';
+  /** By first detection, the time the list shows (a sort by last change made rows jump while read). */
+  sortKey: SortKey = 'time';
+  /** Only this camera's incidents (picked in the camera search); '' for all. */
+  camera = '';
   sortDescending = true;
   agencies = new Map<string, Agency>();
 
@@ -91,7 +99,8 @@ export class IncidentStore {
   /** Filtered (merged incidents left out) and sorted. */
   visible(now = Date.now()): Incident[] {
     const list = [...this.byId.values()].filter(
-      (incident) => !incident.merged_into && matches(incident, this.filters, this.agencies, now),
+      (incident) => !incident.merged_into && (!this.camera || incident.camera_id === this.camera)
+        && matches(incident, this.filters, this.agencies, now),
     );
     const sign = this.sortDescending ? -1 : 1;
     return list.sort((a, b) => sign * compare(this.sortKey, a, b));
