@@ -18,7 +18,6 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
-from hwarang.edge.analytics.detectors.base import register_detector
 from hwarang.edge.analytics.detectors.inference import Letterbox, RawDetections, class_aware_nms, letterbox
 from hwarang.edge.analytics.detectors.labels import COCO80_LABELS
 from hwarang.edge.analytics.detectors.model_config import ModelDetectorConfigBase
@@ -47,6 +46,10 @@ class NanoDetDetectorConfig(ModelDetectorConfigBase):
         "model (the fastest on x86 CPUs, see docs/benchmarks.md), else ONNX Runtime.",
     )
     device: str = Field(default="CPU", description="OpenVINO device name (runtime openvino or auto).")
+
+    def build(self) -> "ModelDetector":
+        """The detector this config describes (heavy runtimes are imported when built)."""
+        return create(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +235,6 @@ class NanoDetBackend:
         return results
 
 
-@register_detector(PLUGIN)
 def create(config: NanoDetDetectorConfig) -> ModelDetector:
     """Build a NanoDet detector (sessions / compiled models are shared by every camera using the model)."""
     model = resolve_model(config, PLUGIN)
