@@ -225,6 +225,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/incidents/{incident_id}/cot"): Row(_incident0("/cot"), EXPORT),
     ("GET", "/api/v1/incidents/{incident_id}/cot.pb"): Row(_incident0("/cot.pb"), EXPORT),
     ("GET", "/api/v1/incidents/{incident_id}/geojson"): Row(_incident0("/geojson"), EXPORT),
+    ("GET", "/api/v1/incidents/{incident_id}/export/{fmt}"): Row(_incident0("/export/geojson"), EXPORT),
     ("GET", "/api/v1/incidents.geojson"): Row(
         _get("/api/v1/incidents.geojson"), EXPORT, hidden_outside=EXPORT, sees=_INCIDENTS
     ),
