@@ -180,6 +180,7 @@ edge:
           name: buoy
           position: {{lat: 36.0, lon: 124.0}}
           source: {{type: synthetic}}
+          detector: {{type: motion}}
 """
 
 

@@ -42,12 +42,14 @@ def _node(rtsp_url: str, video: Path, published: list[EventMessage]) -> EdgeNode
                                 "reconnect_max_s": 1.0,
                                 "read_timeout_s": 3.0,
                             },
+                            "detector": {"type": "motion"},  # reconnection under test, not detection
                         },
                         {
                             "id": "pier-file",
                             "name": "Pier (file)",
                             **place,
                             "source": {"type": "file", "path": str(video), "loop": True},
+                            "detector": {"type": "motion"},
                         },
                     ],
                 }

@@ -24,6 +24,7 @@ def _config(**changes: object) -> CameraConfig:
         "name": "synthetic",
         "position": {"lat": 38.38, "lon": 128.47},
         "source": {"type": "synthetic", "fps": 10, "duration_s": 4.0, "realtime": False, "seed": 3},
+        "detector": {"type": "motion"},  # drawn shapes: no COCO model knows them
         "rules": [
             {"type": "zone_intrusion", "name": "beach", "polygon": [[0, 302], [960, 248], [960, 65], [0, 65]]}
         ],

@@ -20,12 +20,14 @@ from pydantic import Field
 
 from hwarang.edge.analytics.detectors.inference import Letterbox, RawDetections, class_aware_nms, letterbox
 from hwarang.edge.analytics.detectors.labels import COCO80_LABELS
-from hwarang.edge.analytics.detectors.model_config import ModelDetectorConfigBase
+from hwarang.edge.analytics.detectors.model_config import GatingConfig, ModelDetectorConfigBase
 from hwarang.edge.analytics.detectors.model_detector import ModelDetector, resolve_model
 from hwarang.edge.analytics.detectors.onnx_runtime import SessionOptions, default_threads, onnx_session
 from hwarang.edge.errors import AnalyticsError
 
 PLUGIN = "onnx-nanodet"
+DEFAULT_MODEL = "nanodet"
+"""The model store name ``make models`` installs NanoDet under."""
 logger = logging.getLogger(__name__)
 
 
@@ -261,3 +263,14 @@ def _openvino_runner(config: NanoDetDetectorConfig, path: Path, threads: int) ->
         return None
     logger.info("%s: running %s on OpenVINO (%s, %s threads)", PLUGIN, path.name, config.device, threads)
     return runner
+
+
+def default_detector_config() -> NanoDetDetectorConfig:
+    """The built-in detector: NanoDet from the model store, motion-gated.
+
+    Without the model (no ``make models`` yet) it falls back to the motion-only detector with a WARNING
+    at start (``build_detector``); ``{type: motion}`` selects motion-only explicitly.
+    """
+    return NanoDetDetectorConfig(
+        type="onnx-nanodet", model=DEFAULT_MODEL, min_confidence=0.35, gating=GatingConfig(mode="motion")
+    )
