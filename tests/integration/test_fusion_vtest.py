@@ -15,13 +15,13 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from hub_support import FAST_HASHER
 from hwarang.cli import app
 from hwarang.domain import Event, EventMessage, Incident
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.fusion.correlation import FusionConfig
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
+from tests.hub_support import FAST_HASHER
 
 pytestmark = pytest.mark.integration
 

@@ -5,12 +5,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from rtsp_support import RtspServerProcess
 
 from hwarang.domain import AdminLocation, EventMessage
 from hwarang.edge.config import EdgeConfig
 from hwarang.edge.health import CameraHealth, CameraState
 from hwarang.edge.node import EdgeNode
+from tests.integration.edge.rtsp_support import RtspServerProcess
 
 pytestmark = pytest.mark.integration
 

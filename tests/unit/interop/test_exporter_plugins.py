@@ -4,13 +4,13 @@ from datetime import UTC, datetime
 from typing import Literal
 
 import pytest
-from interop_support import make_incident
 
 from hwarang.domain import Incident
 from hwarang.interop.cap_sent import MemorySentAlerts
 from hwarang.interop.cap_validate import validate_cap
 from hwarang.interop.errors import CapError, InteropError
 from hwarang.interop.exporters import EXPORTERS, ExporterPluginConfig, ExportRequest, build_exporter
+from tests.unit.interop.interop_support import make_incident
 
 NOW = datetime(2025, 8, 18, 14, 5, tzinfo=UTC)
 

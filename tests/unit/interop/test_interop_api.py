@@ -9,13 +9,13 @@ import takproto
 from fastapi.testclient import TestClient
 from geojson_pydantic import Feature, FeatureCollection
 from geojson_pydantic.geometries import Geometry
-from interop_support import detection_body, snapshot_body
 from lxml import etree
 
 from hwarang.hub.service import HubService
 from hwarang.interop.cap import CAP_NS
 from hwarang.interop.cap_validate import validate_cap, validate_cap_schema
 from hwarang.interop.exporters import EXPORTERS
+from tests.unit.interop.interop_support import detection_body, snapshot_body
 
 DETECTIONS = "/api/v1/detections"
 AnyFeature = Feature[Geometry, dict[str, Any]]

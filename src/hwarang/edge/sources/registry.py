@@ -23,14 +23,14 @@ SourceConfig: TypeAlias = Annotated[
 ]
 """Any source's config, told apart by its ``type`` field."""
 
-SOURCES: Registry[SourcePluginConfig] = Registry("source", SourceConfig, error=SourceError)
+SOURCES: Registry[SourceConfig] = Registry("source", SourceConfig, error=SourceError)
 """The source plugins, read from ``SourceConfig``."""
 
-SOURCE_TYPES: dict[str, type[SourcePluginConfig]] = SOURCES.classes
+SOURCE_TYPES: dict[str, type[SourceConfig]] = SOURCES.classes
 """Config class of each source ``type``."""
 
 
-def parse_source_config(data: Mapping[str, Any], *, camera_id: str) -> SourcePluginConfig:
+def parse_source_config(data: Mapping[str, Any], *, camera_id: str) -> SourceConfig:
     """Validate a source config mapping; ``SourceError`` names the camera and what is wrong."""
     return SOURCES.parse(data, what=f"camera {camera_id}")
 

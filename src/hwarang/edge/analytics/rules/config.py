@@ -29,11 +29,11 @@ RuleConfig = Annotated[
 ]
 """Any rule configuration; pydantic picks the rule by ``type``."""
 
-RULES: Registry[RuleConfigBase] = Registry("rule", RuleConfig, error=AnalyticsError)
+RULES: Registry[RuleConfig] = Registry("rule", RuleConfig, error=AnalyticsError)
 """The rule plugins, read from ``RuleConfig``."""
 
 
-def parse_rule_config(data: Mapping[str, object]) -> RuleConfigBase:
+def parse_rule_config(data: Mapping[str, object]) -> RuleConfig:
     """Validate one rule's settings, raising ``AnalyticsError`` that names the rule and the bad keys."""
     return RULES.parse(data, what=f"rule {data.get('name', '<unnamed>')!r}")
 
