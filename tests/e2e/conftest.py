@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cop_support import api_token
-from demo_support import DemoServer
 from playwright.sync_api import Browser, Playwright, sync_playwright
+
+from tests.e2e.cop_support import api_token
+from tests.e2e.demo_support import DemoServer
 
 CHROMIUM = Path(os.environ.get("HWARANG_TEST_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cop_support import api_token
-from demo_support import DemoServer
 
 from hwarang.edge.models import ModelStore
+from tests.e2e.cop_support import api_token
+from tests.e2e.demo_support import DemoServer
 
 pytestmark = pytest.mark.e2e
 

@@ -5,8 +5,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from demo_support import DemoServer
 from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.demo_support import DemoServer
 
 pytestmark = pytest.mark.e2e
 

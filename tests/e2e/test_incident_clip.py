@@ -7,8 +7,9 @@ over the in-memory bus to the hub, which links it to the event. Debian's chromiu
 import time
 
 import pytest
-from demo_support import DemoServer
 from playwright.sync_api import Browser, expect
+
+from tests.e2e.demo_support import DemoServer
 
 pytestmark = pytest.mark.e2e
 

@@ -8,11 +8,11 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from cop_support import PLACES, inject_event, login, wait_map_ready
-from demo_support import DemoServer
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from hwarang.domain import DetectorInfo
+from tests.e2e.cop_support import PLACES, inject_event, login, wait_map_ready
+from tests.e2e.demo_support import DemoServer
 
 pytestmark = pytest.mark.e2e
 

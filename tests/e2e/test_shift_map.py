@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from cop_support import ON_MAP, Place, inject_event, login, wait_map_ready
-from demo_support import DemoServer
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.e2e.cop_support import ON_MAP, Place, inject_event, login, wait_map_ready
+from tests.e2e.demo_support import DemoServer
 
 pytestmark = pytest.mark.e2e
 

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cop_support import Place, inject_event, login, wait_map_ready
-from demo_support import DemoServer
 from playwright.sync_api import Browser, BrowserContext, expect
+
+from tests.e2e.cop_support import Place, inject_event, login, wait_map_ready
+from tests.e2e.demo_support import DemoServer
 
 pytestmark = pytest.mark.e2e
 

@@ -14,8 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cop_support import login, snapshot_jpeg, wait_map_ready
-from demo_support import DemoServer
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from hwarang.domain import (
@@ -28,6 +26,8 @@ from hwarang.domain import (
     SnapshotRef,
     stable_event_id,
 )
+from tests.e2e.cop_support import login, snapshot_jpeg, wait_map_ready
+from tests.e2e.demo_support import DemoServer
 
 pytestmark = pytest.mark.e2e
 

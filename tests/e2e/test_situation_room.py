@@ -15,16 +15,17 @@ from urllib.parse import urlparse
 import cv2
 import numpy as np
 import pytest
-from cop_support import ON_MAP, PLACES, inject_event, login, wait_map_ready
-from demo_support import DemoServer
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, ViewportSize, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from tests.e2e.cop_support import ON_MAP, PLACES, inject_event, login, wait_map_ready
+from tests.e2e.demo_support import DemoServer
 
 pytestmark = pytest.mark.e2e
 
 LIVE_DEADLINE_S = 2.0
 VTEST_CAMERA = "icn-harbour-plaza-01"
-VIEWPORT = {"width": 1400, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1400, "height": 900}
 
 
 def _row(page: Page, incident_id: object) -> Locator:

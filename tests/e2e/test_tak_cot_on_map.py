@@ -18,11 +18,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cop_support import api_token, login, wait_map_ready
-from demo_support import DemoServer
 from playwright.sync_api import Browser
 
 from hwarang.config.loader import default_config_text
+from tests.e2e.cop_support import api_token, login, wait_map_ready
+from tests.e2e.demo_support import DemoServer
 
 REGISTERED = "ANDROID-e2e-1"
 STRANGER = "ANDROID-stranger"

@@ -3,8 +3,9 @@
 from pathlib import Path
 
 import pytest
-from demo_support import DemoServer
 from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.demo_support import DemoServer
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from hub_support import FAST_HASHER, make_message
 from hwarang.bus.config import CLIPS_STREAM, EVENTS_STREAM
 from hwarang.bus.healer import SourceHealer
 from hwarang.bus.topology import Topology, build_topology
@@ -35,6 +34,7 @@ from hwarang.hub.fusion.worker import IngestWorker
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.models import EventRow
+from tests.hub_support import FAST_HASHER, make_message
 
 pytestmark = pytest.mark.integration
 

@@ -187,6 +187,7 @@ edge:
           name: buoy
           position: {{lat: 36.0, lon: 124.0}}
           source: {{type: synthetic}}
+          detector: {{type: motion}}
 """
 
 

@@ -81,6 +81,7 @@ def camera_config(video: Path) -> CameraConfig:
             "sido_code": "28",
             "sigungu_code": "28110",
             "source": {"type": "file", "path": str(video)},
+            "detector": {"type": "motion"},  # the injected figures are drawn shapes
             "rules": [{"type": "zone_intrusion", "name": "quay", "polygon": ZONE, "min_dwell_s": DWELL_S}],
         }
     )

@@ -15,13 +15,13 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from hub_support import FAST_HASHER
 from hwarang.cli import app
 from hwarang.domain import Event, EventMessage, Incident
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.fusion.correlation import FusionConfig
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
+from tests.hub_support import FAST_HASHER
 
 pytestmark = pytest.mark.integration
 
@@ -45,6 +45,7 @@ def _site(vtest_path: Path, data_dir: Path) -> dict[str, object]:
         "fov_deg": 70,
         "range_m": 60,
         "source": {"type": "file", "path": str(vtest_path), "realtime": False},
+        "detector": {"type": "motion"},  # the figures below were measured with the motion-only pipeline
         "rules": [
             {"type": "zone_intrusion", "name": "walkway-west", "polygon": WEST, "min_dwell_s": 0.5},
             {"type": "zone_intrusion", "name": "walkway-east", "polygon": EAST, "min_dwell_s": 0.5},

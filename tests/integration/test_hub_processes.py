@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hubproc_support import api_port, bus_section, count_events, new_hub_process, poll
 
-from hub_support import make_message
 from hwarang.bus.config import DEADLETTER_STREAM, NatsBusConfig, build_bus
 from hwarang.bus.nats import NatsBus
 from hwarang.bus.server import NatsServerProcess
@@ -21,6 +19,8 @@ from hwarang.config.loader import default_config_text
 from hwarang.runtime.embedded import run_site
 from hwarang.runtime.hub import HubRuntime, serve_hub
 from hwarang.runtime.local_nats import local_bus_config, local_nats_server
+from tests.hub_support import make_message
+from tests.integration.hubproc_support import api_port, bus_section, count_events, new_hub_process, poll
 
 pytestmark = pytest.mark.integration
 

@@ -23,7 +23,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hubproc_support import (
+
+from hwarang.bus.topology import build_topology
+from hwarang.edge.loadgen import EventFactory, SimulationLimits, build_cameras, simulate
+from hwarang.geo.regions import default_catalog
+from tests.hub_support import pg_schema_url
+from tests.integration.hubproc_support import (
     api_port,
     count_events,
     new_hub_process,
@@ -31,11 +36,6 @@ from hubproc_support import (
     stored_events,
     write_hub_config,
 )
-
-from hub_support import pg_schema_url
-from hwarang.bus.topology import build_topology
-from hwarang.edge.loadgen import EventFactory, SimulationLimits, build_cameras, simulate
-from hwarang.geo.regions import default_catalog
 
 pytestmark = pytest.mark.integration
 

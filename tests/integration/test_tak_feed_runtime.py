@@ -6,13 +6,13 @@ from pathlib import Path
 import pytest
 import takproto
 
-from hub_support import evidence, make_message, new_incident, service, sqlite_db
 from hwarang.config import AppConfig
 from hwarang.config.models import HubConfig, TakFeedConfig
 from hwarang.domain import Agency, AgencyKind
 from hwarang.hub.service import HubService
 from hwarang.runtime.hub_background import hub_background
 from hwarang.runtime.tak_feed import build_tak_feed
+from tests.hub_support import evidence, make_message, new_incident, service, sqlite_db
 
 pytestmark = pytest.mark.integration
 __all__ = ["evidence", "service", "sqlite_db"]  # fixtures

@@ -1,9 +1,10 @@
-"""Bus backends as plugins: one config class per ``type``, a discriminated union, one factory.
+"""Bus backends as plugins: one config class per ``type`` that builds its bus, gathered in ``BusConfig``.
 
 ``memory`` is the embedded default; ``nats`` connects to NATS JetStream (nats-py is imported only
 when that backend is built).
 """
 
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -20,6 +21,7 @@ from hwarang.bus.subjects import (
     SHARE_PREFIX,
     center_commands,
 )
+from hwarang.plugins import Registry
 
 if TYPE_CHECKING:
     import ssl
@@ -52,7 +54,15 @@ class StreamSettings(_Strict):
     replicas: int = Field(default=1, ge=1, le=5, description="Copies in a JetStream cluster (1 standalone).")
 
 
-class MemoryBusConfig(_Strict):
+class BusPluginConfig(_Strict, ABC):
+    """Base of every bus backend's config: a ``type`` literal and ``build``."""
+
+    @abstractmethod
+    async def build(self) -> Bus:
+        """The bus this config describes, ready to publish and subscribe."""
+
+
+class MemoryBusConfig(BusPluginConfig):
     """In-process bus for the embedded deployment (``hwarang demo``)."""
 
     type: Literal["memory"] = Field(default="memory", description="'memory': one process, nothing to run.")
@@ -64,8 +74,16 @@ class MemoryBusConfig(_Strict):
     )
     duplicate_window_s: float = Field(default=120.0, gt=0, description="De-duplication window by msg id.")
 
+    async def build(self) -> Bus:
+        """An in-memory bus."""
+        from hwarang.bus.memory import MemoryBus
 
-class NatsBusConfig(_Strict):
+        return MemoryBus(
+            max_msgs=self.max_msgs, max_bytes=self.max_bytes, duplicate_window_s=self.duplicate_window_s
+        )
+
+
+class NatsBusConfig(BusPluginConfig):
     """NATS JetStream: edge and hub processes apart, leaf nodes at the centers."""
 
     type: Literal["nats"] = Field(description="'nats': NATS JetStream via nats-py.")
@@ -139,26 +157,28 @@ class NatsBusConfig(_Strict):
         description="HWARANG_CLIPS stream (event clips in chunks; bounded at the leaf and at the hub).",
     )
 
+    async def build(self) -> Bus:
+        """A connected NATS bus with (by default) its streams ensured."""
+        bus = await connect_nats(self)
+        if self.manage_streams != "none":
+            try:
+                await ensure_hwarang_streams(bus, self)
+            except BusError:
+                await bus.close()
+                raise
+        return bus
+
 
 BusConfig = Annotated[MemoryBusConfig | NatsBusConfig, Field(discriminator="type")]
+"""Any bus backend's config; the union is the list of bus plugins (``hwarang.plugins``)."""
+
+BUSES: Registry[BusPluginConfig] = Registry("bus", BusConfig, error=BusError)
+"""The bus backends, read from ``BusConfig``."""
 
 
-async def build_bus(config: MemoryBusConfig | NatsBusConfig) -> Bus:
+async def build_bus(config: BusPluginConfig) -> Bus:
     """The bus described by ``config``; for NATS, connected and (by default) with its streams ensured."""
-    if isinstance(config, MemoryBusConfig):
-        from hwarang.bus.memory import MemoryBus
-
-        return MemoryBus(
-            max_msgs=config.max_msgs, max_bytes=config.max_bytes, duplicate_window_s=config.duplicate_window_s
-        )
-    bus = await connect_nats(config)
-    if config.manage_streams != "none":
-        try:
-            await ensure_hwarang_streams(bus, config)
-        except BusError:
-            await bus.close()
-            raise
-    return bus
+    return await BUSES.check(config).build()
 
 
 async def connect_nats(config: NatsBusConfig) -> "NatsBus":

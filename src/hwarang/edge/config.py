@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hwarang.domain import Calibration, GeoPoint
 from hwarang.edge.analytics.detectors import DetectorConfig
-from hwarang.edge.analytics.detectors.motion import MotionDetectorConfig
+from hwarang.edge.analytics.detectors.nanodet import default_detector_config
 from hwarang.edge.analytics.rules.config import RuleConfig
 from hwarang.edge.analytics.tracking import TrackerConfig
 from hwarang.edge.media.clips import ClipConfig
@@ -45,8 +45,10 @@ class CameraConfig(_Strict):
     )
     source: SourceConfig = Field(description="Where frames come from (file, synthetic; rtsp later).")
     detector: DetectorConfig = Field(
-        default_factory=lambda: MotionDetectorConfig(type="motion"),
-        description="Object detector plugin; motion-only by default.",
+        default_factory=default_detector_config,
+        description="Object detector plugin. Default: NanoDet (installed by `make models`) with motion "
+        "gating; without the model it falls back to motion-only with a WARNING at start. "
+        "{type: motion} selects motion-only.",
     )
     analysis_fps: float | None = Field(
         default=None,

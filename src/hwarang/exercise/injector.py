@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -148,6 +149,45 @@ def inject_figure(inject: PlannedInject, stream_start: datetime) -> OverlayFigur
     )
 
 
+@dataclass(frozen=True, slots=True)
+class InjectSinks:
+    """Where injects are delivered: events (the bus, or a hub) and figures (overlay sources)."""
+
+    events: EventSink | None = None
+    figures: FigureSink | None = None
+
+
+class InjectDelivery(Protocol):
+    """Delivers one kind of inject to the sinks; an inject action's config builds it."""
+
+    async def deliver(self, inject: PlannedInject, sinks: InjectSinks) -> tuple[uuid.UUID, ...]:
+        """Deliver ``inject``; the ids of the events it published (none for a figure)."""
+        ...
+
+
+class EventDelivery:
+    """An event inject: its exercise events handed to the event sink."""
+
+    async def deliver(self, inject: PlannedInject, sinks: InjectSinks) -> tuple[uuid.UUID, ...]:
+        """Publish the inject's events; ``InjectorError`` without an event sink."""
+        if sinks.events is None:
+            raise InjectorError(f"inject {inject.id}: no event sink (bus) to deliver events to")
+        messages = inject_events(inject)
+        await sinks.events(messages)
+        return tuple(m.event.id for m in messages)
+
+
+class FigureDelivery:
+    """A figure inject: a synthetic figure drawn at the inject's camera by the figure sink."""
+
+    async def deliver(self, inject: PlannedInject, sinks: InjectSinks) -> tuple[uuid.UUID, ...]:
+        """Draw the figure; ``InjectorError`` without a figure sink."""
+        if sinks.figures is None:
+            raise InjectorError(f"inject {inject.id}: no figure sink to draw at {inject.camera_id}")
+        await sinks.figures(inject, inject_figure(inject, inject.at))
+        return ()
+
+
 class BusEventSink:
     """Publishes injected events like an edge does: subject per region and center, msg id = event id."""
 
@@ -187,8 +227,7 @@ class Injector:
     ) -> None:
         self.plan = plan
         self._clock = clock
-        self._events = events
-        self._figures = figures
+        self._sinks = InjectSinks(events=events, figures=figures)
         self._stop = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
@@ -219,17 +258,7 @@ class Injector:
         return list(self.records)
 
     async def _deliver(self, inject: PlannedInject) -> InjectRecord:
-        event_ids: tuple[uuid.UUID, ...] = ()
-        if isinstance(inject.action, EventInject):
-            if self._events is None:
-                raise InjectorError(f"inject {inject.id}: no event sink (bus) to deliver events to")
-            messages = inject_events(inject)
-            await self._events(messages)
-            event_ids = tuple(m.event.id for m in messages)
-        else:
-            if self._figures is None:
-                raise InjectorError(f"inject {inject.id}: no figure sink to draw at {inject.camera_id}")
-            await self._figures(inject, inject_figure(inject, inject.at))
+        event_ids = await inject.action.build().deliver(inject, self._sinks)
         record = InjectRecord(
             inject_id=inject.id,
             kind=inject.kind,

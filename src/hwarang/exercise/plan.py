@@ -16,6 +16,7 @@ from hwarang.exercise.scenario import (
     Expected,
     FigureInject,
     Inject,
+    InjectAction,
     LoadedScenario,
     ScenarioError,
     ThreatType,
@@ -38,7 +39,7 @@ class PlannedInject(BaseModel):
     threat: ThreatType
     at: AwareDatetime = Field(description="When it is injected.")
     offset_s: float = Field(ge=0.0, description="Seconds after the exercise start.")
-    action: FigureInject | EventInject = Field(discriminator="type")
+    action: InjectAction
     expected: Expected
     zone_id: int
     sido_code: str | None = Field(description="None when only the zone is known.")

@@ -10,11 +10,12 @@ Where places, zones and cameras are checked against the region catalog, see
 """
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -28,6 +29,10 @@ from pydantic import (
 
 from hwarang.domain import AgencyKind, GeoPoint, ObjectClass, RuleKind
 from hwarang.exercise.yamlmarks import Mark, MarkedYamlError, Problem, load_marked, locate
+from hwarang.plugins import Registry
+
+if TYPE_CHECKING:
+    from hwarang.exercise.injector import InjectDelivery
 
 SCHEMA_VERSION = 1
 _SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -116,7 +121,15 @@ class Place(_Strict):
         return self
 
 
-class FigureInject(_Strict):
+class InjectActionConfig(_Strict, ABC):
+    """Base of every inject action: a ``type`` literal and ``build``, which gives its delivery."""
+
+    @abstractmethod
+    def build(self) -> "InjectDelivery":
+        """How an inject of this kind is delivered (to the sinks the injector was given)."""
+
+
+class FigureInject(InjectActionConfig):
     """A synthetic figure rendered into a camera's frames: the real analytics must find it."""
 
     type: Literal["figure"] = Field(description="Inject kind: a figure drawn at an edge camera.")
@@ -134,8 +147,14 @@ class FigureInject(_Strict):
         "(when known, the detection target is measured from there).",
     )
 
+    def build(self) -> "InjectDelivery":
+        """Draws the figure at the inject's camera (a figure sink)."""
+        from hwarang.exercise.injector import FigureDelivery
 
-class EventInject(_Strict):
+        return FigureDelivery()
+
+
+class EventInject(InjectActionConfig):
     """Events on the bus, as if an edge had detected the threat (``count`` objects at once)."""
 
     type: Literal["event"] = Field(description="Inject kind: event messages on the bus.")
@@ -147,8 +166,18 @@ class EventInject(_Strict):
         default=0.0, description="Edge latency to simulate: events occur this long after the inject."
     )
 
+    def build(self) -> "InjectDelivery":
+        """Publishes the inject's events (an event sink)."""
+        from hwarang.exercise.injector import EventDelivery
+
+        return EventDelivery()
+
 
 InjectAction = Annotated[FigureInject | EventInject, Field(discriminator="type")]
+"""Any inject action; the union is the list of inject plugins (``hwarang.plugins``)."""
+
+INJECT_ACTIONS: Registry[InjectActionConfig] = Registry("inject", InjectAction, error=ValueError)
+"""The inject actions, read from ``InjectAction``."""
 
 
 class AgencyRequirement(_Strict):

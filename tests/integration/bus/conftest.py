@@ -4,9 +4,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from nats_support import write_plain_config
 
 from hwarang.bus.server import NatsServerProcess
+from tests.integration.bus.nats_support import write_plain_config
 
 
 @pytest.fixture

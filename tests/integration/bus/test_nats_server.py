@@ -4,11 +4,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from nats_support import write_plain_config
 
 from hwarang.bus import BusError
 from hwarang.bus.natsconfig import Listen, SecretStore, write_hub_config, write_leaf_config
 from hwarang.bus.server import NatsServerProcess, find_nats_server
+from tests.integration.bus.nats_support import write_plain_config
 
 pytestmark = pytest.mark.integration
 

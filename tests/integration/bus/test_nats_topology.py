@@ -8,6 +8,7 @@ from pathlib import Path
 import nats
 import nats.errors
 import pytest
+from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
@@ -35,7 +36,7 @@ async def topo(tmp_path: Path) -> AsyncIterator[Topology]:
         await topology.stop()
 
 
-async def _core_client(topo: Topology, agency: str, errors: list[str]) -> nats.NATS:
+async def _core_client(topo: Topology, agency: str, errors: list[str]) -> NatsClient:
     async def on_error(exc: Exception) -> None:
         errors.append(str(exc))
 

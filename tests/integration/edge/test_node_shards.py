@@ -38,6 +38,7 @@ def _config(video: Path, processes: int, source: dict[str, Any]) -> EdgeConfig:
                             "name": camera_id,
                             "position": {"lat": 38.38, "lon": 128.47},
                             "source": {"type": "file", "path": str(video), **source},
+                            "detector": {"type": "motion"},  # sharding under test, not detection
                             "analysis_fps": 2.0,
                             "rules": [
                                 {

@@ -5,12 +5,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from rtsp_support import RtspServerProcess
 
 from hwarang.domain import AdminLocation, EventMessage
 from hwarang.edge.config import EdgeConfig
 from hwarang.edge.health import CameraHealth, CameraState
 from hwarang.edge.node import EdgeNode
+from tests.integration.edge.rtsp_support import RtspServerProcess
 
 pytestmark = pytest.mark.integration
 
@@ -42,12 +42,14 @@ def _node(rtsp_url: str, video: Path, published: list[EventMessage]) -> EdgeNode
                                 "reconnect_max_s": 1.0,
                                 "read_timeout_s": 3.0,
                             },
+                            "detector": {"type": "motion"},  # reconnection under test, not detection
                         },
                         {
                             "id": "pier-file",
                             "name": "Pier (file)",
                             **place,
                             "source": {"type": "file", "path": str(video), "loop": True},
+                            "detector": {"type": "motion"},
                         },
                     ],
                 }

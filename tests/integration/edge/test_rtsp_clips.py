@@ -6,7 +6,6 @@ from pathlib import Path
 
 import av
 import pytest
-from rtsp_support import RtspServerProcess
 
 from hwarang.config import load_config
 from hwarang.domain import AdminLocation, EventMessage
@@ -14,6 +13,7 @@ from hwarang.edge.config import EdgeConfig
 from hwarang.edge.media.clips import Clip
 from hwarang.edge.node import EdgeNode
 from hwarang.edge.sources.file import FileSourceConfig
+from tests.integration.edge.rtsp_support import RtspServerProcess
 
 pytestmark = pytest.mark.integration
 
@@ -72,7 +72,7 @@ def test_an_rtsp_camera_s_clips_are_its_own_h264_remuxed(vtest_path: Path) -> No
     messages, clip = cut[0]
     assert {m.event.id for m in messages} <= {m.event.id for m in published}
     assert (clip.ref.width, clip.ref.height) == (768, 576)  # the camera's own picture, not re-encoded
-    with av.open(io.BytesIO(clip.data)) as container:
+    with av.open(io.BytesIO(clip.data), mode="r") as container:
         frames = [f for f in container.decode(video=0)]
     assert (frames[0].width, frames[0].height) == (768, 576)
     assert 2.0 <= len(frames) / 10.0 <= 4.0 + 1.5  # pre + post at 10 fps, from the keyframe before

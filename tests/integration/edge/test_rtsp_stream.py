@@ -3,18 +3,18 @@
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from rtsp_support import RtspServerProcess, free_port
 
 from hwarang.edge.errors import SourceError
 from hwarang.edge.sources import build_source
 from hwarang.edge.sources.rtsp import RtspSource, RtspSourceConfig
+from tests.integration.edge.rtsp_support import RtspServerProcess, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -223,6 +223,7 @@ def test_http_mjpeg_streams_are_read_too(vtest_path: Path) -> None:
         source = RtspSource(config, camera_id="cam-http")
         shapes = []
         frames = source.frames()
+        assert isinstance(frames, Generator)  # closed below, as a consumer that stops early should
         for frame in frames:
             shapes.append(frame.image.shape)
             if len(shapes) == 10:

@@ -12,8 +12,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from drone_support import OPERATOR, UAS_ID, flight_into_site, register_cameras, site_fences
-from hub_support import FAST_HASHER
 from hwarang.bus.memory import MemoryBus
 from hwarang.bus.subjects import DRONES_ALL
 from hwarang.config.models import HubDroneConfig, RemoteIdUdpIntakeConfig
@@ -24,6 +22,8 @@ from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.interop.opendroneid import LocationVector, decode_stream, flatten
 from hwarang.runtime.drones import run_drones
+from tests.drone_support import OPERATOR, UAS_ID, flight_into_site, register_cameras, site_fences
+from tests.hub_support import FAST_HASHER
 
 pytestmark = pytest.mark.integration
 

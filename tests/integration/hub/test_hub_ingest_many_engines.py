@@ -2,8 +2,8 @@
 
 import pytest
 
-from hub_support import make_message, times
 from hwarang.hub.service import HubService
+from tests.hub_support import make_message, times
 
 pytestmark = pytest.mark.integration
 

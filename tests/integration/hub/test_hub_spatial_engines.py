@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
-from hub_support import FAST_HASHER, make_message, pg_schema_url, times
 from hwarang.domain import EventMessage, GeoPoint, Incident
 from hwarang.geo.geodesy import destination
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
+from tests.hub_support import FAST_HASHER, make_message, pg_schema_url, times
 
 pytestmark = pytest.mark.integration
 

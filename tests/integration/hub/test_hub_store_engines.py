@@ -10,13 +10,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from hub_support import FAST_HASHER, jpeg_bytes, make_message, times
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.fusion.ingest import IngestResult
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.models import Base
 from hwarang.hub.store.postgis import include_object, register_geometry_reflection
+from tests.hub_support import FAST_HASHER, jpeg_bytes, make_message, times
 
 pytestmark = pytest.mark.integration
 

@@ -3,10 +3,10 @@ names, notes; every word as a prefix; the index follows new incidents and notes.
 
 import pytest
 
-from hub_support import make_message, new_incident
 from hwarang.domain import GeoPoint
 from hwarang.hub.fusion.search import IncidentSearch, SearchError
 from hwarang.hub.service import HubService
+from tests.hub_support import make_message, new_incident
 
 
 def test_search_finds_rule_names_camera_ids_and_notes_and_follows_changes(engine_service: HubService) -> None:

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conformance_table import ConformanceTable
 from lxml import etree
 
 from hwarang.domain import (
@@ -41,8 +40,9 @@ from hwarang.interop.opendroneid import (
     decode_message,
     encode_message,
 )
-from hwarang.interop.opendroneid_messages import ODID_EPOCH
+from hwarang.interop.opendroneid_messages import ODID_EPOCH, OdidMessage, SingleMessage
 from hwarang.interop.opendroneid_wifi import build_beacon_frame, parse_beacon_pack
+from tests.integration.interop.conformance_table import ConformanceTable
 
 pytestmark = pytest.mark.integration
 
@@ -306,7 +306,7 @@ def test_hwarang_alerts_over_an_incident_life(table: ConformanceTable) -> None:
 # -- OpenDroneID ------------------------------------------------------------------------------
 
 AUTH_DATA = b"12345678901234567890123"
-INOUT_MESSAGES = {
+INOUT_MESSAGES: dict[str, SingleMessage] = {
     "BasicID": BasicId(id_type=2, ua_type=2, uas_id="12345678901234567890"),
     "Location": LocationVector(
         status=2,
@@ -426,6 +426,11 @@ def test_reference_pack_and_decoded_values(table: ConformanceTable) -> None:
         )
 
 
+def _single(message: OdidMessage) -> SingleMessage:
+    assert not isinstance(message, MessagePack), "a single message decoded as a pack"
+    return message
+
+
 def test_reference_beacon_frame(table: ConformanceTable) -> None:
     hexes, _ = _harness()
     messages = (
@@ -456,7 +461,7 @@ def test_reference_beacon_frame(table: ConformanceTable) -> None:
         counter, pack = parse_beacon_pack(hexes["Beacon"])
         assert counter == 0x55
         assert decode_message(pack) == MessagePack(
-            messages=tuple(decode_message(encode_message(m)) for m in messages)
+            messages=tuple(_single(decode_message(encode_message(m))) for m in messages)
         )
 
 

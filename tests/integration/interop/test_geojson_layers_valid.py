@@ -62,7 +62,7 @@ def test_map_zone_layers_are_valid_and_oriented(layers: MapLayers, detail: Detai
 def test_interop_region_and_zone_exports_are_valid_and_oriented(tolerance: float) -> None:
     catalog = default_catalog()
     for level in ("sido", "sigungu"):
-        polygons, problems = _problems(regions_to_feature_collection(catalog, level, tolerance))  # type: ignore[arg-type]
+        polygons, problems = _problems(regions_to_feature_collection(catalog, level, tolerance))
         assert polygons >= 17 and problems == [], level
     polygons, problems = _problems(zones_to_feature_collection(load_zones(), catalog, tolerance))
     assert polygons == 11 and problems == []

@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hubproc_support import api_port, count_events, new_hub_process, poll, write_hub_config
 from nats_support import bus_config
 
-from hub_support import T0, jpeg_bytes, make_event
 from hwarang.bus.config import connect_nats
 from hwarang.bus.server import NatsServerProcess
 from hwarang.bus.subjects import event_subject
 from hwarang.domain import EventMessage
+from tests.hub_support import T0, jpeg_bytes, make_event
+from tests.integration.hubproc_support import api_port, count_events, new_hub_process, poll, write_hub_config
 
 pytestmark = pytest.mark.integration
 

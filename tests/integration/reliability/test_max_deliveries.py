@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from nats_support import bus_config
 
-from hub_support import make_message
 from hwarang.bus.advisories import MaxDeliveriesWatcher
 from hwarang.bus.config import EVENTS_STREAM, build_bus
 from hwarang.bus.deadletter import ERROR_HEADER, ORIGINAL_SUBJECT_HEADER
 from hwarang.bus.nats import NatsBus
 from hwarang.bus.server import NatsServerProcess
 from hwarang.bus.subjects import EVENTS_ALL, dead_letter_subject, event_subject
+from tests.hub_support import make_message
 
 pytestmark = pytest.mark.integration
 

@@ -18,15 +18,22 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from hubproc_support import api_port, count_events, new_hub_process, poll, stored_events, write_hub_config
 from nats_support import bus_config
 
-from hub_support import T0, make_message, pg_schema_url
 from hwarang.bus.config import build_bus, connect_nats
 from hwarang.bus.deadletter import ERROR_HEADER, EVENT_ID_HEADER, ORIGINAL_SUBJECT_HEADER
 from hwarang.bus.server import NatsServerProcess
 from hwarang.bus.subjects import dead_letter_subject, event_subject
 from hwarang.hub.store.db import Database
+from tests.hub_support import T0, make_message, pg_schema_url
+from tests.integration.hubproc_support import (
+    api_port,
+    count_events,
+    new_hub_process,
+    poll,
+    stored_events,
+    write_hub_config,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub_support import FAST_HASHER, make_message
 from hwarang.bus import Bus, BusError, event_subject
 from hwarang.bus.config import NatsBusConfig, build_bus
 from hwarang.bus.deadletter import ERROR_HEADER
@@ -41,6 +40,7 @@ from hwarang.hub.fusion.worker import IngestWorker
 from hwarang.hub.service import HubService
 from hwarang.hub.sharing.provenance import ProvenanceConfig, ProvenanceVerifier, RegisteredCenter
 from hwarang.hub.store.db import Database
+from tests.hub_support import FAST_HASHER, make_message
 
 pytestmark = pytest.mark.integration
 

@@ -17,16 +17,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hubproc_support import api_port, count_events, new_hub_process, poll, stored_events, write_hub_config
 from nats_support import bus_config
 from sqlalchemy.engine import make_url
-from tcp_proxy import CuttableProxy
 
-from hub_support import pg_schema_url
 from hwarang.bus.config import connect_nats
 from hwarang.bus.server import NatsServerProcess
 from hwarang.edge.loadgen import EventFactory, SimulationLimits, build_cameras, simulate
 from hwarang.geo.regions import default_catalog
+from tests.hub_support import pg_schema_url
+from tests.integration.hubproc_support import (
+    api_port,
+    count_events,
+    new_hub_process,
+    poll,
+    stored_events,
+    write_hub_config,
+)
+from tests.integration.reliability.tcp_proxy import CuttableProxy
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,6 @@ import httpx
 import pytest
 import yaml
 
-from hub_support import make_message
 from hwarang.bus import BusError, event_subject
 from hwarang.bus.config import NatsBusConfig, build_bus
 from hwarang.bus.natsconfig import (
@@ -35,6 +34,7 @@ from hwarang.bus.natsconfig import (
 )
 from hwarang.bus.server import LOOPBACK, NatsServerProcess, free_port
 from hwarang.runtime.certs import IssuedCert, issue, make_ca
+from tests.hub_support import make_message
 
 pytestmark = pytest.mark.integration
 

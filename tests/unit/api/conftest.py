@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import ADMIN_PASSWORD, OPERATOR_PASSWORD, TEST_SECRET, VIEWER_PASSWORD, login
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -17,6 +16,7 @@ from hwarang.domain import Agency, AgencyKind, Role, User
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
+from tests.unit.api.api_support import ADMIN_PASSWORD, OPERATOR_PASSWORD, TEST_SECRET, VIEWER_PASSWORD, login
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 

@@ -6,13 +6,13 @@ import json
 import uuid
 import zipfile
 
-from api_support import bearer, make_message, message_json
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from hwarang.api.routers.evidence_package import MANIFEST_HEADER
 from hwarang.hub.evidence.package import MANIFEST_NAME, PackageManifest
 from hwarang.hub.service import HubService
+from tests.unit.api.api_support import bearer, make_message, message_json
 
 
 def _post_incident(client: TestClient, token: str) -> str:

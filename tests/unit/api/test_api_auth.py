@@ -3,15 +3,6 @@
 import time
 
 import jwt
-from api_support import (
-    ADMIN_PASSWORD,
-    OPERATOR_PASSWORD,
-    TEST_SECRET,
-    bearer,
-    login,
-    make_message,
-    message_json,
-)
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -20,6 +11,15 @@ from hwarang.api.app import PUBLIC_ROUTES, check_access_control, iter_routes
 from hwarang.api.tokens import TokenCodec
 from hwarang.domain import Role, User
 from hwarang.hub.service import HubService
+from tests.unit.api.api_support import (
+    ADMIN_PASSWORD,
+    OPERATOR_PASSWORD,
+    TEST_SECRET,
+    bearer,
+    login,
+    make_message,
+    message_json,
+)
 
 
 def _audit_actions(hub: HubService) -> list[tuple[str, str]]:

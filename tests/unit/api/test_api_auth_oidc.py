@@ -11,7 +11,6 @@ from typing import Any
 
 import jwt
 import pytest
-from api_support import TEST_SECRET, bearer
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -22,6 +21,7 @@ from hwarang.api.app import create_app
 from hwarang.api.settings import ApiSettings, OidcIssuerSettings
 from hwarang.domain import Agency, AgencyKind
 from hwarang.hub.service import HubService
+from tests.unit.api.api_support import TEST_SECRET, bearer
 
 ISSUER = "https://idp.police.test/realms/ops"
 AUDIENCE = "hwarang-api"

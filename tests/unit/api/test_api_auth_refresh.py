@@ -4,11 +4,11 @@ import time
 from typing import Any
 
 import jwt
-from api_support import ADMIN_PASSWORD, OPERATOR_PASSWORD, TEST_SECRET, bearer
 from fastapi.testclient import TestClient
 
 from hwarang.api.tokens import TokenCodec
 from hwarang.hub.service import HubService
+from tests.unit.api.api_support import ADMIN_PASSWORD, OPERATOR_PASSWORD, TEST_SECRET, bearer
 
 TOKEN = "/api/v1/auth/token"
 REFRESH = "/api/v1/auth/refresh"

@@ -1,10 +1,10 @@
 """``GET /api/v1/events/{id}/clip``: 'clip arriving' until the clip is held, then MP4 with ranges, audited."""
 
-from api_support import make_message
 from fastapi.testclient import TestClient
-from sharing_support import seed_clip
 
 from hwarang.hub.service import HubService
+from tests.unit.api.api_support import make_message
+from tests.unit.api.sharing_support import seed_clip
 
 
 def test_the_clip_is_arriving_then_served_with_ranges_and_each_view_audited(

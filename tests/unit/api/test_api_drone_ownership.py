@@ -4,13 +4,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from api_support import bearer, login
 from fastapi.testclient import TestClient
 
-from drone_support import site_fences
 from hwarang.domain import Agency, AgencyKind, Role, User
 from hwarang.hub.drones.config import DroneConfig
 from hwarang.hub.service import HubService
+from tests.drone_support import site_fences
+from tests.unit.api.api_support import bearer, login
 
 ARMY_PASSWORD = "army-password-123"
 

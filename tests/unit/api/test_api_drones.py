@@ -6,14 +6,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from api_support import bearer
 from fastapi.testclient import TestClient
 from lxml import etree
 
-from drone_support import OPERATOR, UAS_ID, flight_into_site, register_cameras, site_fences
 from hwarang.hub.drones.config import DroneConfig
 from hwarang.hub.drones.hub import DroneHub
 from hwarang.hub.service import HubService
+from tests.drone_support import OPERATOR, UAS_ID, flight_into_site, register_cameras, site_fences
+from tests.unit.api.api_support import bearer
 
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=90)
 

@@ -1,10 +1,10 @@
 """Events posted through the API are bound to the poster's center, cameras and jurisdiction."""
 
-from api_support import bearer, make_message, message_json
 from fastapi.testclient import TestClient
 
-from hub_support import make_camera
 from hwarang.hub.service import HubService
+from tests.hub_support import make_camera
+from tests.unit.api.api_support import bearer, make_message, message_json
 
 
 def _post(client: TestClient, token: str, **event_updates: object) -> tuple[int, str]:

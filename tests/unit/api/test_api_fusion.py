@@ -3,13 +3,13 @@
 import uuid
 
 import pytest
-from api_support import bearer, login, make_message
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from hwarang.domain import Agency, AgencyKind, Incident, Role, User
 from hwarang.hub.service import HubService
 from hwarang.hub.store.models import IncidentHistoryRow, IncidentRow
+from tests.unit.api.api_support import bearer, login, make_message
 
 COMMANDER_PASSWORD = "commander-password-321"
 

@@ -1,12 +1,12 @@
 """``GET /api/v1/incidents?near=lat,lon,radius_m``: incidents around a point, behind the login."""
 
 import pytest
-from api_support import bearer, make_message
 from fastapi.testclient import TestClient
 
 from hwarang.domain import EventMessage, GeoPoint
 from hwarang.geo.geodesy import destination
 from hwarang.hub.service import HubService
+from tests.unit.api.api_support import bearer, make_message
 
 GATE = GeoPoint(lat=37.5636, lon=126.9976)
 

@@ -4,7 +4,6 @@ import asyncio
 from typing import Any
 
 import pytest
-from api_support import bearer, make_message, message_json
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
@@ -15,6 +14,7 @@ from hwarang.api.live import CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED, IncidentBroadca
 from hwarang.api.settings import ApiSettings
 from hwarang.domain import Incident
 from hwarang.hub.service import HubService
+from tests.unit.api.api_support import bearer, make_message, message_json
 
 pytestmark = pytest.mark.timeout(30)
 

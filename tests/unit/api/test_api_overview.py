@@ -2,12 +2,12 @@
 
 from datetime import UTC, datetime, timedelta
 
-from api_support import ADMIN_PASSWORD, bearer, login
 from fastapi.testclient import TestClient
 
-from hub_support import make_message, new_incident
 from hwarang.domain import GeoPoint, Incident, IncidentState
 from hwarang.hub.service import HubService
+from tests.hub_support import make_message, new_incident
+from tests.unit.api.api_support import ADMIN_PASSWORD, bearer, login
 
 
 def _incidents(hub: HubService) -> list[Incident]:

@@ -3,13 +3,13 @@
 import hashlib
 import re
 
-from api_support import bearer, jpeg_bytes, make_message, message_json
 from fastapi.testclient import TestClient
 
 from hwarang.api.middleware import CONTENT_SECURITY_POLICY
 from hwarang.domain import Camera, GeoPoint
 from hwarang.hub.service import HubService
 from hwarang.web import STATIC_DIR
+from tests.unit.api.api_support import bearer, jpeg_bytes, make_message, message_json
 
 
 def test_post_event_new_then_duplicate(client: TestClient, operator_token: str, hub: HubService) -> None:

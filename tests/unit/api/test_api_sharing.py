@@ -14,12 +14,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sharing_support import AREA, T0, World, event_message, open_hub, seed
 
 from hwarang.api.app import create_app
 from hwarang.api.routers import live
 from hwarang.api.settings import ApiSettings
 from hwarang.hub.service import HubService
+from tests.unit.api.sharing_support import AREA, T0, World, event_message, open_hub, seed
 
 pytestmark = pytest.mark.timeout(60)
 

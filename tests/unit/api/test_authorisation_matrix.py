@@ -25,8 +25,6 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, APIWebSocketRoute
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sharing_support import AREA, CAMERA_ID, PASSWORD, World, copy_world, event_message, jpeg, open_hub, seed
-from sharing_support import username as seeded_username
 from starlette.routing import Mount
 
 from hwarang.api.app import create_app, iter_routes
@@ -34,6 +32,18 @@ from hwarang.api.settings import ApiSettings
 from hwarang.domain import Role
 from hwarang.hub.service import HubService
 from hwarang.interop.remote_id_flight import generate_flight
+from tests.unit.api.sharing_support import (
+    AREA,
+    CAMERA_ID,
+    PASSWORD,
+    World,
+    copy_world,
+    event_message,
+    jpeg,
+    open_hub,
+    seed,
+)
+from tests.unit.api.sharing_support import username as seeded_username
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -234,6 +244,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/incidents/{incident_id}/cot"): Row(_incident0("/cot"), EXPORT),
     ("GET", "/api/v1/incidents/{incident_id}/cot.pb"): Row(_incident0("/cot.pb"), EXPORT),
     ("GET", "/api/v1/incidents/{incident_id}/geojson"): Row(_incident0("/geojson"), EXPORT),
+    ("GET", "/api/v1/incidents/{incident_id}/export/{fmt}"): Row(_incident0("/export/geojson"), EXPORT),
     ("GET", "/api/v1/incidents.geojson"): Row(
         _get("/api/v1/incidents.geojson"), EXPORT, hidden_outside=EXPORT, sees=_INCIDENTS
     ),
@@ -438,7 +449,7 @@ def _token(client: TestClient, hub: HubService, name: str) -> str:
 
 def _send(client: TestClient, call: Call, token: str | None) -> httpx.Response:
     headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-    return client.request(
+    response: httpx.Response = client.request(
         call.method,
         call.url,
         json=call.json,
@@ -447,6 +458,7 @@ def _send(client: TestClient, call: Call, token: str | None) -> httpx.Response:
         files=call.files,
         headers=headers,
     )
+    return response
 
 
 def _outcome(row: Row, response: httpx.Response, world: World, *, inside: bool) -> str:

@@ -3,7 +3,6 @@
 import time
 
 import pytest
-from api_support import OPERATOR_PASSWORD, TEST_SECRET, bearer, login
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
@@ -12,6 +11,7 @@ from hwarang.api.routers.map import camera_layer_of
 from hwarang.api.settings import ApiSettings
 from hwarang.domain import Camera, GeoPoint, Role, User
 from hwarang.hub.service import HubService
+from tests.unit.api.api_support import OPERATOR_PASSWORD, TEST_SECRET, bearer, login
 
 IDENTITY = {"Accept-Encoding": "identity"}
 CAMERAS = (

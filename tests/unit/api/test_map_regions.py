@@ -4,10 +4,10 @@ import json
 from typing import Any
 
 import pytest
-from api_support import bearer
 from fastapi.testclient import TestClient
 
 from hwarang.geo.regions import default_catalog
+from tests.unit.api.api_support import bearer
 
 IDENTITY = {"Accept-Encoding": "identity"}
 

@@ -6,10 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from api_support import ADMIN_PASSWORD, T0, TEST_SECRET, bearer, login
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sharing_support import AGENCIES, FAST_HASHER
 
 from hwarang.api.app import create_app
 from hwarang.api.settings import ApiSettings
@@ -28,6 +26,8 @@ from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.fusion.correlation import FusionConfig
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
+from tests.unit.api.api_support import ADMIN_PASSWORD, T0, TEST_SECRET, bearer, login
+from tests.unit.api.sharing_support import AGENCIES, FAST_HASHER
 
 PASSWORD = "track-password-123"
 PATH = [(37.5729, 126.9794), (37.5731, 126.9797), (37.5734, 126.9801)]

@@ -5,13 +5,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from api_support import bearer, login, make_message
 from fastapi.testclient import TestClient
 
 from hwarang.api.routers import workflow as workflow_router
 from hwarang.domain import Agency, AgencyKind, Incident, Role, User
 from hwarang.hub.service import HubService
 from hwarang.hub.workflow.config import WorkflowConfig
+from tests.unit.api.api_support import bearer, login, make_message
 
 PASSWORD = "route-password-123"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))

@@ -10,7 +10,6 @@ import yaml
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from hub_support import FAST_HASHER, make_message, times
 from hwarang.cli import app
 from hwarang.commands.audit import site_database_url
 from hwarang.config import load_config
@@ -18,6 +17,7 @@ from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.runtime.embedded import database_url
+from tests.hub_support import FAST_HASHER, make_message, times
 
 
 @pytest.fixture

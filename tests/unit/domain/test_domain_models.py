@@ -48,7 +48,7 @@ def test_event_carries_schema_version_and_is_frozen() -> None:
     event = _event()
     assert event.schema_version == SCHEMA_VERSION
     with pytest.raises(ValidationError):
-        event.camera_id = "other"
+        event.__setattr__("camera_id", "other")  # pydantic's own assignment, which must refuse
 
 
 def test_event_rejects_naive_time_unknown_fields_and_bad_codes() -> None:

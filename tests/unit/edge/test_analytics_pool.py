@@ -51,7 +51,11 @@ def test_each_camera_sees_its_frames_in_order_across_workers() -> None:
 def test_full_lane_refuses_without_blocking() -> None:
     pool = AnalyticsPool(workers=1)
     release = threading.Event()
-    lane = pool.lane("cam", lambda _frame: release.wait(5), lambda: None, maxsize=2)
+
+    def block(_frame: Frame) -> None:
+        release.wait(5)
+
+    lane = pool.lane("cam", block, lambda: None, maxsize=2)
     pool.start()
     assert lane.offer(_frame(0))
     time.sleep(0.05)  # the worker takes frame 0 and blocks in the handler

@@ -29,6 +29,7 @@ def _config(**changes: object) -> CameraConfig:
         "name": "synthetic",
         "position": {"lat": 38.38, "lon": 128.47},
         "source": {"type": "synthetic", "fps": 10, "duration_s": 4.0, "realtime": False, "seed": 3},
+        "detector": {"type": "motion"},  # drawn shapes: no COCO model knows them
         "rules": [
             {"type": "zone_intrusion", "name": "beach", "polygon": [[0, 302], [960, 248], [960, 65], [0, 65]]}
         ],
@@ -94,7 +95,7 @@ def test_each_event_gets_a_clip_through_the_sink() -> None:
     assert health.clips == len(cut) and health.clip_mode == "encode"
     for _, clip in cut:
         assert clip.ref.duration_s <= 4.0 + 1.0
-        with av.open(io.BytesIO(clip.data)) as container:
+        with av.open(io.BytesIO(clip.data), mode="r") as container:
             assert sum(1 for _ in container.decode(video=0)) >= 10
 
 

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from exercise_support import START
 
 from hwarang.domain import Agency, AgencyKind
 from hwarang.exercise.hubclock import ManualClock
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
+from tests.unit.exercise.exercise_support import START
 
 AGENCIES = (
     Agency(code="icn-jung", name="인천 중구", kind=AgencyKind.LOCAL_GOVERNMENT, jurisdiction_code="28110"),

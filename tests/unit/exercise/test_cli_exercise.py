@@ -5,7 +5,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import yaml
-from exercise_support import FIGURE_SCENARIO, SCENARIO, scenario_plan
 from typer.testing import CliRunner
 
 from hwarang.cli import app
@@ -15,6 +14,7 @@ from hwarang.exercise.injector import inject_events
 from hwarang.exercise.plan import plan_exercise
 from hwarang.exercise.scenario import load_scenario
 from hwarang.hub.service import HubService
+from tests.unit.exercise.exercise_support import FIGURE_SCENARIO, SCENARIO, scenario_plan
 
 
 def invoke(*args: str) -> tuple[int, str, str]:

@@ -4,7 +4,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from exercise_support import START
 
 from hwarang.domain import IncidentState, Role, TaskState, User
 from hwarang.exercise.drills import (
@@ -21,6 +20,7 @@ from hwarang.exercise.plan import ExercisePlan, plan_exercise
 from hwarang.exercise.scenario import LoadedScenario
 from hwarang.geo.regions import default_catalog
 from hwarang.hub.service import HubService
+from tests.unit.exercise.exercise_support import START
 
 POLICE = User(
     username="police-liaison", display_name="p", agency_code="police-28", roles=(Role.AGENCY_LIAISON,)

@@ -3,11 +3,11 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from exercise_support import SCENARIO, scenario_plan
 
 from hwarang.domain import Camera, GeoPoint
 from hwarang.exercise.plan import EXERCISE_CENTER, plan_exercise
 from hwarang.exercise.scenario import ScenarioError, parse_scenario
+from tests.unit.exercise.exercise_support import SCENARIO, scenario_plan
 
 
 def plan_problems(text: str, **kwargs: object) -> list[str]:

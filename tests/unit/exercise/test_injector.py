@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
-from exercise_support import FIGURE_SCENARIO, SCENARIO, scenario_plan
 
 from hwarang.bus import MemoryBus
 from hwarang.domain import EventMessage, ObjectClass
@@ -20,6 +19,7 @@ from hwarang.exercise.injector import (
     inject_events,
     inject_figure,
 )
+from tests.unit.exercise.exercise_support import FIGURE_SCENARIO, SCENARIO, scenario_plan
 
 
 def test_event_injects_are_exercise_events_with_stable_ids() -> None:

@@ -4,7 +4,6 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from exercise_support import SCENARIO, START, scenario_plan
 
 from hwarang.domain import (
     BoundingBox,
@@ -25,6 +24,7 @@ from hwarang.exercise.measurement import measure
 from hwarang.exercise.plan import ExercisePlan
 from hwarang.exercise.replay import ReplayEntry, exercise_timeline, play
 from hwarang.hub.service import HubService
+from tests.unit.exercise.exercise_support import SCENARIO, START, scenario_plan
 
 GHOST = """\
   - id: ghost

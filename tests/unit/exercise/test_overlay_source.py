@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from exercise_support import write_grey_clip
 from pydantic import ValidationError
 
 from hwarang.domain import ObjectClass
 from hwarang.edge.sources import build_source
 from hwarang.edge.sources.overlay import OverlayFigure, OverlaySource, OverlaySourceConfig, live_overlay
+from tests.unit.exercise.exercise_support import write_grey_clip
 
 T0 = datetime(2026, 8, 25, tzinfo=UTC)
 

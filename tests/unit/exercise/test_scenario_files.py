@@ -4,7 +4,6 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
-from exercise_support import SCENARIO
 
 from hwarang.exercise.plan import plan_exercise
 from hwarang.exercise.scenario import (
@@ -16,6 +15,7 @@ from hwarang.exercise.scenario import (
     parse_duration,
     parse_scenario,
 )
+from tests.unit.exercise.exercise_support import SCENARIO
 
 SCENARIOS = sorted(Path(str(files("hwarang.exercise") / "scenarios")).glob("*.yaml"))
 

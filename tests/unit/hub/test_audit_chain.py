@@ -4,12 +4,12 @@ import hashlib
 import itertools
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from alembic import command
 from sqlalchemy import text
 
-from hub_support import make_message, times
 from hwarang.hub.evidence.audit import (
     GENESIS_HASH,
     add_audit,
@@ -21,6 +21,7 @@ from hwarang.hub.evidence.audit import (
 from hwarang.hub.evidence.chain import verify_chain
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database, alembic_config
+from tests.hub_support import make_message, times
 
 AT = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
@@ -55,7 +56,14 @@ def test_canonical_form_is_sorted_compact_utf8_with_rfc3339_microseconds() -> No
 
 
 def test_detail_is_normalised_to_what_every_engine_gives_back() -> None:
-    detail = normalise_detail({"big": 1e20, "neg0": -0.0, "nan": float("nan"), 3: (1, 2), "t": AT})
+    raw: dict[Any, Any] = {
+        "big": 1e20,
+        "neg0": -0.0,
+        "nan": float("nan"),
+        3: (1, 2),
+        "t": AT,
+    }  # a non-str key
+    detail = normalise_detail(raw)
     assert detail == {"big": 10**20, "neg0": 0.0, "nan": "nan", "3": [1, 2], "t": str(AT)}
     assert json.loads(json.dumps(detail)) == detail
 

@@ -9,7 +9,6 @@ import yaml
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from hub_support import FAST_HASHER
 from hwarang.cli import app
 from hwarang.commands.audit import site_database_url
 from hwarang.config import load_config
@@ -23,6 +22,7 @@ from hwarang.hub.evidence.checkpoints import (
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
+from tests.hub_support import FAST_HASHER
 
 RECORDS = 12
 

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 import pytest
 from shapely.geometry import LineString, Polygon
 
-from hub_support import make_event
 from hwarang.config.loader import load_config
 from hwarang.domain import AdminLocation, DetectorInfo, RuleKind, Severity
 from hwarang.edge.camera_setup import build_camera, build_center
 from hwarang.geo.calibration import projector_for
 from hwarang.hub.fusion.severity import SeverityDecision, SeverityRules
+from tests.hub_support import make_event
 
 DAY = datetime(2026, 5, 1, 1, 0, tzinfo=UTC)  # 10:00 KST
 NIGHT = datetime(2026, 5, 1, 14, 30, tzinfo=UTC)  # 23:30 KST

@@ -5,8 +5,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from drone_support import SITE_CENTER, UAS_ID
-from hub_support import FAST_HASHER, make_message
 from hwarang.domain import DroneReport, DroneSource, Incident, ObjectClass, Severity
 from hwarang.domain.drone import DroneAlertKind
 from hwarang.geo.geodesy import destination
@@ -19,6 +17,8 @@ from hwarang.hub.fusion.correlation import FusionConfig
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.models import IncidentHistoryRow
+from tests.drone_support import SITE_CENTER, UAS_ID
+from tests.hub_support import FAST_HASHER, make_message
 
 T0 = datetime(2026, 11, 24, 1, 0, 0, tzinfo=UTC)
 

@@ -6,7 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
-from workflow_support import (
+
+from hwarang.config import AppConfig
+from hwarang.domain import IncidentState, Severity, TaskState
+from hwarang.hub.service import HubService
+from hwarang.hub.store.models import IncidentRow
+from hwarang.hub.workflow.escalation import EscalationLoop
+from hwarang.hub.workflow.service import WorkflowService
+from hwarang.hub.workflow.tasks import ESCALATION_ACTOR, raised
+from tests.unit.hub.workflow_support import (
     ARMY,
     NOW,
     POLICE,
@@ -19,14 +27,6 @@ from workflow_support import (
     prepare_hub,
     workflow_of,
 )
-
-from hwarang.config import AppConfig
-from hwarang.domain import IncidentState, Severity, TaskState
-from hwarang.hub.service import HubService
-from hwarang.hub.store.models import IncidentRow
-from hwarang.hub.workflow.escalation import EscalationLoop
-from hwarang.hub.workflow.service import WorkflowService
-from hwarang.hub.workflow.tasks import ESCALATION_ACTOR, raised
 
 DUE = NOW + timedelta(minutes=10)
 REPEAT_S = 300.0

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub_support import make_message
 from hwarang.bus import MemoryBus, event_subject
 from hwarang.bus.deadletter import ERROR_HEADER
 from hwarang.bus.subjects import DEAD_LETTER_ALL
@@ -21,6 +20,7 @@ from hwarang.hub.sharing.provenance import (
     ProvenanceVerifier,
     RegisteredCenter,
 )
+from tests.hub_support import make_message
 
 CENTER = "seoul-jung"
 SUBJECT = event_subject("11", "11140", CENTER)

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from hub_support import T0, jpeg_bytes, make_message, new_incident
 from hwarang.domain import Incident
 from hwarang.hub.errors import NotFoundError
 from hwarang.hub.evidence.audit import record_hash
@@ -18,6 +17,7 @@ from hwarang.hub.evidence.check import check_against_chain, check_package
 from hwarang.hub.evidence.package import MANIFEST_NAME, PackageManifest, build_package, export_package
 from hwarang.hub.service import HubService
 from hwarang.hub.store.models import AttachmentRow, IncidentHistoryRow, NoteRow, TaskRow
+from tests.hub_support import T0, jpeg_bytes, make_message, new_incident
 
 
 def _incident_with_records(service: HubService) -> tuple[Incident, bytes]:

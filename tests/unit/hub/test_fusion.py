@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from hub_support import T0, make_event
 from hwarang.domain import BoundingBox, Camera, GeoPoint, ObjectClass, RuleKind, SnapshotRef
 from hwarang.geo.geodesy import destination
 from hwarang.hub.fusion.correlation import (
@@ -21,6 +20,7 @@ from hwarang.hub.fusion.correlation import (
     appearance_histogram,
     appearance_similarity,
 )
+from tests.hub_support import T0, make_event
 
 HERE = GeoPoint(lat=37.5636, lon=126.9976)
 

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from hub_support import FAST_HASHER, T0, make_camera, make_message, pg_schema_url
 from hwarang.domain import (
     Camera,
     GeoPoint,
@@ -21,11 +20,13 @@ from hwarang.domain import (
 from hwarang.geo.geodesy import destination
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.fusion import fuser as fusion_ingest
+from hwarang.hub.fusion import rows
 from hwarang.hub.fusion.correlation import FusionConfig
 from hwarang.hub.fusion.severity import NamedArea, SeverityConfig, SeverityRule
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.models import IncidentHistoryRow, IncidentRow
+from tests.hub_support import FAST_HASHER, T0, make_camera, make_message, pg_schema_url
 
 HERE = GeoPoint(lat=37.5636, lon=126.9976)
 
@@ -233,7 +234,7 @@ def test_planning_starts_over_when_a_joined_incident_changed(
     fused = pg_fused
     first = fused.ingest.event(make_message(track_id=1, occurred_at=at(0))).incident
     assert first is not None
-    real = fusion_ingest.lock_incidents
+    real = rows.lock_incidents
     calls: list[int] = []
 
     def racing(session: Any, incident_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, tuple[int, bool]]:

@@ -6,7 +6,6 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from hub_support import FAST_HASHER, T0, make_message
 from hwarang.domain import GeoPoint
 from hwarang.geo.geodesy import destination
 from hwarang.hub.evidence.store import EvidenceStore
@@ -15,6 +14,7 @@ from hwarang.hub.fusion.correlation import FusionConfig
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.models import IncidentRow
+from tests.hub_support import FAST_HASHER, T0, make_message
 
 
 def at(seconds: float) -> Any:

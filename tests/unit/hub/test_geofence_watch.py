@@ -4,8 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from drone_support import OPERATOR, SITE_CENTER, UAS_ID, register_cameras, site_fences
-from hub_support import FAST_HASHER
 from hwarang.domain import DroneReport, DroneSource, ObjectClass, RuleKind, Severity
 from hwarang.domain.drone import DroneAlertKind
 from hwarang.geo.geodesy import destination, haversine_m
@@ -17,6 +15,8 @@ from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.fusion.correlation import FusionConfig
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
+from tests.drone_support import OPERATOR, SITE_CENTER, UAS_ID, register_cameras, site_fences
+from tests.hub_support import FAST_HASHER
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)  # restarts restore recent tracks
 

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from hub_support import T0, make_message
 from hwarang.bus.clipwire import split_clip
 from hwarang.bus.memory import MemoryBus
 from hwarang.bus.subjects import clip_subject
@@ -17,6 +16,7 @@ from hwarang.hub.evidence.clip_worker import ClipWorker
 from hwarang.hub.evidence.clips import ChunkOutcome, ClipIntake
 from hwarang.hub.service import HubService
 from hwarang.hub.store.models import AuditRow, EventRow
+from tests.hub_support import T0, make_message
 
 
 def _clip(seed: int, size: int = 40_000) -> tuple[bytes, ClipRef]:

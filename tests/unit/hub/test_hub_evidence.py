@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from hub_support import jpeg_bytes
 from hwarang.hub.errors import IngestError
 from hwarang.hub.evidence.store import EvidenceStore
+from tests.hub_support import jpeg_bytes
 
 
 def test_put_returns_sha_and_shards(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 import pytest
 
-from hub_support import IngestWrapper, make_message, times
 from hwarang.bus import MemoryBus, event_subject
 from hwarang.bus.subjects import dead_letter_subject
 from hwarang.domain import EventMessage
@@ -16,6 +15,7 @@ from hwarang.hub.fusion import worker as ingest_module
 from hwarang.hub.fusion.ingest import IngestResult
 from hwarang.hub.fusion.worker import IngestWorker
 from hwarang.hub.service import HubService
+from tests.hub_support import IngestWrapper, make_message, times
 
 SUBJECT = event_subject("11", "11140", "seoul-jung")
 DLQ = dead_letter_subject("invalid_event")

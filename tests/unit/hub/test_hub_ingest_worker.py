@@ -3,11 +3,10 @@
 import asyncio
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 
-from hub_support import IngestWrapper, make_message
 from hwarang.bus import MemoryBus, event_subject
 from hwarang.bus.subjects import dead_letter_subject
 from hwarang.domain import EventMessage
@@ -16,6 +15,7 @@ from hwarang.hub.fusion import worker as ingest_module
 from hwarang.hub.fusion.ingest import IngestResult
 from hwarang.hub.fusion.worker import IngestWorker
 from hwarang.hub.service import HubService
+from tests.hub_support import IngestWrapper, make_message
 
 SUBJECT = event_subject("11", "11140", "seoul-jung")
 DLQ = dead_letter_subject("invalid_event")
@@ -163,7 +163,7 @@ class RecordingService(IngestWrapper):
         super().__init__(inner)
         self.batches: list[list[int]] = []
 
-    def batch(self, messages):  # type: ignore[no-untyped-def]
+    def batch(self, messages: Sequence[EventMessage]) -> list[IngestResult]:
         self.batches.append([m.event.track_id for m in messages])
         return super().batch(messages)
 
@@ -197,7 +197,7 @@ async def test_a_batch_fetched_ahead_at_stop_is_given_back_at_once(service: HubS
     held, release = threading.Event(), threading.Event()
     inner = holding.batch
 
-    def hold_second(messages):  # type: ignore[no-untyped-def]
+    def hold_second(messages: Sequence[EventMessage]) -> list[IngestResult]:
         if len(holding.batches) == 1:
             held.set()
             release.wait(5)

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from hub_support import FAST_HASHER, jpeg_bytes, make_camera, make_event, make_message, new_incident, times
 from hwarang.domain import (
     Classification,
     EventMessage,
@@ -20,6 +19,15 @@ from hwarang.hub.fusion.rows import incident_title
 from hwarang.hub.fusion.severity import severity_for
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
+from tests.hub_support import (
+    FAST_HASHER,
+    jpeg_bytes,
+    make_camera,
+    make_event,
+    make_message,
+    new_incident,
+    times,
+)
 
 
 def test_ingest_creates_one_incident_from_the_event(service: HubService) -> None:

@@ -2,11 +2,11 @@
 
 import pytest
 
-from hub_support import make_message, times
 from hwarang.domain import GeoPoint
 from hwarang.geo.geodesy import destination
 from hwarang.hub.service import HubService
 from hwarang.hub.store.spatial import circle_box, lonlat_polygon
+from tests.hub_support import make_message, times
 
 SEOUL = GeoPoint(lat=37.5636, lon=126.9976)
 

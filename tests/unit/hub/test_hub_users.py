@@ -7,13 +7,13 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from hub_support import FAST_HASHER
 from hwarang.domain import Role, User
 from hwarang.hub.errors import ConflictError
 from hwarang.hub.identity.users import LockoutPolicy, UserStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.models import RefreshTokenRow, UserRow
+from tests.hub_support import FAST_HASHER
 
 ALICE = User(
     username="alice",

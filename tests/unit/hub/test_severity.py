@@ -5,7 +5,6 @@ from datetime import UTC, datetime, time
 import pytest
 from pydantic import ValidationError
 
-from hub_support import make_event
 from hwarang.domain import GeoPoint, ObjectClass, RuleKind, Severity
 from hwarang.hub.fusion.severity import (
     NamedArea,
@@ -15,6 +14,7 @@ from hwarang.hub.fusion.severity import (
     max_severity,
     severity_for,
 )
+from tests.hub_support import make_event
 
 COAST = NamedArea(
     name="coast-1", kind="coast", polygon=[(128.40, 38.30), (128.60, 38.30), (128.60, 38.50), (128.40, 38.50)]
@@ -54,7 +54,7 @@ RULES = [
 
 
 def rules(policy: str = "max") -> SeverityRules:
-    return SeverityRules(SeverityConfig(policy=policy, areas=[COAST, PLANT], rules=RULES))  # type: ignore[arg-type]
+    return SeverityRules(SeverityConfig(policy=policy, areas=[COAST, PLANT], rules=RULES))
 
 
 def test_intrusion_into_key_infrastructure_is_critical_and_shared() -> None:

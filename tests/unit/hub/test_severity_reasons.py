@@ -3,17 +3,18 @@ confidence, motion-only detectors and exercises, each with a known answer; and t
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from hub_support import FAST_HASHER, make_message, pg_schema_url
 from hwarang.domain import DetectorInfo, GeoPoint, ObjectClass, RuleKind, Severity, SeverityReasonCode
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.fusion.correlation import FusionConfig
 from hwarang.hub.fusion.severity import NamedArea, SeverityConfig, SeverityDecision, SeverityRules
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
+from tests.hub_support import FAST_HASHER, make_message, pg_schema_url
 
 # Positions from the demo site's areas (SeverityConfig's defaults).
 HARBOUR_GATE = GeoPoint(lat=37.47425, lon=126.61617)  # PETS camera, harbour road: key infrastructure
@@ -26,8 +27,8 @@ MOTION = DetectorInfo(kind="motion")
 NANODET = DetectorInfo(kind="model", model="nanodet", sha256="ab" * 32)
 
 
-def decide(config: SeverityConfig | None = None, **event: object) -> SeverityDecision:
-    fields: dict[str, object] = {"occurred_at": DAY, "detector": NANODET, **event}
+def decide(config: SeverityConfig | None = None, **event: Any) -> SeverityDecision:
+    fields: dict[str, Any] = {"occurred_at": DAY, "detector": NANODET, **event}
     return SeverityRules(config or SeverityConfig()).decide(make_message(**fields).event)
 
 
@@ -115,7 +116,7 @@ def codes(decision: SeverityDecision) -> list[str]:
     ],
 )
 def test_demo_site_severity_and_its_reasons(
-    event: dict[str, object], severity: Severity, expected: list[str]
+    event: dict[str, Any], severity: Severity, expected: list[str]
 ) -> None:
     decision = decide(**event)
     assert (decision.severity, codes(decision)) == (severity, expected)

@@ -7,7 +7,18 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
-from workflow_support import (
+
+from hwarang.domain import IncidentState, TaskState
+from hwarang.hub.errors import ConflictError, NotFoundError
+from hwarang.hub.evidence.store import EvidenceStore
+from hwarang.hub.service import HubService
+from hwarang.hub.sharing.policy import AccessDeniedError
+from hwarang.hub.store.db import Database
+from hwarang.hub.store.models import IncidentRow
+from hwarang.hub.workflow.service import InvalidTransitionError, WorkflowInputError, WorkflowService
+from hwarang.hub.workflow.states import INCIDENT_TRANSITIONS, REASON_REQUIRED, TERMINAL_STATES
+from tests.hub_support import FAST_HASHER
+from tests.unit.hub.workflow_support import (
     NOW,
     USERS,
     Clock,
@@ -19,17 +30,6 @@ from workflow_support import (
     prepare_hub,
     workflow_of,
 )
-
-from hub_support import FAST_HASHER
-from hwarang.domain import IncidentState, TaskState
-from hwarang.hub.errors import ConflictError, NotFoundError
-from hwarang.hub.evidence.store import EvidenceStore
-from hwarang.hub.service import HubService
-from hwarang.hub.sharing.policy import AccessDeniedError
-from hwarang.hub.store.db import Database
-from hwarang.hub.store.models import IncidentRow
-from hwarang.hub.workflow.service import InvalidTransitionError, WorkflowInputError, WorkflowService
-from hwarang.hub.workflow.states import INCIDENT_TRANSITIONS, REASON_REQUIRED, TERMINAL_STATES
 
 S = IncidentState
 PAIRS = list(itertools.product(S, S))

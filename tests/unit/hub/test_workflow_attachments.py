@@ -4,7 +4,6 @@ import hashlib
 import uuid
 
 import pytest
-from workflow_support import NOW, Clock, fresh_incident, history, prepare_hub, workflow_of
 
 from hwarang.hub.errors import NotFoundError
 from hwarang.hub.service import HubService
@@ -16,6 +15,7 @@ from hwarang.hub.workflow.service import (
     WorkflowInputError,
     WorkflowService,
 )
+from tests.unit.hub.workflow_support import NOW, Clock, fresh_incident, history, prepare_hub, workflow_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
 JPEG = b"\xff\xd8\xff\xe0" + b"\x10" * 300 + b"\xff\xd9"

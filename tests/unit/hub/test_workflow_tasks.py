@@ -5,7 +5,14 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from workflow_support import (
+
+from hwarang.domain import IncidentState, TaskState
+from hwarang.hub.errors import ConflictError, NotFoundError
+from hwarang.hub.service import HubService
+from hwarang.hub.sharing.policy import AccessDeniedError, Action
+from hwarang.hub.workflow.service import InvalidTransitionError, WorkflowInputError, WorkflowService
+from hwarang.hub.workflow.states import TASK_TRANSITIONS
+from tests.unit.hub.workflow_support import (
     ARMY,
     NOW,
     POLICE,
@@ -18,13 +25,6 @@ from workflow_support import (
     prepare_hub,
     workflow_of,
 )
-
-from hwarang.domain import IncidentState, TaskState
-from hwarang.hub.errors import ConflictError, NotFoundError
-from hwarang.hub.service import HubService
-from hwarang.hub.sharing.policy import AccessDeniedError, Action
-from hwarang.hub.workflow.service import InvalidTransitionError, WorkflowInputError, WorkflowService
-from hwarang.hub.workflow.states import TASK_TRANSITIONS
 
 DUE = NOW + timedelta(minutes=30)
 T = TaskState

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from hub_support import make_message, new_incident
 from hwarang.domain import Agency, AgencyKind, Incident, IncidentState, Role, User
 from hwarang.hub.service import HubService
 from hwarang.hub.store.models import IncidentHistoryRow
 from hwarang.hub.workflow.parts import WorkflowParts
 from hwarang.hub.workflow.service import WorkflowConfig, WorkflowService
 from hwarang.hub.workflow.states import INCIDENT_TRANSITIONS, REASON_REQUIRED
+from tests.hub_support import make_message, new_incident
 
 NOW = datetime(2026, 5, 1, 9, 0, 0, tzinfo=UTC)
 PASSWORD = "workflow-password-1"

@@ -9,12 +9,13 @@ import takproto
 from fastapi.testclient import TestClient
 from geojson_pydantic import Feature, FeatureCollection
 from geojson_pydantic.geometries import Geometry
-from interop_support import detection_body, snapshot_body
 from lxml import etree
 
 from hwarang.hub.service import HubService
 from hwarang.interop.cap import CAP_NS
 from hwarang.interop.cap_validate import validate_cap, validate_cap_schema
+from hwarang.interop.exporters import EXPORTERS
+from tests.unit.interop.interop_support import detection_body, snapshot_body
 
 DETECTIONS = "/api/v1/detections"
 AnyFeature = Feature[Geometry, dict[str, Any]]
@@ -115,6 +116,23 @@ def test_exports_need_a_login_and_an_existing_incident(client: TestClient, opera
         response = client.get(path, headers=operator)
         assert response.status_code == 404 and str(missing) in response.text
     assert client.get("/api/v1/incidents.geojson").status_code == 401
+
+
+def test_every_registered_format_is_served_by_the_export_route(
+    client: TestClient, operator: dict[str, str], hub: HubService
+) -> None:
+    incident_id = _post(client, operator)["incident_id"]
+    base = f"/api/v1/incidents/{incident_id}"
+    media = {"cap": "application/cap+xml", "cot": "application/xml", "geojson": "application/geo+json"}
+    for fmt in EXPORTERS.types:
+        response = client.get(f"{base}/export/{fmt}", headers=operator)
+        assert response.status_code == 200, (fmt, response.text)
+        assert response.headers["content-type"].startswith(media.get(fmt, "application/octet-stream"))
+    assert AnyFeature.model_validate_json(client.get(f"{base}/export/geojson", headers=operator).content)
+    unknown = client.get(f"{base}/export/kml", headers=operator)
+    assert unknown.status_code == 404 and "known: cap, cot, geojson, tak-protobuf" in unknown.text
+    exports = hub.audit.entries(limit=50, action="interop.export", target=f"incident:{incident_id}")
+    assert sorted(e.detail["format"] for e in exports) == sorted([*EXPORTERS.types, "geojson"])
 
 
 def test_incident_without_position(client: TestClient, operator: dict[str, str]) -> None:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from interop_support import OASIS_EXAMPLES, make_incident
 from lxml import etree
 
 from hwarang.domain import Classification, IncidentState, ObjectClass, Severity
@@ -22,6 +21,7 @@ from hwarang.interop.cap import (
 )
 from hwarang.interop.cap_validate import validate_cap, validate_cap_schema
 from hwarang.interop.errors import CapError
+from tests.unit.interop.interop_support import OASIS_EXAMPLES, make_incident
 
 NS = {"cap": CAP_NS}
 Validator = Callable[[bytes], None]

@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import takproto
-from interop_support import T0, make_incident
 from lxml import etree
 
 from hwarang.domain import Classification, IncidentState, ObjectClass
@@ -17,6 +16,7 @@ from hwarang.interop.cot import (
     incident_to_tak_protobuf,
 )
 from hwarang.interop.errors import CotError
+from tests.unit.interop.interop_support import T0, make_incident
 
 NOW = datetime(2025, 8, 18, 14, 5, 0, 250000, tzinfo=UTC)
 NOW_MS = 1755525900250

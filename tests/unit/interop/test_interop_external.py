@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from interop_support import JPEG, detection_body, snapshot_body
 from pydantic import ValidationError
 
 from hwarang.domain import EventMessage, ObjectClass, RuleKind
@@ -16,6 +15,7 @@ from hwarang.interop.external import (
     map_label,
     normalise_label,
 )
+from tests.unit.interop.interop_support import JPEG, detection_body, snapshot_body
 
 
 @pytest.mark.parametrize(

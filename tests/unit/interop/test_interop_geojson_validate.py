@@ -6,7 +6,6 @@ from typing import Any
 import pytest
 from geojson_pydantic import Feature, FeatureCollection
 from geojson_pydantic.geometries import Geometry
-from interop_support import CITY_HALL, make_incident
 from pydantic import BaseModel, ValidationError
 
 from hwarang.domain import Camera, IncidentState
@@ -18,6 +17,7 @@ from hwarang.interop.geojson import (
     regions_to_feature_collection,
     zones_to_feature_collection,
 )
+from tests.unit.interop.interop_support import CITY_HALL, make_incident
 
 AnyFeature = Feature[Geometry, dict[str, Any]]
 AnyCollection = FeatureCollection[AnyFeature]

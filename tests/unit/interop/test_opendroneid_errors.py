@@ -5,14 +5,6 @@ import contextlib
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from opendroneid_vectors import (
-    BASIC_ID,
-    LOCATION,
-    OPERATOR_ID,
-    PACK,
-    SELF_ID,
-    SYSTEM,
-)
 
 from hwarang.interop.opendroneid import (
     BasicId,
@@ -23,6 +15,14 @@ from hwarang.interop.opendroneid import (
     SelfId,
     decode_message,
     decode_stream,
+)
+from tests.unit.interop.opendroneid_vectors import (
+    BASIC_ID,
+    LOCATION,
+    OPERATOR_ID,
+    PACK,
+    SELF_ID,
+    SYSTEM,
 )
 
 

@@ -1,14 +1,6 @@
 """Hand-built OpenDroneID vectors decode to the values read off the layout; the encoder reproduces them."""
 
 import pytest
-from opendroneid_vectors import (
-    EXPECTED,
-    LOCATION,
-    OPERATOR_ID,
-    PACK,
-    SELF_ID,
-    SYSTEM,
-)
 
 from hwarang.interop.opendroneid import (
     BasicId,
@@ -22,6 +14,14 @@ from hwarang.interop.opendroneid import (
     decode_stream,
     encode_message,
     flatten,
+)
+from tests.unit.interop.opendroneid_vectors import (
+    EXPECTED,
+    LOCATION,
+    OPERATOR_ID,
+    PACK,
+    SELF_ID,
+    SYSTEM,
 )
 
 

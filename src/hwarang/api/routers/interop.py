@@ -1,10 +1,9 @@
 """Partner formats: incidents as CAP 1.2, Cursor-on-Target and GeoJSON; external detections in."""
 
-import json
 import logging
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import ValidationError
@@ -18,12 +17,11 @@ from hwarang.domain import Incident, User
 from hwarang.hub.evidence.log import AuditLog
 from hwarang.hub.sharing.binding import event_post_refusal
 from hwarang.hub.sharing.policy import in_jurisdiction
-from hwarang.interop.cap import DEFAULT_SENDER, catalog_region_name
-from hwarang.interop.cap_sent import send_cap
-from hwarang.interop.cot import DEFAULT_STALE_S, incident_to_cot_xml, incident_to_tak_protobuf
+from hwarang.interop.cap import DEFAULT_SENDER
+from hwarang.interop.cot import DEFAULT_STALE_S
 from hwarang.interop.errors import CotError
+from hwarang.interop.exporters import EXPORTERS, ExportRequest, GeoJsonExporterConfig, build_exporter
 from hwarang.interop.external import ExternalDetection, detection_to_event_message
-from hwarang.interop.geojson import incident_to_feature, incidents_to_feature_collection
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +53,56 @@ def _audit_export(audit: AuditLog, user: User, incident: Incident, fmt: str) -> 
     audit.record(user.username, "interop.export", f"incident:{incident.id}", {"format": fmt})
 
 
+StaleSeconds = Annotated[float, Query(gt=0, le=86_400, description="Seconds a CoT / TAK event stays valid.")]
+
+
+def _export(
+    fmt: str, incident_id: uuid.UUID, user: User, audit: AuditLog, gate: Gate, request: ExportRequest
+) -> Response:
+    """One incident in format ``fmt`` from the exporter registry, audited; 409 when it cannot be expressed."""
+    exporter = build_exporter(fmt)
+    incident = _load(gate, user, incident_id)
+    try:
+        body = exporter.export(incident, request)
+    except CotError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+    _audit_export(audit, user, incident, fmt)
+    return Response(body, media_type=exporter.media_type)
+
+
+def _export_request(request: Request, audit: AuditLog, stale_s: float = DEFAULT_STALE_S) -> ExportRequest:
+    return ExportRequest(
+        now=datetime.now(UTC),
+        stale_s=stale_s,
+        web_base_url=str(request.base_url),
+        sent_alerts=AuditSentAlerts(audit),
+    )
+
+
+@router.get(
+    "/incidents/{incident_id}/export/{fmt}",
+    summary="One incident in any registered export format",
+    response_class=Response,
+    responses={404: {"description": "No such incident or format."}, 409: {"description": "No position yet."}},
+)
+def get_incident_export(
+    incident_id: uuid.UUID,
+    fmt: str,
+    request: Request,
+    user: Annotated[User, Depends(permit(Action.INCIDENT_EXPORT))],
+    audit: AuditRoom,
+    gate: GateRoom,
+    stale_s: StaleSeconds = DEFAULT_STALE_S,
+) -> Response:
+    """The incident in format ``fmt`` (one of ``EXPORTERS.types``: cap, cot, geojson, tak-protobuf)."""
+    if fmt not in EXPORTERS.types:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail=f"unknown export format {fmt!r}; known: {', '.join(EXPORTERS.types)}",
+        )
+    return _export(fmt, incident_id, user, audit, gate, _export_request(request, audit, stale_s))
+
+
 @router.get(
     "/incidents/{incident_id}/cap",
     summary="One incident as a CAP 1.2 alert",
@@ -73,16 +121,7 @@ def get_incident_cap(
     It references every alert the hub sent about the incident before (Update / Cancel), expires by
     the CAP policy and links the incident's page on this hub (``<web>``).
     """
-    incident = _load(gate, user, incident_id)
-    body = send_cap(
-        incident,
-        AuditSentAlerts(audit),
-        sender=CAP_SENDER,
-        web_base_url=str(request.base_url),
-        region_names=catalog_region_name,
-    )
-    _audit_export(audit, user, incident, "cap")
-    return Response(body, media_type=CAP_MEDIA_TYPE)
+    return _export("cap", incident_id, user, audit, gate, _export_request(request, audit))
 
 
 @router.get(
@@ -93,21 +132,14 @@ def get_incident_cap(
 )
 def get_incident_cot(
     incident_id: uuid.UUID,
+    request: Request,
     user: Annotated[User, Depends(permit(Action.INCIDENT_EXPORT))],
     audit: AuditRoom,
     gate: GateRoom,
-    stale_s: Annotated[float, Query(gt=0, le=86_400, description="Seconds the event stays valid.")] = (
-        DEFAULT_STALE_S
-    ),
+    stale_s: StaleSeconds = DEFAULT_STALE_S,
 ) -> Response:
     """A CoT 2.0 event valid from now for ``stale_s`` seconds; 409 when the position is unknown."""
-    incident = _load(gate, user, incident_id)
-    try:
-        body = incident_to_cot_xml(incident, now=datetime.now(UTC), stale_s=stale_s)
-    except CotError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
-    _audit_export(audit, user, incident, "cot")
-    return Response(body, media_type=COT_MEDIA_TYPE)
+    return _export("cot", incident_id, user, audit, gate, _export_request(request, audit, stale_s))
 
 
 @router.get(
@@ -118,21 +150,14 @@ def get_incident_cot(
 )
 def get_incident_tak_protobuf(
     incident_id: uuid.UUID,
+    request: Request,
     user: Annotated[User, Depends(permit(Action.INCIDENT_EXPORT))],
     audit: AuditRoom,
     gate: GateRoom,
-    stale_s: Annotated[float, Query(gt=0, le=86_400, description="Seconds the event stays valid.")] = (
-        DEFAULT_STALE_S
-    ),
+    stale_s: StaleSeconds = DEFAULT_STALE_S,
 ) -> Response:
     """``0xbf``, a varint length and a ``TakMessage``; 409 when the position is unknown."""
-    incident = _load(gate, user, incident_id)
-    try:
-        body = incident_to_tak_protobuf(incident, framing="stream", now=datetime.now(UTC), stale_s=stale_s)
-    except CotError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
-    _audit_export(audit, user, incident, "tak-protobuf")
-    return Response(body, media_type="application/octet-stream")
+    return _export("tak-protobuf", incident_id, user, audit, gate, _export_request(request, audit, stale_s))
 
 
 @router.get(
@@ -143,14 +168,13 @@ def get_incident_tak_protobuf(
 )
 def get_incident_geojson(
     incident_id: uuid.UUID,
+    request: Request,
     user: Annotated[User, Depends(permit(Action.INCIDENT_EXPORT))],
     audit: AuditRoom,
     gate: GateRoom,
 ) -> Response:
     """A Feature whose geometry is the incident's Point, or null while its position is unknown."""
-    incident = _load(gate, user, incident_id)
-    _audit_export(audit, user, incident, "geojson")
-    return _geojson(incident_to_feature(incident))
+    return _export("geojson", incident_id, user, audit, gate, _export_request(request, audit))
 
 
 @router.get(
@@ -169,13 +193,8 @@ def list_incidents_geojson(
 ) -> Response:
     """Point features, newest change first; incidents without a position are counted, not listed."""
     incidents = _load_many(gate, user, limit=limit, after_seq=after_seq, include_exercise=include_exercise)
-    collection = incidents_to_feature_collection(incidents)
+    body = GeoJsonExporterConfig().build().export_many(incidents)
     audit.record(user.username, "interop.export", "incidents", {"format": "geojson", "count": len(incidents)})
-    return _geojson(collection)
-
-
-def _geojson(document: dict[str, Any]) -> Response:
-    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
     return Response(body, media_type=GEOJSON_MEDIA_TYPE)
 
 

@@ -7,19 +7,19 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 import supervision as sv
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from hwarang.domain import ObjectClass
 from hwarang.edge.analytics.classes import CLASS_INDEX
 from hwarang.edge.analytics.detectors import (
+    DETECTORS,
     DetectorConfig,
     MotionDetectorConfig,
     build_detector,
     detector_types,
-    register_detector,
 )
-from hwarang.edge.analytics.detectors.base import create_detector
-from hwarang.edge.analytics.detectors.motion import classify_by_shape, create
+from hwarang.edge.analytics.detectors.base import Detector, DetectorPluginConfig
+from hwarang.edge.analytics.detectors.motion import classify_by_shape
 from hwarang.edge.errors import AnalyticsError
 from hwarang.edge.frame import Frame
 
@@ -36,18 +36,31 @@ def test_config_union_selects_motion_and_rejects_unknown_types() -> None:
         adapter.validate_python({"type": "motion", "downscal": 2})
 
 
-def test_unknown_type_error_lists_known_types() -> None:
-    class OnnxConfig(BaseModel):
-        type: Literal["onnx"] = "onnx"
+class OnnxConfig(DetectorPluginConfig):
+    type: Literal["onnx"] = "onnx"
 
+    def build(self) -> Detector:
+        return MotionDetectorConfig(type="motion").build()
+
+
+def test_unknown_type_error_lists_known_types() -> None:
+    with pytest.raises(AnalyticsError, match=r"type 'onnx'; known types: motion, onnx-nanodet"):
+        build_detector(OnnxConfig())
     with pytest.raises(AnalyticsError, match=r"unknown detector type 'onnx'; known types: motion"):
-        create_detector(OnnxConfig())
-    assert "motion" in detector_types()
+        DETECTORS.parse({"type": "onnx"})
+    assert "motion" in detector_types() and "onnx-nanodet" in detector_types()
+
+
+class OtherMotionConfig(DetectorPluginConfig):
+    type: Literal["motion"] = "motion"
+
+    def build(self) -> Detector:
+        return MotionDetectorConfig(type="motion").build()
 
 
 def test_a_type_cannot_be_registered_twice() -> None:
-    with pytest.raises(AnalyticsError, match="'motion' is registered twice"):
-        register_detector("motion")(create)
+    with pytest.raises(TypeError, match="'motion' is registered twice"):
+        DETECTORS.extended(OtherMotionConfig)
 
 
 def test_shape_heuristic() -> None:

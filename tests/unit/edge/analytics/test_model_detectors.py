@@ -171,6 +171,7 @@ def test_ultralytics_decoding_runs_through_onnxruntime(tmp_path: Path) -> None:
     detector = build_detector(YoloDetectorConfig(type="onnx-yolo", model_path=path))
     # A 128x64 image is scaled by 0.5 to 64x32 and centred with 16 px of padding above and below.
     result = detector.detect(frame_of(np.zeros((64, 128, 3), dtype=np.uint8)))
+    assert result.confidence is not None and result.class_id is not None
     order = np.argsort(-result.confidence)
     assert result.class_id[order].tolist() == [PERSON, VEHICLE]
     np.testing.assert_allclose(result.xyxy[order[0]], [44, 22, 84, 42], atol=0.01)

@@ -108,8 +108,9 @@ def test_gated_and_ungated_yolox_on_vtest(mode: str, shared_data: Path, vtest_pa
     counts = []
     try:
         for index in range(60):
-            ok, image = capture.read()
-            assert ok
+            ok, raw = capture.read()
+            assert ok and raw is not None
+            image = raw.astype(np.uint8, copy=False)
             counts.append(
                 len(detector.detect(Frame(image=image, index=index, pts_s=index / 10, wall_time=T0)))
             )

@@ -36,8 +36,9 @@ def detect(store_root: Path, shared_data: Path, name: str) -> sv.Detections:
     config = NanoDetDetectorConfig(
         type="onnx-nanodet", model="nanodet", model_store=store_root, min_confidence=0.3
     )
-    image = cv2.imread(str(shared_data / "img" / name))
-    assert image is not None
+    raw = cv2.imread(str(shared_data / "img" / name))
+    assert raw is not None
+    image = raw.astype(np.uint8, copy=False)
     frame = Frame(image=image, index=0, pts_s=0.0, wall_time=datetime(2024, 5, 1, tzinfo=UTC))
     return build_detector(config).detect(frame)
 

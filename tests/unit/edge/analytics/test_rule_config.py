@@ -58,14 +58,14 @@ def test_bad_direction_and_unknown_keys_are_rejected() -> None:
 
 def test_parse_rule_config_names_rule_and_key() -> None:
     with pytest.raises(
-        AnalyticsError, match=r"rule 'yard' \(type 'zone_intrusion'\) is invalid: .*min_dwel_s"
+        AnalyticsError, match=r"rule 'yard': invalid 'zone_intrusion' rule config: .*min_dwel_s"
     ):
         parse_rule_config({**zone(SQUARE, name="yard"), "min_dwel_s": 2})
     with pytest.raises(
-        AnalyticsError, match=r"rule 'x' \(type 'tripwire'\).*does not match any of the expected tags"
+        AnalyticsError, match=r"rule 'x': unknown rule type 'tripwire'; known types: crowding, line_crossing"
     ):
         parse_rule_config({"type": "tripwire", "name": "x"})
-    with pytest.raises(AnalyticsError, match=r"rule 'c' .*min_count: Field required"):
+    with pytest.raises(AnalyticsError, match=r"rule 'c': invalid 'crowding' rule config: min_count: Field"):
         parse_rule_config({"type": "crowding", "name": "c", "polygon": SQUARE})
 
 

@@ -82,7 +82,7 @@ def test_a_clip_spans_pre_and_post_seconds_around_its_event_and_decodes() -> Non
     assert mid.ref.duration_s == pytest.approx(5.0, abs=0.6)
     at = T0 + timedelta(seconds=4.0)
     assert mid.ref.start <= at - timedelta(seconds=2.0) and mid.ref.end >= at + timedelta(seconds=3.0)
-    with av.open(io.BytesIO(mid.data)) as container:
+    with av.open(io.BytesIO(mid.data), mode="r") as container:
         frames = list(container.decode(video=0))
     assert len(frames) == pytest.approx(mid.ref.duration_s * FPS, abs=1)
     assert (frames[0].width, frames[0].height) == (160, 120)
@@ -126,7 +126,7 @@ def test_privacy_masks_are_blacked_out_of_every_clip_frame() -> None:
         recorder.add_frame(frame)
     clip = cut[0]
     assert clip is not None
-    with av.open(io.BytesIO(clip.data)) as container:
+    with av.open(io.BytesIO(clip.data), mode="r") as container:
         images = [f.to_ndarray(format="gray") for f in container.decode(video=0)]
     assert images
     for image in images:

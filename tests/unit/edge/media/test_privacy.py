@@ -121,8 +121,10 @@ def test_masked_snapshots_hide_the_face_and_keep_the_box(shared_data: Path, mask
     masked_jpeg, ref = masked_snapshot_renderer(masker)(image, box, "person")
     assert np.array_equal(image, original)
     assert (ref.width, ref.height) == (512, 512)
-    plain = cv2.imdecode(np.frombuffer(plain_jpeg, np.uint8), cv2.IMREAD_COLOR)
-    masked = cv2.imdecode(np.frombuffer(masked_jpeg, np.uint8), cv2.IMREAD_COLOR)
+    plain_raw = cv2.imdecode(np.frombuffer(plain_jpeg, np.uint8), cv2.IMREAD_COLOR)
+    masked_raw = cv2.imdecode(np.frombuffer(masked_jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert plain_raw is not None and masked_raw is not None
+    plain, masked = plain_raw.astype(np.uint8, copy=False), masked_raw.astype(np.uint8, copy=False)
     face = (slice(70, 170), slice(190, 260))
     assert _detail(masked[face]) < 0.2 * _detail(plain[face])
     frame_line = (slice(18, 23), slice(100, 400))  # the drawn box is still there

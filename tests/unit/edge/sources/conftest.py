@@ -3,7 +3,8 @@
 from pathlib import Path
 
 import pytest
-from source_clips import write_clip
+
+from tests.unit.edge.sources.source_clips import write_clip
 
 
 @pytest.fixture(scope="session")

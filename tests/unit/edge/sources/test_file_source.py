@@ -8,16 +8,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import av
 import numpy as np
 import pytest
-from source_clips import CLIP_FPS, CLIP_FRAMES, CLIP_SIZE
 
 from hwarang.edge.errors import SourceError
 from hwarang.edge.frame import Frame, FrameConversionError, bgr_converter
 from hwarang.edge.sources import FileSource, FileSourceConfig, FrameSource
+from tests.unit.edge.sources.source_clips import CLIP_FPS, CLIP_FRAMES, CLIP_SIZE
 
 
 def _source(path: Path, **kwargs: Any) -> FileSource:
@@ -51,7 +51,7 @@ def test_open_exposes_size_and_fps_before_frames(small_clip: Path) -> None:
     source = _source(small_clip)
     assert source.size == (0, 0)
     source.open()
-    assert (source.size, source.fps) == (CLIP_SIZE, pytest.approx(CLIP_FPS))
+    assert source.size == CLIP_SIZE and source.fps == pytest.approx(CLIP_FPS)
     source.close()
     assert source.stopped
     assert list(source.frames()) == []
@@ -221,7 +221,7 @@ def test_a_picture_that_cannot_be_converted_is_reported_and_raised() -> None:
             raise av.FFmpegError(22, "unsupported pixel format")
 
     errors: list[str] = []
-    convert = bgr_converter(Broken(), errors.append, "frame 7 of clip.mp4")
+    convert = bgr_converter(cast(av.VideoFrame, Broken()), errors.append, "frame 7 of clip.mp4")
     frame = Frame.deferred(convert, (64, 48), 7, 0.7, datetime.now(UTC))
     assert (frame.width, frame.height) == (64, 48)
     with pytest.raises(FrameConversionError, match=r"cannot convert frame 7 of clip.mp4 to BGR"):

@@ -1,12 +1,11 @@
-"""The detector protocol and the plugin registry keyed by config ``type``."""
+"""The detector protocol every detector plugin implements."""
 
-from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from abc import ABC, abstractmethod
+from typing import Protocol
 
 import supervision as sv
 from pydantic import BaseModel
 
-from hwarang.edge.errors import AnalyticsError
 from hwarang.edge.frame import Frame
 
 
@@ -22,40 +21,9 @@ class Detector(Protocol):
         ...
 
 
-ConfigT = TypeVar("ConfigT", bound=BaseModel)
-DetectorFactory = Callable[[Any], Detector]
+class DetectorPluginConfig(BaseModel, ABC):
+    """Base of every detector plugin's config: a ``type`` literal and ``build``."""
 
-_FACTORIES: dict[str, DetectorFactory] = {}
-
-
-def register_detector(
-    detector_type: str,
-) -> Callable[[Callable[[ConfigT], Detector]], Callable[[ConfigT], Detector]]:
-    """Register the decorated factory as the builder of detectors whose config ``type`` is given.
-
-    Plugins import heavy runtimes (ONNX Runtime, OpenVINO) inside the factory, never at module level,
-    so that reading a configuration never needs them.
-    """
-
-    def decorate(factory: Callable[[ConfigT], Detector]) -> Callable[[ConfigT], Detector]:
-        if detector_type in _FACTORIES:
-            raise AnalyticsError(f"detector type {detector_type!r} is registered twice")
-        _FACTORIES[detector_type] = factory
-        return factory
-
-    return decorate
-
-
-def detector_types() -> tuple[str, ...]:
-    """The registered detector types, sorted."""
-    return tuple(sorted(_FACTORIES))
-
-
-def create_detector(config: BaseModel) -> Detector:
-    """Build the detector that ``config`` describes, by its ``type``."""
-    detector_type = getattr(config, "type", None)
-    factory = _FACTORIES.get(detector_type) if isinstance(detector_type, str) else None
-    if factory is None:
-        known = ", ".join(detector_types()) or "none"
-        raise AnalyticsError(f"unknown detector type {detector_type!r}; known types: {known}")
-    return factory(config)
+    @abstractmethod
+    def build(self) -> Detector:
+        """The detector this config describes (heavy runtimes imported here, not at module level)."""

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hwarang.domain import ObjectClass
+from hwarang.edge.analytics.detectors.base import DetectorPluginConfig
 
 
 class _Frozen(BaseModel):
@@ -118,7 +119,7 @@ class GatingConfig(_Frozen):
     )
 
 
-class ModelDetectorConfigBase(_Frozen):
+class ModelDetectorConfigBase(_Frozen, DetectorPluginConfig):
     """Fields every model-based detector has: which model, class mapping, filters, runtime, gating."""
 
     model: str | None = Field(

@@ -11,11 +11,11 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import supervision as sv
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from hwarang.domain import DetectorInfo, ObjectClass
 from hwarang.edge.analytics.classes import CLASS_INDEX
-from hwarang.edge.analytics.detectors.base import register_detector
+from hwarang.edge.analytics.detectors.base import DetectorPluginConfig
 from hwarang.edge.frame import Frame
 
 PERSON_MIN_ASPECT = 1.2
@@ -24,7 +24,7 @@ VEHICLE_MIN_ASPECT = 1.2
 """Width / height at or above which a large blob is called a vehicle."""
 
 
-class MotionDetectorConfig(BaseModel):
+class MotionDetectorConfig(DetectorPluginConfig):
     """Detect moving objects by background subtraction (no model needed)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -57,6 +57,10 @@ class MotionDetectorConfig(BaseModel):
     vehicle_min_area_px: float = Field(
         default=6000.0, ge=0.0, description="Smallest box area, in full-resolution pixels, called a vehicle."
     )
+
+    def build(self) -> "MotionDetector":
+        """The detector this config describes (heavy runtimes are imported when built)."""
+        return create(self)
 
 
 def classify_by_shape(boxes: npt.NDArray[np.float32], vehicle_min_area_px: float) -> npt.NDArray[np.int_]:
@@ -107,7 +111,6 @@ class MotionDetector:
         return sv.Detections(xyxy=result.boxes, confidence=confidence, class_id=class_id)
 
 
-@register_detector("motion")
 def create(config: MotionDetectorConfig) -> MotionDetector:
     """Build a motion detector."""
     return MotionDetector(config)

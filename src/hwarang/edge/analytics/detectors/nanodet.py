@@ -18,15 +18,16 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
-from hwarang.edge.analytics.detectors.base import register_detector
 from hwarang.edge.analytics.detectors.inference import Letterbox, RawDetections, class_aware_nms, letterbox
 from hwarang.edge.analytics.detectors.labels import COCO80_LABELS
-from hwarang.edge.analytics.detectors.model_config import ModelDetectorConfigBase
+from hwarang.edge.analytics.detectors.model_config import GatingConfig, ModelDetectorConfigBase
 from hwarang.edge.analytics.detectors.model_detector import ModelDetector, resolve_model
 from hwarang.edge.analytics.detectors.onnx_runtime import SessionOptions, default_threads, onnx_session
 from hwarang.edge.errors import AnalyticsError
 
 PLUGIN = "onnx-nanodet"
+DEFAULT_MODEL = "nanodet"
+"""The model store name ``make models`` installs NanoDet under."""
 logger = logging.getLogger(__name__)
 
 
@@ -47,6 +48,10 @@ class NanoDetDetectorConfig(ModelDetectorConfigBase):
         "model (the fastest on x86 CPUs, see docs/benchmarks.md), else ONNX Runtime.",
     )
     device: str = Field(default="CPU", description="OpenVINO device name (runtime openvino or auto).")
+
+    def build(self) -> "ModelDetector":
+        """The detector this config describes (heavy runtimes are imported when built)."""
+        return create(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +237,6 @@ class NanoDetBackend:
         return results
 
 
-@register_detector(PLUGIN)
 def create(config: NanoDetDetectorConfig) -> ModelDetector:
     """Build a NanoDet detector (sessions / compiled models are shared by every camera using the model)."""
     model = resolve_model(config, PLUGIN)
@@ -259,3 +263,14 @@ def _openvino_runner(config: NanoDetDetectorConfig, path: Path, threads: int) ->
         return None
     logger.info("%s: running %s on OpenVINO (%s, %s threads)", PLUGIN, path.name, config.device, threads)
     return runner
+
+
+def default_detector_config() -> NanoDetDetectorConfig:
+    """The built-in detector: NanoDet from the model store, motion-gated.
+
+    Without the model (no ``make models`` yet) it falls back to the motion-only detector with a WARNING
+    at start (``build_detector``); ``{type: motion}`` selects motion-only explicitly.
+    """
+    return NanoDetDetectorConfig(
+        type="onnx-nanodet", model=DEFAULT_MODEL, min_confidence=0.35, gating=GatingConfig(mode="motion")
+    )

@@ -16,7 +16,6 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
-from hwarang.edge.analytics.detectors.base import register_detector
 from hwarang.edge.analytics.detectors.inference import RawDetections, class_aware_nms
 from hwarang.edge.analytics.detectors.model_config import ModelDetectorConfigBase
 from hwarang.edge.analytics.detectors.model_detector import ModelDetector, resolve_model
@@ -38,6 +37,10 @@ class OpenVinoDetectorConfig(ModelDetectorConfigBase):
 
     type: Literal["openvino"] = Field(description="Plugin selector: OpenVINO (Open Model Zoo IR) detector.")
     device: str = Field(default="CPU", description="OpenVINO device name.")
+
+    def build(self) -> "ModelDetector":
+        """The detector this config describes (heavy runtimes are imported when built)."""
+        return create(self)
 
 
 def import_openvino() -> Any:
@@ -141,7 +144,6 @@ class OpenVinoBackend:
         return results
 
 
-@register_detector(PLUGIN)
 def create(config: OpenVinoDetectorConfig) -> ModelDetector:
     """Build an OpenVINO detector; ``labels`` (or the model card's) name the output class ids."""
     model = resolve_model(config, PLUGIN)

@@ -14,7 +14,6 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
-from hwarang.edge.analytics.detectors.base import register_detector
 from hwarang.edge.analytics.detectors.inference import RawDetections, class_aware_nms, letterbox
 from hwarang.edge.analytics.detectors.labels import COCO80_LABELS
 from hwarang.edge.analytics.detectors.model_config import ModelDetectorConfigBase
@@ -37,6 +36,10 @@ class YoloDetectorConfig(ModelDetectorConfigBase):
     input_size: int = Field(
         default=640, ge=32, description="Input side in pixels when the export has dynamic height and width."
     )
+
+    def build(self) -> "ModelDetector":
+        """The detector this config describes (heavy runtimes are imported when built)."""
+        return create(self)
 
 
 def decode_yolo(
@@ -125,7 +128,6 @@ class YoloBackend:
         return results
 
 
-@register_detector(PLUGIN)
 def create(config: YoloDetectorConfig) -> ModelDetector:
     """Build an Ultralytics YOLO detector (sessions shared across cameras)."""
     model = resolve_model(config, PLUGIN)

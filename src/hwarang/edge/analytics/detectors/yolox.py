@@ -12,7 +12,6 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
-from hwarang.edge.analytics.detectors.base import register_detector
 from hwarang.edge.analytics.detectors.inference import RawDetections, class_aware_nms, letterbox
 from hwarang.edge.analytics.detectors.labels import COCO80_LABELS
 from hwarang.edge.analytics.detectors.model_config import ModelDetectorConfigBase
@@ -33,6 +32,10 @@ class YoloxDetectorConfig(ModelDetectorConfigBase):
 
     type: Literal["onnx-yolox"] = Field(description="Plugin selector: YOLOX ONNX model via ONNX Runtime.")
     strides: tuple[int, ...] = Field(default=(8, 16, 32), description="Feature-map strides of the head.")
+
+    def build(self) -> "ModelDetector":
+        """The detector this config describes (heavy runtimes are imported when built)."""
+        return create(self)
 
 
 def yolox_grid(
@@ -123,7 +126,6 @@ class YoloxBackend:
         return results
 
 
-@register_detector(PLUGIN)
 def create(config: YoloxDetectorConfig) -> ModelDetector:
     """Build a YOLOX detector (the ONNX Runtime session is shared by every camera using the model)."""
     model = resolve_model(config, PLUGIN)

@@ -1,5 +1,10 @@
-"""What every rule shares: the hit it reports, its protocol, and detection helpers."""
+"""What every rule shares: the hit it reports, its protocol, its config scaffolding and detection helpers.
 
+Coordinates are pixels of the full-resolution frame, (x, y) with y growing downwards. Every rule tests
+the anchor point of a box: its bottom centre, where the object touches the ground.
+"""
+
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -7,6 +12,9 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 import supervision as sv
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, model_validator
+from shapely.geometry import Polygon
+from shapely.validation import explain_validity
 
 from hwarang.domain import ObjectClass, RuleKind
 from hwarang.edge.analytics.classes import CLASS_INDEX
@@ -17,6 +25,10 @@ TIME_EPSILON_S = 1e-9
 
 NO_TRACK = -1
 """``RuleHit.tracker_id`` of a hit that belongs to no single track (crowding)."""
+
+Point = tuple[FiniteFloat, FiniteFloat]
+MIN_POLYGON_AREA_PX = 1.0
+MIN_LINE_LENGTH_PX = 1.0
 
 
 class StreamClock:
@@ -73,6 +85,69 @@ class Rule(Protocol):
     def reset(self) -> None:
         """Forget all state (e.g. when the stream restarts)."""
         ...
+
+
+class RuleConfigBase(BaseModel, ABC):
+    """Fields every rule has (name, classes, filters); a rule plugin's config adds ``type`` and ``build``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(
+        min_length=1, max_length=64, description="Rule name, unique per camera; appears in events."
+    )
+    classes: list[ObjectClass] | None = Field(
+        default=None, description="Object classes the rule applies to; None means all classes."
+    )
+    min_confidence: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="Tracked detections below this confidence are ignored."
+    )
+    min_box_px: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="Tracked boxes whose width or height is below this (pixels) are ignored.",
+    )
+
+    @abstractmethod
+    def build(self) -> Rule:
+        """The rule this config describes."""
+
+
+class ReacquireSettings(BaseModel):
+    """Settings of rules that keep per-track state across a track's loss and re-acquisition."""
+
+    reacquire_s: float = Field(
+        default=2.0,
+        ge=0.0,
+        description="Seconds after a track is lost during which a new track appearing near where it was "
+        "lost continues it (no second alarm for the same stay; a crossing during the gap still counts); "
+        "0 turns this off. A zone stay of a track lost inside the zone is also kept this long.",
+    )
+    reacquire_radius: float = Field(
+        default=1.0,
+        gt=0.0,
+        description="How far, in box heights, a new track may appear from the lost track's last "
+        "position moved on at its last speed.",
+    )
+
+
+class PolygonRuleConfig(RuleConfigBase):
+    polygon: list[Point] = Field(
+        description="Zone outline as [x, y] pixel points (at least 3, a simple polygon with area)."
+    )
+
+    @model_validator(mode="after")
+    def _check_polygon(self) -> "PolygonRuleConfig":
+        if len(self.polygon) < 3:
+            raise ValueError(f"rule {self.name!r}: polygon needs at least 3 points, got {len(self.polygon)}")
+        shape = Polygon(self.polygon)
+        if shape.convex_hull.area >= MIN_POLYGON_AREA_PX and not shape.is_valid:
+            raise ValueError(f"rule {self.name!r}: polygon is not simple: {explain_validity(shape)}")
+        if shape.area < MIN_POLYGON_AREA_PX:
+            raise ValueError(
+                f"rule {self.name!r}: polygon is degenerate (area {shape.area:.2f} px², "
+                f"points {self.polygon})"
+            )
+        return self
 
 
 def eligible(

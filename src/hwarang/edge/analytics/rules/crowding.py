@@ -1,20 +1,39 @@
 """Crowding: too many tracked objects inside a zone for too long."""
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import supervision as sv
+from pydantic import Field
 
 from hwarang.domain import ObjectClass, RuleKind
 from hwarang.edge.analytics.rules.base import (
     NO_TRACK,
     TIME_EPSILON_S,
+    PolygonRuleConfig,
     RuleHit,
     StreamClock,
     eligible,
     polygon_zone,
 )
-from hwarang.edge.analytics.rules.config import CrowdingConfig
+
+
+class CrowdingConfig(PolygonRuleConfig):
+    """Fire once when at least ``min_count`` tracked objects stay in the zone for ``min_duration_s``."""
+
+    type: Literal["crowding"] = Field(description="Rule selector: crowding.")
+    min_count: int = Field(ge=1, description="Objects in the zone at once that make a crowd.")
+    min_duration_s: float = Field(default=5.0, ge=0.0, description="Seconds the crowd must persist.")
+    exit_grace_s: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="Seconds the count may stay below min_count before the rule re-arms.",
+    )
+
+    def build(self) -> "CrowdingRule":
+        """The rule this config describes."""
+        return crowding_rule(self)
 
 
 class CrowdingRule:

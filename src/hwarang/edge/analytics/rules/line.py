@@ -12,14 +12,60 @@ from typing import Literal
 
 import numpy as np
 import supervision as sv
+from pydantic import Field, model_validator
 
 from hwarang.domain import ObjectClass, RuleKind
-from hwarang.edge.analytics.rules.base import TIME_EPSILON_S, RuleHit, StreamClock, anchors, eligible
-from hwarang.edge.analytics.rules.config import LineCrossingConfig
+from hwarang.edge.analytics.rules.base import (
+    MIN_LINE_LENGTH_PX,
+    TIME_EPSILON_S,
+    Point,
+    ReacquireSettings,
+    RuleConfigBase,
+    RuleHit,
+    StreamClock,
+    anchors,
+    eligible,
+)
 from hwarang.edge.analytics.rules.reacquire import Reacquisition
 
 Direction = Literal["in", "out"]
 XY = tuple[float, float]
+
+
+class LineCrossingConfig(RuleConfigBase, ReacquireSettings):
+    """Fire each time a track's anchor crosses the segment from ``start`` to ``end``.
+
+    Sides are defined looking from ``start`` towards ``end`` in image coordinates (y down, as the
+    image is displayed): ``"in"`` is a move from the left side to the right side, ``"out"`` the
+    reverse, ``"both"`` either. For a line drawn left to right, ``"in"`` is moving down the image.
+    """
+
+    type: Literal["line_crossing"] = Field(description="Rule selector: line crossing.")
+    start: Point = Field(description="First end of the line, [x, y] in pixels.")
+    end: Point = Field(description="Second end of the line, [x, y] in pixels.")
+    direction: Literal["in", "out", "both"] = Field(
+        default="both",
+        description="Crossings that fire: 'in' (left to right looking start->end), 'out', both.",
+    )
+    max_gap_s: float = Field(
+        default=2.0,
+        gt=0.0,
+        description="Seconds a track may go unseen and keep its last position (longer gaps never cross).",
+    )
+
+    @model_validator(mode="after")
+    def _check_line(self) -> "LineCrossingConfig":
+        length = ((self.end[0] - self.start[0]) ** 2 + (self.end[1] - self.start[1]) ** 2) ** 0.5
+        if length < MIN_LINE_LENGTH_PX:
+            raise ValueError(
+                f"rule {self.name!r}: line from {self.start} to {self.end} is too short "
+                f"({length:.2f} px, need >= {MIN_LINE_LENGTH_PX})"
+            )
+        return self
+
+    def build(self) -> "LineCrossingRule":
+        """The rule this config describes."""
+        return line_crossing_rule(self)
 
 
 def _cross(ax: float, ay: float, bx: float, by: float) -> float:

@@ -2,22 +2,57 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import supervision as sv
+from pydantic import Field
 
 from hwarang.domain import ObjectClass, RuleKind
 from hwarang.edge.analytics.rules.base import (
     TIME_EPSILON_S,
+    PolygonRuleConfig,
+    ReacquireSettings,
     RuleHit,
     StreamClock,
     anchors,
     eligible,
     polygon_zone,
 )
-from hwarang.edge.analytics.rules.config import LoiteringConfig, ZoneIntrusionConfig
 from hwarang.edge.analytics.rules.reacquire import Reacquisition
+
+
+class ZoneIntrusionConfig(PolygonRuleConfig, ReacquireSettings):
+    """Fire once per stay when a tracked object has been inside the zone for ``min_dwell_s``."""
+
+    type: Literal["zone_intrusion"] = Field(description="Rule selector: zone intrusion.")
+    min_dwell_s: float = Field(default=0.5, ge=0.0, description="Seconds inside before the rule fires.")
+    exit_grace_s: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="Seconds a track may be missing from the zone and still count as the same stay.",
+    )
+
+    def build(self) -> "DwellRule":
+        """The rule this config describes."""
+        return zone_intrusion_rule(self)
+
+
+class LoiteringConfig(PolygonRuleConfig, ReacquireSettings):
+    """Fire once per stay when a tracked object has stayed inside the zone for ``dwell_s``."""
+
+    type: Literal["loitering"] = Field(description="Rule selector: loitering.")
+    dwell_s: float = Field(default=20.0, gt=0.0, description="Seconds inside before the rule fires.")
+    exit_grace_s: float = Field(
+        default=2.0,
+        ge=0.0,
+        description="Seconds a track may be missing from the zone and still count as the same stay.",
+    )
+
+    def build(self) -> "DwellRule":
+        """The rule this config describes."""
+        return loitering_rule(self)
 
 
 @dataclass(slots=True)
