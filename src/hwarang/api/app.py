@@ -22,8 +22,9 @@ from starlette.routing import BaseRoute
 
 import hwarang
 from hwarang.api import auth
-from hwarang.api.auth import require_user
+from hwarang.api.auth import require_user, token_verifies
 from hwarang.api.context import ApiContext
+from hwarang.api.guard import BodyLimits, InputGuardMiddleware
 from hwarang.api.live import IncidentBroadcaster
 from hwarang.api.logfilter import install_token_redaction
 from hwarang.api.middleware import SecurityHeadersMiddleware
@@ -103,7 +104,6 @@ def create_app(
         openapi_url=None,
     )
     app.state.hwarang = context
-    app.add_middleware(SecurityHeadersMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -112,6 +112,12 @@ def create_app(
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    app.add_middleware(
+        InputGuardMiddleware,
+        limits=BodyLimits(settings.max_body_bytes, settings.max_unauthenticated_body_bytes),
+        token_ok=lambda token: token_verifies(context, token),
+    )
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: refusals and 500s carry the headers too
     for module in (
         auth,
         health,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
+from hwarang.api.clientaddr import connection_client
 from hwarang.api.context import ApiContext, get_context
 from hwarang.api.oidc import OidcKeysUnavailableError
 from hwarang.api.rooms import RefreshTokensRoom, UsersRoom
@@ -66,8 +67,12 @@ def _unauthorized(detail: str, *, invalid_token: bool = False) -> HTTPException:
 
 
 def client_host(request: Request) -> str:
-    """The peer address of a request, for audit records."""
-    return request.client.host if request.client is not None else "unknown"
+    """The client address of a request, for audit records and throttling.
+
+    The TCP peer, or the address ``X-Forwarded-For`` names when the peer is one of the
+    configured ``trusted_proxies``.
+    """
+    return connection_client(request, get_context(request).settings.trusted_proxies)
 
 
 def _token_response(context: ApiContext, user: User, refresh: IssuedRefreshToken) -> TokenResponse:
@@ -146,6 +151,21 @@ def refresh_token(
     if user is None:
         raise _unauthorized(f"user {issued.username!r} no longer exists or is disabled", invalid_token=True)
     return _token_response(context, user, issued)
+
+
+def token_verifies(context: ApiContext, token: str) -> bool:
+    """True when ``token`` is a valid hub token, or names an accepted OIDC issuer (cheap: no lookups).
+
+    Used to size the request body allowed before authentication; the route still authenticates.
+    """
+    try:
+        issuer = unverified_issuer(token)
+        if issuer != ISSUER:
+            return context.oidc is not None and context.oidc.accepts(str(issuer))
+        context.tokens.verify(token)
+    except TokenError:
+        return False
+    return True
 
 
 def user_from_token(context: ApiContext, token: str | None) -> User:

@@ -1,7 +1,13 @@
-"""Security headers on every HTTP response."""
+"""Security headers on every HTTP response, including errors the app did not handle."""
+
+import json
+import logging
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger(__name__)
+_INTERNAL_ERROR = json.dumps({"detail": "internal error", "message": "internal error"}).encode()
 
 CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' blob: data:; connect-src 'self'"
 SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
@@ -13,7 +19,11 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
 
 
 class SecurityHeadersMiddleware:
-    """Adds CSP, nosniff, no-referrer and DENY framing; API responses are also ``no-store``."""
+    """Adds CSP, nosniff, no-referrer and DENY framing; API responses are also ``no-store``.
+
+    An exception escaping the app becomes a 500 here (logged with its traceback), so that answer
+    carries the headers too.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -24,8 +34,12 @@ class SecurityHeadersMiddleware:
             return
         is_api = str(scope.get("path", "")).startswith("/api/")
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS:
                     headers[name] = value
@@ -33,4 +47,17 @@ class SecurityHeadersMiddleware:
                     headers["Cache-Control"] = "no-store"
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if started:
+                raise
+            logger.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            await send_with_headers(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": _INTERNAL_ERROR})

@@ -1,5 +1,6 @@
 """API settings, read once at start-up from ``HWARANG_API_*`` environment variables."""
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -163,6 +164,31 @@ class ApiSettings(BaseSettings):
         ge=1,
         description="Most incidents replayed to one WebSocket client on resume (the newest are kept).",
     )
+    max_body_bytes: int = Field(
+        default=24 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description=(
+            "Largest request body accepted from a request with a valid token (bytes); larger ones are "
+            "refused with 413 before they are read. Keep it above the largest attachment."
+        ),
+    )
+    max_unauthenticated_body_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        le=16 * 1024 * 1024,
+        description=(
+            "Largest request body accepted without a valid bearer token (login forms, refresh), in bytes; "
+            "checked before authentication."
+        ),
+    )
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For header names the "
+            "client; empty (the default): the header is ignored and the peer address is the client."
+        ),
+    )
     map_tiles: str | None = Field(
         default=None,
         max_length=512,
@@ -173,6 +199,15 @@ class ApiSettings(BaseSettings):
             "value the page was built with. Unset: no tiles (or the build's)."
         ),
     )
+
+    @model_validator(mode="after")
+    def _valid_proxies(self) -> Self:
+        for entry in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"trusted_proxies: {entry!r} is not an address or CIDR network") from exc
+        return self
 
     def signing_key(self) -> str:
         """The JWT signing key: configured, persisted in secret_file, or (last resort) per process."""

@@ -133,7 +133,12 @@ async def serve_demo(
         )
         server = uvicorn.Server(
             uvicorn.Config(
-                app, host=config.api.host, port=config.api.port, log_level="warning", lifespan="on"
+                app,
+                host=config.api.host,
+                port=config.api.port,
+                log_level="warning",
+                lifespan="on",
+                proxy_headers=False,  # X-Forwarded-For is read only from trusted_proxies (api.clientaddr)
             )
         )
         await server.serve()

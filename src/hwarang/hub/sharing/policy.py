@@ -170,18 +170,11 @@ class UserScope:
         if not decision.allowed:
             return decision
         if not in_jurisdiction(user, incident.sigungu_code):
-            return Decision(
-                False,
-                f"incident {incident.id} in {incident.sigungu_code} is outside your jurisdiction "
-                f"{user.jurisdiction_code}",
-            )
+            return Decision(False, f"incident {incident.id} is outside your jurisdiction")
         if Role.ADMIN in user.roles:
             return Decision(True, "administrator")
         if not cleared_for(user, incident.classification):
-            return Decision(
-                False,
-                f"incident {incident.id} is {incident.classification}; your clearance is {user.clearance}",
-            )
+            return Decision(False, f"incident {incident.id} needs a higher clearance than yours")
         if incident.exercise and Role.EVALUATOR in user.roles and action in _READ:
             return Decision(True, "evaluator reads exercise incidents")
         kind = self.kind
