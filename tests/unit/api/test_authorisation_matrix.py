@@ -219,7 +219,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/map/cameras"): Row(
         _get("/api/v1/map/cameras"), EVERYONE, hidden_outside=EVERYONE, sees=_any_id(lambda w: [CAMERA_ID])
     ),
-    ("GET", "/api/v1/incidents/{incident_id}/track"): Row(_incident0("/track"), EVERYONE),
+    ("GET", "/api/v1/incidents/{incident_id}/track"): Row(_incident0("/track"), EVIDENCE),
     # interop
     ("GET", "/api/v1/incidents/{incident_id}/cap"): Row(_incident0("/cap"), EXPORT),
     ("GET", "/api/v1/incidents/{incident_id}/cot"): Row(_incident0("/cot"), EXPORT),
