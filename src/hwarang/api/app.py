@@ -48,8 +48,10 @@ from hwarang.api.routers import (
     workflow,
 )
 from hwarang.api.settings import ApiSettings
+from hwarang.api.throttle import LoginThrottle
 from hwarang.api.tokens import TokenCodec
 from hwarang.hub.errors import ConflictError, HubError, IngestError, NotFoundError, StoreError
+from hwarang.hub.identity.passwords import InvalidPasswordError
 from hwarang.hub.service import HubService
 from hwarang.hub.sharing.policy import AccessDeniedError
 from hwarang.web import STATIC_DIR, WEB_NOT_BUILT
@@ -80,6 +82,9 @@ def create_app(
         broadcaster=broadcaster,
         health_extra=health_extra,
         oidc=OidcVerifier.from_settings(settings),
+        throttle=LoginThrottle(
+            free_failures=settings.login_free_failures, max_delay_s=float(settings.login_max_delay_s)
+        ),
     )
     service.journal.add_listener(broadcaster.publish)
 
@@ -192,6 +197,7 @@ def _add_page(app: FastAPI, settings: ApiSettings) -> None:
 
 _CLIENT_ERRORS: tuple[tuple[type[HubError], int], ...] = (
     (IngestError, 422),
+    (InvalidPasswordError, 422),
     (AccessDeniedError, 403),
     (NotFoundError, 404),
     (ConflictError, 409),

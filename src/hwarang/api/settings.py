@@ -137,7 +137,31 @@ class ApiSettings(BaseSettings):
         default=5, ge=1, le=100, description="Wrong passwords in a row that lock an account."
     )
     lockout_minutes: int = Field(
-        default=15, ge=1, le=24 * 60, description="How long a locked account refuses every login."
+        default=15,
+        ge=1,
+        le=24 * 60,
+        description="How long a locked account refuses logins from addresses it does not know.",
+    )
+    login_free_failures: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description=(
+            "Failed logins in a row one client address may make before it must wait; each further "
+            "failure doubles the wait (429 with Retry-After meanwhile)."
+        ),
+    )
+    login_max_delay_s: int = Field(
+        default=900, ge=1, le=24 * 3600, description="Longest wait imposed on one client address (seconds)."
+    )
+    known_address_days: int = Field(
+        default=30,
+        ge=0,
+        le=365,
+        description=(
+            "A locked account still accepts its right password from an address it logged in from "
+            "successfully within this many days (0: a lock refuses everyone)."
+        ),
     )
     oidc_issuers: tuple[OidcIssuerSettings, ...] = Field(
         default=(),

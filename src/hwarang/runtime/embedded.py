@@ -24,6 +24,8 @@ from hwarang.geo.regions import default_catalog
 from hwarang.geo.zones import load_zones
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.fusion.worker import IngestWorker
+from hwarang.hub.identity.passwords import InvalidPasswordError, check_password
+from hwarang.hub.identity.users import ADMIN_USERNAME
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.runtime.demo_setup import demo_agencies
@@ -157,6 +159,12 @@ async def serve_demo_on_local_nats(
 
 
 def admin_password_from_env() -> str | None:
-    """``HWARANG_ADMIN_PASSWORD`` when set and not empty."""
+    """``HWARANG_ADMIN_PASSWORD`` when set and not empty; InvalidPasswordError when it breaks the
+    password rule (the same rule as every other password)."""
     value = os.environ.get("HWARANG_ADMIN_PASSWORD", "")
+    if value:
+        try:
+            check_password(value, ADMIN_USERNAME)
+        except InvalidPasswordError as exc:
+            raise InvalidPasswordError(f"HWARANG_ADMIN_PASSWORD: {exc}") from None
     return value or None

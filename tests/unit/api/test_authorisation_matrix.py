@@ -189,6 +189,15 @@ MATRIX: dict[tuple[str, str], Row] = {
         lambda c: Call("POST", "/api/v1/auth/logout", json={}), EVERYONE, EVERYONE
     ),
     ("GET", "/api/v1/auth/me"): Row(_get("/api/v1/auth/me"), EVERYONE, EVERYONE),
+    ("POST", "/api/v1/auth/password"): Row(
+        lambda c: Call(
+            "POST",
+            "/api/v1/auth/password",
+            json={"current_password": PASSWORD, "new_password": "matrix-new-password-1"},
+        ),
+        EVERYONE,
+        EVERYONE,
+    ),
     ("GET", "/api/v1/openapi.json"): Row(_get("/api/v1/openapi.json"), EVERYONE, EVERYONE),
     ("GET", "/api/v1/agencies"): Row(_get("/api/v1/agencies"), EVERYONE, EVERYONE, note="not need-to-know"),
     # incidents and evidence

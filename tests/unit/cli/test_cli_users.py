@@ -151,3 +151,24 @@ def test_unlock_clears_a_lockout(site: Path, tmp_path: Path) -> None:
     assert code == 0 and "duty1 unlocked" in out
     assert hub.identity.users.authenticate("duty1", "duty-password-1") is not None
     assert _run(site, "users", "unlock", "nobody")[0] == 1
+
+
+def test_passwd_and_reset(site: Path, tmp_path: Path) -> None:
+    hub = build_hub(load_config(site))
+    hub.identity.ensure_admin("first-admin-password")
+    hub.database.close()
+    weak = tmp_path / "weak"
+    weak.write_text("a\n", encoding="utf-8")
+    code, out = _run(site, "users", "passwd", "admin", "--password-file", str(weak))
+    assert code == 2 and "at least 10" in out
+    good = tmp_path / "good"
+    good.write_text("second-admin-password\n", encoding="utf-8")
+    assert _run(site, "users", "passwd", "admin", "--password-file", str(good))[0] == 0
+    code, out = _run(site, "users", "reset", "admin")
+    assert code == 0 and "new password of admin" in out
+    password = out.split("admin: ")[1].split(" ")[0].strip()
+    hub = build_hub(load_config(site))
+    assert hub.identity.users.authenticate("admin", password) is not None
+    assert hub.identity.users.authenticate("admin", "second-admin-password") is None
+    hub.database.close()
+    assert _run(site, "users", "reset", "ghost")[0] == 1
