@@ -120,9 +120,11 @@ def _task_in(workflow: WorkflowService, service: HubService, state: TaskState) -
         T.ACKNOWLEDGED: [T.ACKNOWLEDGED],
         T.DONE: [T.ACKNOWLEDGED, T.DONE],
         T.CANCELLED: [T.CANCELLED],
+        T.IN_PROGRESS: [T.ACKNOWLEDGED, T.IN_PROGRESS],
+        T.DECLINED: [T.DECLINED],
     }[state]
     for step in path:
-        workflow.tasks.update_task_state(task.id, step, USERS["liaison"])
+        workflow.tasks.update_task_state(task.id, step, USERS["liaison"], "on it")
     return task.id
 
 

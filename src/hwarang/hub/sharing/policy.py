@@ -59,7 +59,8 @@ _HANDLE = _READ | {
 }
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    Role.OPERATOR: _HANDLE | {Action.INCIDENT_ASSIGN, Action.TASK_CREATE, Action.EVENT_INGEST},
+    Role.OPERATOR: _HANDLE
+    | {Action.INCIDENT_ASSIGN, Action.TASK_CREATE, Action.TASK_UPDATE, Action.EVENT_INGEST},
     Role.COMMANDER: _HANDLE
     | {
         Action.INCIDENT_ASSIGN,
@@ -70,7 +71,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         Action.CONDITION_DECLARE,
     },
     Role.HEAD_OF_LOCAL_GOVERNMENT: _HANDLE
-    | {Action.INCIDENT_SHARE, Action.TASK_CREATE, Action.CONDITION_DECLARE},
+    | {Action.INCIDENT_SHARE, Action.TASK_CREATE, Action.TASK_UPDATE, Action.CONDITION_DECLARE},
     Role.AGENCY_LIAISON: _READ
     | {Action.EVIDENCE_VIEW, Action.INCIDENT_NOTE, Action.INCIDENT_EXPORT, Action.TASK_UPDATE},
     Role.EVALUATOR: _READ | {Action.AUDIT_VIEW},
@@ -82,6 +83,12 @@ OWNER_KINDS = frozenset(
     {AgencyKind.LOCAL_GOVERNMENT, AgencyKind.INTEGRATED_DEFENSE_HQ, AgencyKind.INTERIOR_MINISTRY}
 )
 """Agencies that own municipal CCTV information in their jurisdiction."""
+OWNER_ONLY_ACTIONS = frozenset(
+    {Action.INCIDENT_TRANSITION, Action.INCIDENT_ASSIGN, Action.INCIDENT_MERGE, Action.INCIDENT_SHARE}
+)
+"""What only the owning center (an owner agency of the incident's area) does to an incident: its
+state (acknowledge ... resolve, close as false alarm), assignment, merging and sharing. Partner
+agencies act on their own tasks instead."""
 GRANT_ONLY_EVIDENCE_KINDS = frozenset({AgencyKind.MILITARY, AgencyKind.INTELLIGENCE})
 """Agencies that may see municipal CCTV evidence only under a grant of a declared condition."""
 
@@ -182,6 +189,12 @@ class UserScope:
             return Decision(False, f"agency {user.agency_code!r} is not registered")
         if kind in OWNER_KINDS:
             return Decision(True, f"{kind} owns incidents in its jurisdiction")
+        if action in OWNER_ONLY_ACTIONS:
+            return Decision(
+                False,
+                f"only the owning control center may {action} incident {incident.id}; "
+                "act on your agency's tasks instead",
+            )
         shared = kind.value in incident.shared_with or user.agency_code in incident.shared_with
         grant_only = action in _EVIDENCE_ACTIONS and kind in GRANT_ONLY_EVIDENCE_KINDS
         if shared and not grant_only:
