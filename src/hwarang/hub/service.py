@@ -26,6 +26,7 @@ from hwarang.hub.fusion.labels import CameraLabels
 from hwarang.hub.fusion.queries import IncidentQueries
 from hwarang.hub.identity.directory import Directory
 from hwarang.hub.journal import Journal
+from hwarang.hub.sharing.condition_policy import ConditionPolicy
 from hwarang.hub.sharing.conditions import ConditionService
 from hwarang.hub.sharing.policy import SharingPolicy
 from hwarang.hub.store.db import Database
@@ -62,6 +63,7 @@ class HubService:
         fusion: FusionConfig | None = None,
         drones: DroneConfig | None = None,
         fences: GeofenceSet | None = None,
+        condition_policy: ConditionPolicy | None = None,
     ) -> None:
         self.database = database
         self.journal = Journal(database)
@@ -70,7 +72,7 @@ class HubService:
         self.identity = Directory(database, password_hasher)
         agencies = self.identity.agencies
         self.sharing = SharingPolicy(agencies.kind_of, agencies.active_grants)
-        self.conditions = ConditionService(database, agencies)
+        self.conditions = ConditionService(database, agencies, policy=condition_policy)
         self.fuser = EventFuser(fusion)
         self.cameras = CameraRegistry(database, on_change=self.fuser.forget_cameras)
         self.incidents = IncidentQueries(database)

@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sharing_support import AREA, T0, World, event_message, open_hub, seed
+from sharing_support import AREA, T0, World, event_message, open_condition_policy, open_hub, seed
 
 from hwarang.api.app import create_app
 from hwarang.api.routers import live
@@ -31,7 +31,7 @@ def world(tmp_path: Path) -> World:
 
 @pytest.fixture
 def hub(world: World) -> Iterator[HubService]:
-    service = open_hub(world.root)
+    service = open_hub(world.root, policy=open_condition_policy())
     yield service
     service.database.close()
 

@@ -25,13 +25,24 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, APIWebSocketRoute
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sharing_support import AREA, CAMERA_ID, PASSWORD, World, copy_world, event_message, jpeg, open_hub, seed
+from sharing_support import (
+    AREA,
+    CAMERA_ID,
+    PASSWORD,
+    World,
+    copy_world,
+    event_message,
+    jpeg,
+    open_condition_policy,
+    open_hub,
+    seed,
+)
 from sharing_support import username as seeded_username
 from starlette.routing import Mount
 
 from hwarang.api.app import create_app, iter_routes
 from hwarang.api.settings import ApiSettings
-from hwarang.domain import Role
+from hwarang.domain import ConditionKind, Role
 from hwarang.hub.service import HubService
 from hwarang.interop.remote_id_flight import generate_flight
 
@@ -58,6 +69,7 @@ DECLARE = frozenset({CMD, HEAD, ADMIN})
 AUDIT = frozenset({EVAL, ADMIN})
 USER_ADMIN = frozenset({ADMIN})
 MERGE = frozenset({CMD, ADMIN})
+APPROVE = frozenset({HEAD, ADMIN})  # the local government's authority over the area
 SLOTS = 12
 ANONYMOUS_SLOT = SLOTS - 1  # the anonymous caller changes nothing; it reuses the last slot
 
@@ -108,6 +120,24 @@ class Row:
         if role in self.outside:
             return "ok"
         return "hidden" if role in self.hidden_outside else "denied"
+
+
+def _awaiting(c: Ctx) -> uuid.UUID:
+    """A condition on 11110 declared by a commander, waiting for the local government's approval."""
+    service: HubService = c.client.app.state.hwarang.service  # type: ignore[attr-defined]
+    commander = service.identity.users.get("commander-in")
+    if commander is None:
+        raise AssertionError("commander-in missing")
+    condition, _grants = service.conditions.declare(
+        kind=ConditionKind.ALERT_LEVEL,
+        subtype=None,
+        alert_level=2,
+        area_codes=[AREA],
+        reason="awaiting approval",
+        expires_at=datetime.now(UTC) + timedelta(hours=2),
+        actor=commander,
+    )
+    return condition.id
 
 
 def _incident(c: Ctx, suffix: str = "") -> str:
@@ -327,6 +357,16 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/conditions/{condition_id}/lift"): Row(
         lambda c: Call("POST", f"/api/v1/conditions/{c.world.conditions[c.slot]}/lift"), DECLARE
     ),
+    ("POST", "/api/v1/conditions/{condition_id}/approve"): Row(
+        lambda c: Call("POST", f"/api/v1/conditions/{_awaiting(c)}/approve"),
+        APPROVE,
+        note="only the head of the local government covering 11110 (and the nationwide admin)",
+    ),
+    ("POST", "/api/v1/conditions/{condition_id}/reject"): Row(
+        lambda c: Call("POST", f"/api/v1/conditions/{_awaiting(c)}/reject", json={"reason": "not needed"}),
+        APPROVE,
+    ),
+    ("GET", "/api/v1/conditions/policy"): Row(_get("/api/v1/conditions/policy"), EVERYONE, EVERYONE),
     ("GET", "/api/v1/grants"): Row(
         _get("/api/v1/grants"),
         EVERYONE,
@@ -417,7 +457,7 @@ def world(template: World, tmp_path: Path) -> World:
 
 @pytest.fixture
 def hub(world: World) -> Iterator[HubService]:
-    service = open_hub(world.root)
+    service = open_hub(world.root, policy=open_condition_policy(approval=True))
     yield service
     service.database.close()
 

@@ -81,10 +81,13 @@ def _declare_on_area(client: TestClient, hub: HubService) -> None:
         "reason": "경계태세 2급 발령",
         "expires_at": (datetime.now(UTC) + timedelta(hours=6)).isoformat(),
     }
-    response = client.post(
-        "/api/v1/conditions", json=body, headers=_auth(client, hub, "head-of-local-government-in")
-    )
+    response = client.post("/api/v1/conditions", json=body, headers=_auth(client, hub, "commander-in"))
     assert response.status_code == 201, response.text
+    assert response.json()["status"] == "awaiting_approval"
+    approver = _auth(client, hub, "head-of-local-government-in")
+    condition = response.json()["condition"]["id"]
+    approved = client.post(f"/api/v1/conditions/{condition}/approve", headers=approver)
+    assert approved.status_code == 200 and approved.json()["status"] == "active", approved.text
 
 
 def test_naming_a_hash_does_not_stretch_a_grant(client: TestClient, hub: HubService, world: World) -> None:
