@@ -18,17 +18,19 @@ from hwarang.api.settings import ApiSettings
 from hwarang.bus import Bus
 from hwarang.bus.config import build_bus
 from hwarang.config import AppConfig
+from hwarang.domain import Agency
 from hwarang.edge.node import Node, create_node
 from hwarang.edge.publisher import BusPublisher
 from hwarang.geo.regions import default_catalog
 from hwarang.geo.zones import load_zones
+from hwarang.hub.errors import ConflictError
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.fusion.worker import IngestWorker
 from hwarang.hub.identity.passwords import InvalidPasswordError, check_password
 from hwarang.hub.identity.users import ADMIN_USERNAME
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
-from hwarang.runtime.demo_setup import demo_agencies
+from hwarang.runtime.demo_setup import demo_agencies, demo_users
 from hwarang.runtime.drones import run_drones
 from hwarang.runtime.hub_background import HealthProbes, hub_background
 
@@ -94,7 +96,11 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
             edge = await asyncio.to_thread(create_node, config.edge, publisher, default_catalog().lookup)
             for camera in edge.cameras:
                 service.cameras.upsert(camera)
-            service.identity.agencies.upsert(demo_agencies(config, edge.cameras), actor="system:demo")
+            agencies = demo_agencies(config, edge.cameras)
+            service.identity.agencies.upsert(agencies, actor="system:demo")
+            await asyncio.to_thread(
+                add_demo_users, service, [*service.identity.agencies.list()], admin_password or generated
+            )
             probes = await background.enter_async_context(hub_background(config, service))
             probes.update(await background.enter_async_context(run_drones(config.hub.drones, service, bus)))
             edge.start()
@@ -156,6 +162,25 @@ async def serve_demo_on_local_nats(
         logger.info("demo bus: local nats-server on %s", server.client_url)
         site_config = config.model_copy(update={"bus": local_bus_config(server, name="demo")})
         await serve_demo(site_config, admin_password=admin_password, announce=announce)
+
+
+def add_demo_users(service: HubService, agencies: list[Agency], password: str | None) -> list[str]:
+    """Create the demo's users (one per agency, see ``demo_users``) that are missing, with the
+    admin's password; nothing when that password is unknown (the admin existed before)."""
+    if password is None:
+        return []
+    created = []
+    for user in demo_users(agencies):
+        if service.identity.users.get(user.username, include_disabled=True) is not None:
+            continue
+        try:
+            service.identity.users.create(user, password, actor="system:demo")
+        except ConflictError:
+            continue
+        created.append(user.username)
+    if created:
+        logger.info("demo users created (the admin's password): %s", ", ".join(created))
+    return created
 
 
 def admin_password_from_env() -> str | None:
