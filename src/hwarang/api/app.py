@@ -44,7 +44,9 @@ from hwarang.api.routers import (
     interop,
     live,
     map,
+    shares,
     snapshots,
+    visibility,
     workflow,
 )
 from hwarang.api.settings import ApiSettings
@@ -140,6 +142,8 @@ def create_app(
         fusion,
         map,
         drones,
+        shares,
+        visibility,
     ):
         app.include_router(module.router)
     _add_openapi_route(app)

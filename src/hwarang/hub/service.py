@@ -29,6 +29,7 @@ from hwarang.hub.journal import Journal
 from hwarang.hub.sharing.condition_policy import ConditionPolicy
 from hwarang.hub.sharing.conditions import ConditionService
 from hwarang.hub.sharing.policy import SharingPolicy
+from hwarang.hub.sharing.shares import ShareService
 from hwarang.hub.store.db import Database
 from hwarang.hub.workflow.config import WorkflowConfig
 from hwarang.hub.workflow.parts import WorkflowParts
@@ -71,7 +72,8 @@ class HubService:
         self.audit = AuditLog(database)
         self.identity = Directory(database, password_hasher)
         agencies = self.identity.agencies
-        self.sharing = SharingPolicy(agencies.kind_of, agencies.active_grants)
+        self.shares = ShareService(database, self.journal, agencies)
+        self.sharing = SharingPolicy(agencies.kind_of, agencies.active_grants, self.shares.in_force_for)
         self.conditions = ConditionService(database, agencies, policy=condition_policy)
         self.fuser = EventFuser(fusion)
         self.cameras = CameraRegistry(database, on_change=self.fuser.forget_cameras)

@@ -42,7 +42,7 @@ from starlette.routing import Mount
 
 from hwarang.api.app import create_app, iter_routes
 from hwarang.api.settings import ApiSettings
-from hwarang.domain import ConditionKind, Role
+from hwarang.domain import AgencyKind, ConditionKind, Role
 from hwarang.hub.service import HubService
 from hwarang.interop.remote_id_flight import generate_flight
 
@@ -70,6 +70,7 @@ AUDIT = frozenset({EVAL, ADMIN})
 USER_ADMIN = frozenset({ADMIN})
 MERGE = frozenset({CMD, ADMIN})
 APPROVE = frozenset({HEAD, ADMIN})  # the local government's authority over the area
+SHARE = frozenset({CMD, HEAD, ADMIN})  # incident.share, owner agencies only
 SLOTS = 12
 ANONYMOUS_SLOT = SLOTS - 1  # the anonymous caller changes nothing; it reuses the last slot
 
@@ -138,6 +139,23 @@ def _awaiting(c: Ctx) -> uuid.UUID:
         actor=commander,
     )
     return condition.id
+
+
+def _share(c: Ctx) -> uuid.UUID:
+    """A share of the caller's incident with the coast guard, made by the nationwide admin."""
+    service: HubService = c.client.app.state.hwarang.service  # type: ignore[attr-defined]
+    admin = service.identity.users.get("admin")
+    if admin is None:
+        raise AssertionError("admin missing")
+    share = service.shares.share(
+        c.world.incidents[c.slot],
+        admin,
+        agency_code=None,
+        agency_kind=AgencyKind.COAST_GUARD,
+        reason="matrix",
+        expires_at=datetime.now(UTC) + timedelta(hours=1),
+    )
+    return share.id
 
 
 def _incident(c: Ctx, suffix: str = "") -> str:
@@ -367,6 +385,20 @@ MATRIX: dict[tuple[str, str], Row] = {
         APPROVE,
     ),
     ("GET", "/api/v1/conditions/policy"): Row(_get("/api/v1/conditions/policy"), EVERYONE, EVERYONE),
+    ("GET", "/api/v1/visibility"): Row(_get("/api/v1/visibility"), EVERYONE, EVERYONE),
+    ("GET", "/api/v1/incidents/{incident_id}/shares"): Row(_incident0("/shares"), EVERYONE),
+    ("POST", "/api/v1/incidents/{incident_id}/shares"): Row(
+        lambda c: Call(
+            "POST",
+            _incident(c, "/shares"),
+            json={"agency_kind": "coast_guard", "reason": "matrix", "expires_at": _future()},
+        ),
+        SHARE,
+        note="the owning center's roles with incident.share; the police liaison is a partner",
+    ),
+    ("POST", "/api/v1/incidents/{incident_id}/shares/{share_id}/revoke"): Row(
+        lambda c: Call("POST", _incident(c, f"/shares/{_share(c)}/revoke")), SHARE
+    ),
     ("GET", "/api/v1/grants"): Row(
         _get("/api/v1/grants"),
         EVERYONE,

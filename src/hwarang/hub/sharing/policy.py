@@ -18,7 +18,7 @@ jurisdiction whatever their agency. Grants come from declared conditions
 """
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -154,6 +154,8 @@ def role_allows(user: User, action: Action) -> Decision:
 
 AgencyKindLookup = Callable[[str], AgencyKind | None]
 GrantSource = Callable[[datetime], Sequence[Grant]]
+ShareSource = Callable[[str, AgencyKind | None, datetime], Mapping[uuid.UUID, datetime]]
+"""Incidents explicitly shared with an agency (code, kind) at a time, and until when."""
 _EVIDENCE_ACTIONS = frozenset({Action.EVIDENCE_VIEW, Action.INCIDENT_EXPORT})
 
 
@@ -164,11 +166,19 @@ class UserScope:
     streams); it does no I/O itself.
     """
 
-    def __init__(self, user: User, kind: AgencyKind | None, grants: Sequence[Grant], now: datetime) -> None:
+    def __init__(
+        self,
+        user: User,
+        kind: AgencyKind | None,
+        grants: Sequence[Grant],
+        now: datetime,
+        shares: Mapping[uuid.UUID, datetime] | None = None,
+    ) -> None:
         self.user = user
         self.kind = kind
         self.grants = tuple(grants)
         self.now = now
+        self.shares: Mapping[uuid.UUID, datetime] = shares or {}
 
     def decide(self, action: Action, incident: Incident) -> Decision:
         """May the user do ``action`` on ``incident``? The four checks of this module, in order."""
@@ -195,9 +205,16 @@ class UserScope:
                 f"only the owning control center may {action} incident {incident.id}; "
                 "act on your agency's tasks instead",
             )
-        shared = kind.value in incident.shared_with or user.agency_code in incident.shared_with
+        until = self.shares.get(incident.id)
+        shared = (
+            kind.value in incident.shared_with
+            or user.agency_code in incident.shared_with
+            or until is not None
+        )
         grant_only = action in _EVIDENCE_ACTIONS and kind in GRANT_ONLY_EVIDENCE_KINDS
         if shared and not grant_only:
+            if until is not None:
+                return Decision(True, f"shared with you until {until.isoformat(timespec='minutes')}")
             return Decision(True, f"incident shared with {kind}")
         grant = self._grant_for(action, incident)
         if grant is not None:
@@ -223,12 +240,19 @@ class SharingPolicy:
     """Decides need-to-know questions; pure apart from the two lookups it is given.
 
     ``agency_kind`` maps an agency code to its kind (None: unknown agency, which sees nothing).
-    ``active_grants`` returns the grants in force at a time.
+    ``active_grants`` returns the grants in force at a time; ``active_shares`` the incidents
+    explicitly shared with an agency at a time (:mod:`hwarang.hub.sharing.shares`).
     """
 
-    def __init__(self, agency_kind: AgencyKindLookup, active_grants: GrantSource) -> None:
+    def __init__(
+        self,
+        agency_kind: AgencyKindLookup,
+        active_grants: GrantSource,
+        active_shares: ShareSource | None = None,
+    ) -> None:
         self._agency_kind = agency_kind
         self._active_grants = active_grants
+        self._active_shares = active_shares
 
     def scope(
         self, user: User, *, now: datetime | None = None, grants: Sequence[Grant] | None = None
@@ -236,7 +260,11 @@ class SharingPolicy:
         """The user's :class:`UserScope` at ``now`` (grants looked up unless given)."""
         at = now or datetime.now(UTC)
         in_force = self._active_grants(at) if grants is None else grants
-        return UserScope(user, self._agency_kind(user.agency_code), in_force, at)
+        kind = self._agency_kind(user.agency_code)
+        shares = None
+        if self._active_shares is not None and kind not in OWNER_KINDS:
+            shares = self._active_shares(user.agency_code, kind, at)
+        return UserScope(user, kind, in_force, at, shares)
 
     def decide(
         self,
