@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from sharing_support import PASSWORD, World, open_hub, seed
 
 from hwarang.api.app import create_app
+from hwarang.api.routers import live
 from hwarang.api.settings import ApiSettings
 from hwarang.domain import Agency, AgencyKind, Role, User
 from hwarang.hub.service import HubService
@@ -131,3 +132,21 @@ def test_owner_is_told_it_owns(client: TestClient, hub: HubService) -> None:
     assert body["owner"] is True and body["messages"][0].startswith(
         "you see the incidents of your jurisdiction"
     )
+
+
+def test_a_share_is_pushed_live_to_the_agency(
+    client: TestClient, hub: HubService, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "SCOPE_TTL_S", 0.0)  # re-read the scope for every incident
+    guard = _auth(client, hub, "guard")["Authorization"].removeprefix("Bearer ")
+    head = _auth(client, hub, "head-of-local-government-in")
+    body = {
+        "agency_kind": "coast_guard",
+        "reason": "해안 침투",
+        "expires_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+    }
+    with client.websocket_connect(f"/api/v1/ws?token={guard}") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        shared = client.post(f"/api/v1/incidents/{world.incidents[0]}/shares", json=body, headers=head)
+        assert shared.status_code == 201
+        assert ws.receive_json()["incident"]["id"] == str(world.incidents[0])
