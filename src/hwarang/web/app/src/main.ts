@@ -13,6 +13,7 @@ import { IncidentPanel } from './panel';
 import { forgetSnapshots } from './snapshots';
 import { IncidentStore } from './store';
 import type { Agency, Incident } from './types';
+import { startExplaining, stopExplaining } from './why';
 
 const INITIAL_LIMIT = 5000;
 const FALLBACK_LIMIT = 1000;
@@ -239,6 +240,7 @@ async function start(): Promise<void> {
   filters.refresh();
   void copMap.loadSigunguNames().catch((err) => console.warn('sigungu names', err));
   void loadAgencies().catch((err) => console.warn('agencies', err));
+  startExplaining();
   try {
     await loadIncidents();
     performance.mark('hwarang:incidents-loaded');
@@ -255,6 +257,7 @@ function logout(message?: string): void {
   session += 1;
   loggedIn = false;
   live.stop();
+  stopExplaining();
   clearSession(!message);
   closePanel();
   toggleHelp(false);
