@@ -13,6 +13,7 @@ import { IncidentPanel } from './panel';
 import { forgetSnapshots } from './snapshots';
 import { IncidentStore } from './store';
 import type { Agency, Incident } from './types';
+import { startInbox, stopInbox } from './inbox';
 import { startExplaining, stopExplaining } from './why';
 
 const INITIAL_LIMIT = 5000;
@@ -241,6 +242,7 @@ async function start(): Promise<void> {
   void copMap.loadSigunguNames().catch((err) => console.warn('sigungu names', err));
   void loadAgencies().catch((err) => console.warn('agencies', err));
   startExplaining();
+  startInbox();
   try {
     await loadIncidents();
     performance.mark('hwarang:incidents-loaded');
@@ -258,6 +260,7 @@ function logout(message?: string): void {
   loggedIn = false;
   live.stop();
   stopExplaining();
+  stopInbox();
   clearSession(!message);
   closePanel();
   toggleHelp(false);
