@@ -183,7 +183,7 @@ class TaskService:
                 raise NotFoundError(f"task {task_id} not found")
             if row.agency_code != user.agency_code and not TASK_ADMIN_ROLES.intersection(user.roles):
                 raise AccessDeniedError(
-                    f"task {task_id} belongs to agency {row.agency_code}; you may update only tasks of "
+                    f"task {task_id} belongs to another agency; you may update only tasks of "
                     f"{user.agency_code}"
                 )
             check_task_transition(f"task {task_id}", TaskState(row.state), state)
