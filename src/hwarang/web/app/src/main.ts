@@ -14,6 +14,7 @@ import { forgetSnapshots } from './snapshots';
 import { IncidentStore } from './store';
 import type { Agency, Incident } from './types';
 import { startInbox, stopInbox } from './inbox';
+import { installPasswordChange } from './password';
 import { startExplaining, stopExplaining } from './why';
 
 const INITIAL_LIMIT = 5000;
@@ -243,6 +244,7 @@ async function start(): Promise<void> {
   void loadAgencies().catch((err) => console.warn('agencies', err));
   startExplaining();
   startInbox();
+  installPasswordChange();
   try {
     await loadIncidents();
     performance.mark('hwarang:incidents-loaded');
