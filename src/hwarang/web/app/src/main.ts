@@ -15,7 +15,7 @@ import { IncidentStore } from './store';
 import type { Agency, Incident } from './types';
 import { startInbox, stopInbox } from './inbox';
 import { installPasswordChange } from './password';
-import { startExplaining, stopExplaining } from './why';
+import { ACCESS_CHANGED, startExplaining, stopExplaining } from './why';
 
 const INITIAL_LIMIT = 5000;
 const FALLBACK_LIMIT = 1000;
@@ -126,6 +126,16 @@ function closePanel(): void {
   panel.close();
   copMap?.select(null);
 }
+
+// Grants or shares changed (why.ts): evidence on screen is fetched again under the new rights.
+window.addEventListener(ACCESS_CHANGED, () => {
+  forgetSnapshots();
+  const id = panel.openId;
+  if (id) {
+    closePanel();
+    openIncident(id);
+  }
+});
 
 async function acknowledgeFromList(id: string, button: HTMLButtonElement): Promise<void> {
   button.disabled = true;
