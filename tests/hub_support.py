@@ -3,7 +3,7 @@
 import hashlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -138,7 +138,7 @@ def _ensure_postgis(admin: psycopg.Connection[Any]) -> None:
         )
 
 
-def pg_schema_url() -> Iterator[str]:
+def pg_schema_url() -> Generator[str, None, None]:
     """Create a fresh schema, yield a URL whose search_path is that schema then public, drop it afterwards.
 
     PostGIS lives in ``public`` so dropping a test schema never drops the extension.

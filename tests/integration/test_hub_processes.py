@@ -61,7 +61,7 @@ async def test_bad_messages_on_nats_are_dead_lettered_counted_and_the_hub_goes_o
         stop = asyncio.Event()
         runtimes: list[HubRuntime] = []
         hub_task = asyncio.create_task(
-            serve_hub(config, admin_password="pw-123456", announce=runtimes.append, stop=stop)
+            serve_hub(config, admin_password="pw-1234567890", announce=runtimes.append, stop=stop)
         )
         publisher = await build_bus(bus_cfg.model_copy(update={"manage_streams": "none", "name": "pub"}))
         try:
@@ -150,7 +150,7 @@ async def test_embedded_site_runs_on_a_local_nats_server(tmp_path: Path) -> None
                 "edge": config.edge.model_copy(update={"centers": []}),
             }
         )
-        async with run_site(config, admin_password="pw-123456") as site:
+        async with run_site(config, admin_password="pw-1234567890") as site:
             assert isinstance(site.bus, NatsBus)
             message = make_message()
             await site.bus.publish(SUBJECT, message.model_dump_json().encode(), msg_id=str(message.event.id))

@@ -1,9 +1,10 @@
 """Schemathesis over every operation of the API's own OpenAPI: no 5xx, responses match the schema.
 
 A bounded, derandomized run (a fixed number of examples per operation) against the real app on a
-temporary SQLite hub, as an administrator, so role checks do not hide the handlers. Operations are
-read from ``create_app`` when the module is collected (one test per operation), so routes added
-later are covered without touching this file.
+temporary PostgreSQL hub (a fresh schema, dropped afterwards; NUL bytes and integers beyond 64 bits
+are what PostgreSQL refuses and SQLite lets through), as an administrator, so role checks do not
+hide the handlers. Operations are read from ``create_app`` when the module is collected (one test
+per operation), so routes added later are covered without touching this file.
 
 ``schemathesis.pytest.from_fixture`` would build the schema from a fixture instead, but schemathesis
 4.32 reads ``Node._nodeid``, which pytest 9.2 no longer has; the document is therefore built here
@@ -31,6 +32,7 @@ from hwarang.domain import Role, User
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
+from tests.hub_support import pg_schema_url
 
 pytestmark = pytest.mark.integration
 
@@ -43,9 +45,11 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
-    """The API on a migrated temporary hub (shared by every operation), with the default agencies."""
+    """The API on a migrated temporary PostgreSQL hub (shared by every operation), with the default
+    agencies."""
     tmp_path = tmp_path_factory.mktemp("schemathesis-hub")
-    database = Database(f"sqlite:///{tmp_path / 'hub.sqlite3'}")
+    schema = pg_schema_url()
+    database = Database(next(schema))
     database.migrate()
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     service = HubService(database, EvidenceStore(tmp_path / "evidence"), password_hasher=hasher)
@@ -54,6 +58,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     service.identity.users.create(operator, "operator-password")
     yield create_app(service, ApiSettings(jwt_secret=SecretStr("s" * 40)))
     database.close()
+    schema.close()  # drops the schema
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,9 @@ from starlette.routing import BaseRoute
 
 import hwarang
 from hwarang.api import auth
-from hwarang.api.auth import require_user
+from hwarang.api.auth import require_user, token_verifies
 from hwarang.api.context import ApiContext
+from hwarang.api.guard import BodyLimits, InputGuardMiddleware
 from hwarang.api.live import IncidentBroadcaster
 from hwarang.api.logfilter import install_token_redaction
 from hwarang.api.middleware import SecurityHeadersMiddleware
@@ -45,12 +46,16 @@ from hwarang.api.routers import (
     live,
     map,
     overview,
+    shares,
     snapshots,
+    visibility,
     workflow,
 )
 from hwarang.api.settings import ApiSettings
+from hwarang.api.throttle import LoginThrottle
 from hwarang.api.tokens import TokenCodec
 from hwarang.hub.errors import ConflictError, HubError, IngestError, NotFoundError, StoreError
+from hwarang.hub.identity.passwords import InvalidPasswordError
 from hwarang.hub.service import HubService
 from hwarang.hub.sharing.policy import AccessDeniedError
 from hwarang.web import STATIC_DIR, WEB_NOT_BUILT
@@ -81,6 +86,9 @@ def create_app(
         broadcaster=broadcaster,
         health_extra=health_extra,
         oidc=OidcVerifier.from_settings(settings),
+        throttle=LoginThrottle(
+            free_failures=settings.login_free_failures, max_delay_s=float(settings.login_max_delay_s)
+        ),
     )
     service.journal.add_listener(broadcaster.publish)
 
@@ -105,7 +113,6 @@ def create_app(
         openapi_url=None,
     )
     app.state.hwarang = context
-    app.add_middleware(SecurityHeadersMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -114,6 +121,12 @@ def create_app(
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    app.add_middleware(
+        InputGuardMiddleware,
+        limits=BodyLimits(settings.max_body_bytes, settings.max_unauthenticated_body_bytes),
+        token_ok=lambda token: token_verifies(context, token),
+    )
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: refusals and 500s carry the headers too
     for module in (
         auth,
         health,
@@ -133,6 +146,8 @@ def create_app(
         map,
         drones,
         overview,
+        shares,
+        visibility,
     ):
         app.include_router(module.router)
     _add_openapi_route(app)
@@ -190,6 +205,7 @@ def _add_page(app: FastAPI, settings: ApiSettings) -> None:
 
 _CLIENT_ERRORS: tuple[tuple[type[HubError], int], ...] = (
     (IngestError, 422),
+    (InvalidPasswordError, 422),
     (AccessDeniedError, 403),
     (NotFoundError, 404),
     (ConflictError, 409),

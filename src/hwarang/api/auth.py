@@ -2,6 +2,7 @@
 optional OIDC tokens of agencies' own identity providers, and the per-route access dependencies."""
 
 import logging
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -10,9 +11,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
+from hwarang.api.clientaddr import connection_client
 from hwarang.api.context import ApiContext, get_context
 from hwarang.api.oidc import OidcKeysUnavailableError
 from hwarang.api.rooms import RefreshTokensRoom, UsersRoom
+from hwarang.api.settings import ApiSettings
 from hwarang.api.tokens import ISSUER, TokenError, unverified_issuer
 from hwarang.domain import Role, User
 from hwarang.hub.identity.refresh_tokens import IssuedRefreshToken, RefreshTokenError
@@ -24,6 +27,7 @@ TOKEN_PATH = "/api/v1/auth/token"
 REFRESH_PATH = "/api/v1/auth/refresh"
 LOGOUT_PATH = "/api/v1/auth/logout"
 ME_PATH = "/api/v1/auth/me"
+PASSWORD_PATH = "/api/v1/auth/password"
 _MAX_LOGGED_NAME = 64
 _MAX_REFRESH_TOKEN = 256
 _FAILED = "incorrect username or password"
@@ -66,8 +70,33 @@ def _unauthorized(detail: str, *, invalid_token: bool = False) -> HTTPException:
 
 
 def client_host(request: Request) -> str:
-    """The peer address of a request, for audit records."""
-    return request.client.host if request.client is not None else "unknown"
+    """The client address of a request, for audit records and throttling.
+
+    The TCP peer, or the address ``X-Forwarded-For`` names when the peer is one of the
+    configured ``trusted_proxies``.
+    """
+    return connection_client(request, get_context(request).settings.trusted_proxies)
+
+
+def login_policy(settings: ApiSettings) -> LockoutPolicy:
+    """The account lock the settings ask for."""
+    return LockoutPolicy(
+        settings.lockout_max_failures,
+        timedelta(minutes=settings.lockout_minutes),
+        known_address_for=timedelta(days=settings.known_address_days),
+    )
+
+
+def refuse_if_throttled(context: ApiContext, address: str) -> None:
+    """429 with ``Retry-After`` when ``address`` must still wait after failed logins."""
+    wait = context.throttle.wait_s(address)
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=f"too many failed logins from your address; try again in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )
 
 
 def _token_response(context: ApiContext, user: User, refresh: IssuedRefreshToken) -> TokenResponse:
@@ -84,7 +113,10 @@ def _token_response(context: ApiContext, user: User, refresh: IssuedRefreshToken
     TOKEN_PATH,
     response_model=TokenResponse,
     summary="Log in (OAuth2 password flow)",
-    responses={401: {"description": "Wrong credentials, or the account is locked."}},
+    responses={
+        401: {"description": "Wrong credentials, or the account is locked."},
+        429: {"description": "Too many failed logins from this address; wait Retry-After seconds."},
+    },
 )
 def issue_token(
     request: Request,
@@ -94,17 +126,26 @@ def issue_token(
 ) -> TokenResponse:
     """Exchange a username and password for an access and a refresh token; 401 otherwise.
 
-    After ``lockout_max_failures`` wrong passwords in a row the account refuses every login for
-    ``lockout_minutes``, right password or not. Every attempt is audited.
+    A client address that failed ``login_free_failures`` times in a row must wait (doubling with
+    each further failure) and is answered 429 with ``Retry-After`` meanwhile, before any password
+    is looked at. After ``lockout_max_failures`` wrong passwords in a row the account refuses
+    logins for ``lockout_minutes``, except from addresses it logged in from successfully within
+    ``known_address_days``. Every attempt is audited.
     """
     settings = context.settings
+    address = client_host(request)
+    refuse_if_throttled(context, address)
     outcome = users.login(
         form.username,
         form.password,
-        policy=LockoutPolicy(settings.lockout_max_failures, timedelta(minutes=settings.lockout_minutes)),
+        policy=login_policy(settings),
         refresh_ttl=timedelta(seconds=settings.refresh_ttl_s),
-        client=client_host(request),
+        client=address,
     )
+    if outcome.user is None:
+        context.throttle.failed(address)
+    else:
+        context.throttle.succeeded(address)
     if outcome.locked_until is not None:
         wait_s = max(1, int((outcome.locked_until - datetime.now(UTC)).total_seconds()))
         raise HTTPException(
@@ -116,7 +157,7 @@ def issue_token(
             headers={"WWW-Authenticate": "Bearer", "Retry-After": str(wait_s)},
         )
     if outcome.user is None or outcome.refresh is None:
-        logger.info("login failed for %r from %s", form.username[:_MAX_LOGGED_NAME], client_host(request))
+        logger.info("login failed for %r from %s", form.username[:_MAX_LOGGED_NAME], address)
         raise _unauthorized(_FAILED)
     logger.info("login of %s from %s", outcome.user.username, client_host(request))
     return _token_response(context, outcome.user, outcome.refresh)
@@ -146,6 +187,21 @@ def refresh_token(
     if user is None:
         raise _unauthorized(f"user {issued.username!r} no longer exists or is disabled", invalid_token=True)
     return _token_response(context, user, issued)
+
+
+def token_verifies(context: ApiContext, token: str) -> bool:
+    """True when ``token`` is a valid hub token, or names an accepted OIDC issuer (cheap: no lookups).
+
+    Used to size the request body allowed before authentication; the route still authenticates.
+    """
+    try:
+        issuer = unverified_issuer(token)
+        if issuer != ISSUER:
+            return context.oidc is not None and context.oidc.accepts(str(issuer))
+        context.tokens.verify(token)
+    except TokenError:
+        return False
+    return True
 
 
 def user_from_token(context: ApiContext, token: str | None) -> User:
@@ -221,6 +277,54 @@ def logout(
     token = None if body is None else body.refresh_token
     revoked = refresh_tokens.revoke(user.username, token, client=client_host(request))
     return LogoutResponse(revoked=revoked)
+
+
+class PasswordChange(BaseModel):
+    """The current password and the new one (10 to 256 characters, not the user name)."""
+
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class PasswordChanged(BaseModel):
+    """The password was changed; the user's refresh tokens were revoked."""
+
+    changed: bool = True
+
+
+@router.post(
+    PASSWORD_PATH,
+    response_model=PasswordChanged,
+    summary="Change your own password",
+    responses={
+        403: {"description": "The current password is wrong."},
+        409: {"description": "The account's password is kept by an external identity provider."},
+        422: {"description": "The new password breaks the password rule."},
+        429: {"description": "Too many failed attempts from this address."},
+    },
+)
+def change_password(
+    request: Request,
+    body: PasswordChange,
+    user: Annotated[User, Depends(require_user)],
+    context: Annotated[ApiContext, Depends(get_context)],
+    users: UsersRoom,
+) -> PasswordChanged:
+    """Set a new password after checking the current one (audited ``user.password_change``).
+
+    Other sessions end at their next renewal (refresh tokens revoked). Wrong current passwords
+    count towards the address's login throttle.
+    """
+    address = client_host(request)
+    refuse_if_throttled(context, address)
+    if users.get(user.username, include_disabled=True) is None:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, detail="your password is kept by your agency's identity provider"
+        )
+    if not users.change_password(user.username, body.current_password, body.new_password, client=address):
+        context.throttle.failed(address)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="the current password is wrong")
+    return PasswordChanged()
 
 
 @router.get(ME_PATH, response_model=User, summary="The user the bearer token stands for")

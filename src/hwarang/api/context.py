@@ -1,13 +1,15 @@
-"""What every route needs, held once per app: the hub service, settings, token codec, broadcaster."""
+"""What every route needs, held once per app: the hub service, settings, token codec, broadcaster,
+login throttle."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection
 
 from hwarang.api.live import IncidentBroadcaster
 from hwarang.api.oidc import OidcVerifier
 from hwarang.api.settings import ApiSettings
+from hwarang.api.throttle import LoginThrottle
 from hwarang.api.tokens import TokenCodec
 from hwarang.hub.service import HubService
 
@@ -22,6 +24,7 @@ class ApiContext:
     broadcaster: IncidentBroadcaster
     health_extra: Callable[[], dict[str, object]] | None = None
     oidc: OidcVerifier | None = None
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
 def get_context(conn: HTTPConnection) -> ApiContext:

@@ -1,7 +1,13 @@
-"""Security headers on every HTTP response."""
+"""Security headers on every HTTP response, including errors the app did not handle."""
+
+import json
+import logging
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger(__name__)
+_INTERNAL_ERROR = json.dumps({"detail": "internal error", "message": "internal error"}).encode()
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'"
@@ -19,6 +25,8 @@ class SecurityHeadersMiddleware:
     """Adds CSP, nosniff, no-referrer and DENY framing; API responses are also ``no-store``.
 
     Over HTTPS (``api.tls_cert_file`` set) it also sends ``Strict-Transport-Security``.
+    An exception escaping the app becomes a 500 here (logged with its traceback), so that answer
+    carries the headers too.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -31,8 +39,12 @@ class SecurityHeadersMiddleware:
         is_api = str(scope.get("path", "")).startswith("/api/")
         is_https = scope.get("scheme") == "https"
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS:
                     headers[name] = value
@@ -42,4 +54,17 @@ class SecurityHeadersMiddleware:
                     headers["Cache-Control"] = "no-store"
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if started:
+                raise
+            logger.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            await send_with_headers(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": _INTERNAL_ERROR})

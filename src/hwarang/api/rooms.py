@@ -23,6 +23,7 @@ from hwarang.hub.identity.users import UserStore
 from hwarang.hub.journal import Journal
 from hwarang.hub.sharing.conditions import ConditionService
 from hwarang.hub.sharing.policy import SharingPolicy
+from hwarang.hub.sharing.shares import ShareService
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.health import HealthBoard
 from hwarang.hub.workflow.service import WorkflowService
@@ -43,6 +44,7 @@ __all__ = [
     "IngestRoom",
     "JournalRoom",
     "RefreshTokensRoom",
+    "SharesRoom",
     "SharingRoom",
     "TasksRoom",
     "UsersRoom",
@@ -88,6 +90,11 @@ def agencies_of(conn: HTTPConnection) -> AgencyStore:
 def refresh_tokens_of(conn: HTTPConnection) -> RefreshTokenStore:
     """The hub's refresh tokens."""
     return get_context(conn).service.identity.refresh_tokens
+
+
+def shares_of(conn: HTTPConnection) -> ShareService:
+    """The hub's explicit incident shares."""
+    return get_context(conn).service.shares
 
 
 def sharing_of(conn: HTTPConnection) -> SharingPolicy:
@@ -155,6 +162,7 @@ UsersRoom = Annotated[UserStore, Depends(users_of)]
 AgenciesRoom = Annotated[AgencyStore, Depends(agencies_of)]
 RefreshTokensRoom = Annotated[RefreshTokenStore, Depends(refresh_tokens_of)]
 SharingRoom = Annotated[SharingPolicy, Depends(sharing_of)]
+SharesRoom = Annotated[ShareService, Depends(shares_of)]
 ConditionsRoom = Annotated[ConditionService, Depends(conditions_of)]
 EvidenceRoom = Annotated[EvidenceStore, Depends(evidence_of)]
 AuditRoom = Annotated[AuditLog, Depends(audit_of)]

@@ -1,5 +1,6 @@
 """API settings, read once at start-up from ``HWARANG_API_*`` environment variables."""
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -136,7 +137,31 @@ class ApiSettings(BaseSettings):
         default=5, ge=1, le=100, description="Wrong passwords in a row that lock an account."
     )
     lockout_minutes: int = Field(
-        default=15, ge=1, le=24 * 60, description="How long a locked account refuses every login."
+        default=15,
+        ge=1,
+        le=24 * 60,
+        description="How long a locked account refuses logins from addresses it does not know.",
+    )
+    login_free_failures: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description=(
+            "Failed logins in a row one client address may make before it must wait; each further "
+            "failure doubles the wait (429 with Retry-After meanwhile)."
+        ),
+    )
+    login_max_delay_s: int = Field(
+        default=900, ge=1, le=24 * 3600, description="Longest wait imposed on one client address (seconds)."
+    )
+    known_address_days: int = Field(
+        default=30,
+        ge=0,
+        le=365,
+        description=(
+            "A locked account still accepts its right password from an address it logged in from "
+            "successfully within this many days (0: a lock refuses everyone)."
+        ),
     )
     oidc_issuers: tuple[OidcIssuerSettings, ...] = Field(
         default=(),
@@ -163,6 +188,31 @@ class ApiSettings(BaseSettings):
         ge=1,
         description="Most incidents replayed to one WebSocket client on resume (the newest are kept).",
     )
+    max_body_bytes: int = Field(
+        default=24 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description=(
+            "Largest request body accepted from a request with a valid token (bytes); larger ones are "
+            "refused with 413 before they are read. Keep it above the largest attachment."
+        ),
+    )
+    max_unauthenticated_body_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        le=16 * 1024 * 1024,
+        description=(
+            "Largest request body accepted without a valid bearer token (login forms, refresh), in bytes; "
+            "checked before authentication."
+        ),
+    )
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For header names the "
+            "client; empty (the default): the header is ignored and the peer address is the client."
+        ),
+    )
     map_tiles: str | None = Field(
         default=None,
         max_length=512,
@@ -173,6 +223,15 @@ class ApiSettings(BaseSettings):
             "value the page was built with. Unset: no tiles (or the build's)."
         ),
     )
+
+    @model_validator(mode="after")
+    def _valid_proxies(self) -> Self:
+        for entry in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"trusted_proxies: {entry!r} is not an address or CIDR network") from exc
+        return self
 
     def signing_key(self) -> str:
         """The JWT signing key: configured, persisted in secret_file, or (last resort) per process."""

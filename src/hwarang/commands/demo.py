@@ -13,6 +13,7 @@ from hwarang.commands.common import (
     check_edge_or_exit,
     console,
     err,
+    fail,
     load_config_or_exit,
     setup_logging,
 )
@@ -73,8 +74,14 @@ def demo(
             )
         console.print("press Ctrl+C to stop")
 
+    from hwarang.hub.identity.passwords import InvalidPasswordError
+
+    try:
+        admin_password = admin_password_from_env()
+    except InvalidPasswordError as exc:
+        raise fail(str(exc), 2) from None
     try:
         serve = serve_demo_on_local_nats if bus == "nats" else serve_demo
-        asyncio.run(serve(cfg, admin_password=admin_password_from_env(), announce=announce))
+        asyncio.run(serve(cfg, admin_password=admin_password, announce=announce))
     except KeyboardInterrupt:
         console.print("stopped")

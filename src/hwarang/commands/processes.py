@@ -61,8 +61,14 @@ def hub(
                 highlight=False,
             )
 
+    from hwarang.hub.identity.passwords import InvalidPasswordError
+
     try:
-        asyncio.run(serve_hub(cfg, admin_password=admin_password_from_env(), announce=announce))
+        admin_password = admin_password_from_env()
+    except InvalidPasswordError as exc:
+        raise fail(str(exc), 2) from None
+    try:
+        asyncio.run(serve_hub(cfg, admin_password=admin_password, announce=announce))
     except (ProcessConfigError, BusError, StoreError) as exc:
         raise fail(str(exc), 2 if isinstance(exc, ProcessConfigError) else 1) from None
     console.print("hub stopped")

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from hwarang.hub.service import HubService
 
 app = typer.Typer(
-    help="User accounts: add, list and unlock (roles, agency, jurisdiction).", no_args_is_help=True
+    help="User accounts: add, list, unlock, set or reset passwords (roles, agency, jurisdiction).",
+    no_args_is_help=True,
 )
 agencies_app = typer.Typer(help="Agencies users belong to: add and list.", no_args_is_help=True)
 
@@ -112,6 +113,51 @@ def users_unlock(
     if not _hub(config).identity.users.unlock(username, actor="cli"):
         raise fail(f"no user {username!r} in this site's hub", 1)
     console.print(f"{username} unlocked: failed-login count cleared")
+
+
+@app.command("passwd")
+def users_passwd(
+    username: Annotated[str, typer.Argument(help="The account whose password to set.")],
+    password_file: Annotated[
+        Path | None, typer.Option("--password-file", help="Read the password from this file (first line).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Set a user's password (prompted twice); unlocks the account and ends its sessions.
+
+    Audited as ``user.password_set`` by ``cli``. The password rule is the API's: 10 to 256
+    characters, no control characters, not the user name.
+    """
+    from hwarang.hub.identity.passwords import InvalidPasswordError
+
+    hub = _hub(config)
+    if hub.identity.users.get(username, include_disabled=True) is None:
+        raise fail(f"no user {username!r} in this site's hub", 1)
+    password = _read_password(password_file, username)
+    try:
+        hub.identity.users.set_password(username, password, actor="cli")
+    except InvalidPasswordError as exc:
+        raise fail(str(exc), 2) from None
+    console.print(f"password of {username} set; its sessions end at their next renewal", highlight=False)
+
+
+@app.command("reset")
+def users_reset(
+    username: Annotated[str, typer.Argument(help="The account to reset (e.g. a lost admin password).")],
+    config: ConfigOption = None,
+) -> None:
+    """Give a user a new random password, printed once; unlocks the account and ends its sessions.
+
+    Audited as ``user.password_reset`` by ``cli``. Run it on the hub's host (it opens the site's
+    database): the way back in when the admin password is lost.
+    """
+    password = _hub(config).identity.users.reset_password(username, actor="cli")
+    if password is None:
+        raise fail(f"no user {username!r} in this site's hub", 1)
+    console.print(
+        f"new password of [bold]{username}[/]: [bold]{password}[/] (shown once; change it after logging in)",
+        highlight=False,
+    )
 
 
 @app.command("list")

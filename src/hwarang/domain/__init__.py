@@ -28,7 +28,7 @@ from hwarang.domain.event import (
 from hwarang.domain.geopoint import GeoPoint
 from hwarang.domain.incident import Incident, SeverityReason, SeverityReasonCode
 from hwarang.domain.region import AdminLocation, ExerciseZone, Region, RegionLevel
-from hwarang.domain.sharing import DeclaredCondition, Grant
+from hwarang.domain.sharing import DeclaredCondition, Grant, IncidentShare
 from hwarang.domain.workflow import Attachment, Note, Task, TimelineEntry
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "GeoPoint",
     "Grant",
     "Incident",
+    "IncidentShare",
     "IncidentState",
     "Note",
     "ObjectClass",

@@ -83,7 +83,9 @@ class TaskState(StrEnum):
 
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
     DONE = "done"
+    DECLINED = "declined"
     CANCELLED = "cancelled"
 
 

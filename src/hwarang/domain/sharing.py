@@ -48,3 +48,23 @@ class Grant(DomainModel):
     def active(self, now: AwareDatetime) -> bool:
         """True while the grant is in force at ``now``."""
         return self.starts_at <= now < self.expires_at and (self.revoked_at is None or now < self.revoked_at)
+
+
+class IncidentShare(DomainModel):
+    """An incident shared explicitly by its owning center with an agency (by code or kind), with a
+    reason, until ``expires_at`` (or until revoked)."""
+
+    id: uuid.UUID
+    incident_id: uuid.UUID
+    agency_kind: AgencyKind | None = None
+    agency_code: str | None = None
+    reason: str = Field(min_length=1, max_length=2000)
+    shared_by: str
+    shared_at: AwareDatetime
+    expires_at: AwareDatetime
+    revoked_at: AwareDatetime | None = None
+    revoked_by: str | None = None
+
+    def active(self, now: AwareDatetime) -> bool:
+        """True while the share is in force at ``now``."""
+        return self.shared_at <= now < self.expires_at and (self.revoked_at is None or now < self.revoked_at)

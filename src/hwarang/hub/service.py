@@ -28,8 +28,10 @@ from hwarang.hub.fusion.labels import CameraLabels
 from hwarang.hub.fusion.queries import IncidentQueries
 from hwarang.hub.identity.directory import Directory
 from hwarang.hub.journal import Journal
+from hwarang.hub.sharing.condition_policy import ConditionPolicy
 from hwarang.hub.sharing.conditions import ConditionService
 from hwarang.hub.sharing.policy import SharingPolicy
+from hwarang.hub.sharing.shares import ShareService
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.health import HealthBoard
 from hwarang.hub.workflow.config import WorkflowConfig
@@ -65,6 +67,7 @@ class HubService:
         fusion: FusionConfig | None = None,
         drones: DroneConfig | None = None,
         fences: GeofenceSet | None = None,
+        condition_policy: ConditionPolicy | None = None,
     ) -> None:
         self.database = database
         self.health = HealthBoard()
@@ -74,8 +77,9 @@ class HubService:
         self.audit = AuditLog(database)
         self.identity = Directory(database, password_hasher)
         agencies = self.identity.agencies
-        self.sharing = SharingPolicy(agencies.kind_of, agencies.active_grants)
-        self.conditions = ConditionService(database, agencies)
+        self.shares = ShareService(database, self.journal, agencies)
+        self.sharing = SharingPolicy(agencies.kind_of, agencies.active_grants, self.shares.in_force_for)
+        self.conditions = ConditionService(database, agencies, policy=condition_policy)
         self.fuser = EventFuser(fusion)
         self.cameras = CameraRegistry(database, on_change=self.fuser.forget_cameras)
         self.incidents = IncidentQueries(database)

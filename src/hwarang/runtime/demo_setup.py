@@ -4,15 +4,33 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from hwarang.config import AppConfig
-from hwarang.domain import Agency, AgencyKind, Camera
+from hwarang.domain import Agency, AgencyKind, Camera, Role, User
 from hwarang.edge.config import CameraConfig
 
 DEMO_PARTNERS: tuple[tuple[str, AgencyKind, str], ...] = (
     ("army", AgencyKind.MILITARY, "지역방위사단 (regional army division)"),
     ("police", AgencyKind.POLICE, "시도경찰청 (metropolitan police)"),
     ("fire", AgencyKind.FIRE, "소방본부 (fire headquarters)"),
+    ("coast-guard", AgencyKind.COAST_GUARD, "지방해양경찰청 (regional coast guard)"),
+    ("infra", AgencyKind.INFRASTRUCTURE, "국가중요시설 운영자 (key-infrastructure operator)"),
 )
 """Partner agencies the demo registers for each sido that has cameras."""
+NATIONAL_PARTNERS: tuple[Agency, ...] = (
+    Agency(code="nis", name="국가정보원 (National Intelligence Service)", kind=AgencyKind.INTELLIGENCE),
+)
+"""Nationwide partners the demo registers (``idhq`` and ``mois`` exist in every hub)."""
+_DEMO_ROLES: dict[AgencyKind, tuple[tuple[str, Role], ...]] = {
+    AgencyKind.LOCAL_GOVERNMENT: (("op", Role.OPERATOR), ("head", Role.HEAD_OF_LOCAL_GOVERNMENT)),
+    AgencyKind.INTEGRATED_DEFENSE_HQ: (("cmd", Role.COMMANDER),),
+    AgencyKind.INTERIOR_MINISTRY: (("cmd", Role.COMMANDER),),
+    AgencyKind.MILITARY: (("cmd", Role.COMMANDER), ("op", Role.OPERATOR)),
+    AgencyKind.POLICE: (("liaison", Role.AGENCY_LIAISON),),
+    AgencyKind.COAST_GUARD: (("liaison", Role.AGENCY_LIAISON),),
+    AgencyKind.FIRE: (("liaison", Role.AGENCY_LIAISON),),
+    AgencyKind.INTELLIGENCE: (("cmd", Role.COMMANDER),),
+    AgencyKind.INFRASTRUCTURE: (("liaison", Role.AGENCY_LIAISON),),
+}
+"""The demo user(s) of each agency kind: ``<agency>-<suffix>`` with that role."""
 
 
 def _source_path(camera: CameraConfig) -> Path | None:
@@ -102,4 +120,25 @@ def demo_agencies(config: AppConfig, cameras: Iterable[Camera]) -> list[Agency]:
                     jurisdiction_code=camera.sido_code,
                 ),
             )
+    for agency in NATIONAL_PARTNERS:
+        agencies.setdefault(agency.code, agency)
     return sorted(agencies.values(), key=lambda agency: agency.code)
+
+
+def demo_users(agencies: Iterable[Agency]) -> list[User]:
+    """One user per agency (two for local governments and the military: operator and head or
+    commander), named ``<agency>-<op|head|cmd|liaison>``, with the agency's jurisdiction."""
+    users = []
+    for agency in agencies:
+        for suffix, role in _DEMO_ROLES.get(agency.kind, ()):
+            name = f"{agency.code}-{suffix}"
+            users.append(
+                User(
+                    username=name,
+                    display_name=f"{agency.name} {suffix}",
+                    agency_code=agency.code,
+                    jurisdiction_code=agency.jurisdiction_code,
+                    roles=(role,),
+                )
+            )
+    return users

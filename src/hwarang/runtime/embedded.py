@@ -19,18 +19,22 @@ from hwarang.api.settings import ApiSettings
 from hwarang.bus import Bus
 from hwarang.bus.config import build_bus
 from hwarang.config import AppConfig
+from hwarang.domain import Agency
 from hwarang.edge.clip_publisher import ClipPublisher
 from hwarang.edge.node import Node, create_node
 from hwarang.edge.publisher import BusPublisher
 from hwarang.geo.regions import default_catalog
 from hwarang.geo.zones import load_zones
+from hwarang.hub.errors import ConflictError
 from hwarang.hub.evidence.clip_worker import ClipWorker
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.fusion.worker import IngestWorker
+from hwarang.hub.identity.passwords import InvalidPasswordError, check_password
+from hwarang.hub.identity.users import ADMIN_USERNAME
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.monitor import secure_data_dir
-from hwarang.runtime.demo_setup import demo_agencies
+from hwarang.runtime.demo_setup import demo_agencies, demo_users
 from hwarang.runtime.drones import run_drones
 from hwarang.runtime.hub_background import HealthProbes, hub_background
 from hwarang.runtime.provenance import embedded_provenance, hub_check
@@ -111,7 +115,11 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
             )
             for camera in edge.cameras:
                 service.cameras.upsert(camera)
-            service.identity.agencies.upsert(demo_agencies(config, edge.cameras), actor="system:demo")
+            agencies = demo_agencies(config, edge.cameras)
+            service.identity.agencies.upsert(agencies, actor="system:demo")
+            await asyncio.to_thread(
+                add_demo_users, service, [*service.identity.agencies.list()], admin_password or generated
+            )
             probes = await background.enter_async_context(hub_background(config, service))
             probes.update(await background.enter_async_context(run_drones(config.hub.drones, service, bus)))
             probes["clips"] = clip_worker.stats.as_dict
@@ -163,6 +171,7 @@ async def serve_demo(
                 log_level="warning",
                 lifespan="on",
                 **config.api.uvicorn_tls(),
+                proxy_headers=False,  # X-Forwarded-For is read only from trusted_proxies (api.clientaddr)
             )
         )
         await server.serve()
@@ -180,7 +189,32 @@ async def serve_demo_on_local_nats(
         await serve_demo(site_config, admin_password=admin_password, announce=announce)
 
 
+def add_demo_users(service: HubService, agencies: list[Agency], password: str | None) -> list[str]:
+    """Create the demo's users (one per agency, see ``demo_users``) that are missing, with the
+    admin's password; nothing when that password is unknown (the admin existed before)."""
+    if password is None:
+        return []
+    created = []
+    for user in demo_users(agencies):
+        if service.identity.users.get(user.username, include_disabled=True) is not None:
+            continue
+        try:
+            service.identity.users.create(user, password, actor="system:demo")
+        except ConflictError:
+            continue
+        created.append(user.username)
+    if created:
+        logger.info("demo users created (the admin's password): %s", ", ".join(created))
+    return created
+
+
 def admin_password_from_env() -> str | None:
-    """``HWARANG_ADMIN_PASSWORD`` when set and not empty."""
+    """``HWARANG_ADMIN_PASSWORD`` when set and not empty; InvalidPasswordError when it breaks the
+    password rule (the same rule as every other password)."""
     value = os.environ.get("HWARANG_ADMIN_PASSWORD", "")
+    if value:
+        try:
+            check_password(value, ADMIN_USERNAME)
+        except InvalidPasswordError as exc:
+            raise InvalidPasswordError(f"HWARANG_ADMIN_PASSWORD: {exc}") from None
     return value or None

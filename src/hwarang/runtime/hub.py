@@ -226,6 +226,7 @@ async def serve_hub(
                 log_level="warning",
                 lifespan="on",
                 **config.api.uvicorn_tls(),
+                proxy_headers=False,  # X-Forwarded-For is read only from trusted_proxies (api.clientaddr)
             )
         )
         announce(hub)

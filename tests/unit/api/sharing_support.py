@@ -40,6 +40,7 @@ from hwarang.domain import (
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.fusion.correlation import FusionConfig
 from hwarang.hub.service import HubService
+from hwarang.hub.sharing.condition_policy import ConditionPolicy, Declarers
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.models import IncidentRow
 
@@ -152,13 +153,31 @@ class World:
     second_events: list[uuid.UUID] = field(default_factory=list)
 
 
-def open_hub(root: Path) -> HubService:
-    """The hub stored under ``root`` (migrated)."""
+def open_hub(root: Path, *, policy: ConditionPolicy | None = None) -> HubService:
+    """The hub stored under ``root`` (migrated), with condition ``policy`` (default: the shipped one)."""
     database = Database(f"sqlite:///{root / 'hub.sqlite3'}")
     database.migrate()
     return HubService(
-        database, EvidenceStore(root / "evidence"), password_hasher=FAST_HASHER, fusion=FusionConfig()
+        database,
+        EvidenceStore(root / "evidence"),
+        password_hasher=FAST_HASHER,
+        fusion=FusionConfig(),
+        condition_policy=policy,
     )
+
+
+def open_condition_policy(*, approval: bool = False) -> ConditionPolicy:
+    """The default condition policy opened up: anyone with the role declares any kind, for up to
+    30 days, and (unless ``approval``) grants need no approval (for tests of the grant mechanics
+    and of roles, not of who declares what)."""
+    policy = ConditionPolicy.load()
+    everyone = Declarers(agency_kinds=tuple(AgencyKind), roles=tuple(Role))
+    needs = "local_government" if approval else "none"
+    kinds = {
+        kind: rule.model_copy(update={"declarers": everyone, "approval": needs, "max_hours": 720})
+        for kind, rule in policy.kinds.items()
+    }
+    return policy.model_copy(update={"kinds": kinds})
 
 
 def seed(root: Path, *, slots: int, with_workflow: bool) -> World:

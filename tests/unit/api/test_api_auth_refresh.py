@@ -4,6 +4,7 @@ import time
 from typing import Any
 
 import jwt
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hwarang.api.tokens import TokenCodec
@@ -122,14 +123,22 @@ def test_expired_access_token_is_renewed_by_refresh(client: TestClient, hub: Hub
     assert client.get("/api/v1/cameras", headers=bearer(renewed["access_token"])).status_code == 200
 
 
-def test_lockout_refuses_right_and_wrong_passwords_alike(client: TestClient, hub: HubService) -> None:
+def _stranger(app: FastAPI, address: str) -> TestClient:
+    """A client at an address the account never logged in from (each has its own throttle)."""
+    return TestClient(app, client=(address, 40000))
+
+
+def test_lockout_refuses_right_and_wrong_passwords_alike(
+    client: TestClient, hub: HubService, app: FastAPI
+) -> None:
+    guesser, other = _stranger(app, "198.51.100.1"), _stranger(app, "198.51.100.2")
     for _ in range(4):
-        response = client.post(TOKEN, data={"username": "op1", "password": "wrong-guess"})
+        response = guesser.post(TOKEN, data={"username": "op1", "password": "wrong-guess"})
         assert response.json()["detail"] == "incorrect username or password"
 
-    fifth = client.post(TOKEN, data={"username": "op1", "password": "wrong-guess"})
-    right = client.post(TOKEN, data={"username": "op1", "password": OPERATOR_PASSWORD})
-    wrong = client.post(TOKEN, data={"username": "op1", "password": "wrong-guess"})
+    fifth = guesser.post(TOKEN, data={"username": "op1", "password": "wrong-guess"})
+    right = other.post(TOKEN, data={"username": "op1", "password": OPERATOR_PASSWORD})
+    wrong = other.post(TOKEN, data={"username": "op1", "password": "wrong-guess"})
 
     for response in (fifth, right, wrong):
         assert response.status_code == 401
@@ -149,11 +158,12 @@ def test_lockout_refuses_right_and_wrong_passwords_alike(client: TestClient, hub
 
 
 def test_an_administrator_unlocks_a_locked_account_over_the_api(
-    client: TestClient, hub: HubService, admin_token: str, operator_token: str
+    client: TestClient, hub: HubService, admin_token: str, operator_token: str, app: FastAPI
 ) -> None:
+    guesser, other = _stranger(app, "198.51.100.1"), _stranger(app, "198.51.100.2")
     for _ in range(5):
-        client.post(TOKEN, data={"username": "op1", "password": "wrong-guess"})
-    locked = client.post(TOKEN, data={"username": "op1", "password": OPERATOR_PASSWORD})
+        guesser.post(TOKEN, data={"username": "op1", "password": "wrong-guess"})
+    locked = other.post(TOKEN, data={"username": "op1", "password": OPERATOR_PASSWORD})
     assert locked.status_code == 401 and locked.json()["detail"].startswith("account locked")
 
     assert client.post("/api/v1/users/op1/unlock", headers=bearer(operator_token)).status_code == 403
@@ -161,7 +171,7 @@ def test_an_administrator_unlocks_a_locked_account_over_the_api(
     unlocked = client.post("/api/v1/users/op1/unlock", headers=bearer(admin_token))
 
     assert unlocked.status_code == 200 and unlocked.json()["disabled"] is False
-    assert client.post(TOKEN, data={"username": "op1", "password": OPERATOR_PASSWORD}).status_code == 200
+    assert other.post(TOKEN, data={"username": "op1", "password": OPERATOR_PASSWORD}).status_code == 200
     assert [e.actor for e in hub.audit.entries(limit=100) if e.action == "user.unlock"] == ["admin"]
 
 

@@ -19,7 +19,15 @@ from hwarang.api.app import create_app
 from hwarang.api.routers import live
 from hwarang.api.settings import ApiSettings
 from hwarang.hub.service import HubService
-from tests.unit.api.sharing_support import AREA, T0, World, event_message, open_hub, seed
+from tests.unit.api.sharing_support import (
+    AREA,
+    T0,
+    World,
+    event_message,
+    open_condition_policy,
+    open_hub,
+    seed,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -31,7 +39,7 @@ def world(tmp_path: Path) -> World:
 
 @pytest.fixture
 def hub(world: World) -> Iterator[HubService]:
-    service = open_hub(world.root)
+    service = open_hub(world.root, policy=open_condition_policy())
     yield service
     service.database.close()
 

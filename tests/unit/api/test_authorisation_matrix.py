@@ -29,7 +29,7 @@ from starlette.routing import Mount
 
 from hwarang.api.app import create_app, iter_routes
 from hwarang.api.settings import ApiSettings
-from hwarang.domain import Role
+from hwarang.domain import AgencyKind, ConditionKind, Role
 from hwarang.hub.service import HubService
 from hwarang.interop.remote_id_flight import generate_flight
 from tests.unit.api.sharing_support import (
@@ -40,6 +40,7 @@ from tests.unit.api.sharing_support import (
     copy_world,
     event_message,
     jpeg,
+    open_condition_policy,
     open_hub,
     seed,
 )
@@ -68,6 +69,8 @@ DECLARE = frozenset({CMD, HEAD, ADMIN})
 AUDIT = frozenset({EVAL, ADMIN})
 USER_ADMIN = frozenset({ADMIN})
 MERGE = frozenset({CMD, ADMIN})
+APPROVE = frozenset({HEAD, ADMIN})  # the local government's authority over the area
+SHARE = frozenset({CMD, HEAD, ADMIN})  # incident.share, owner agencies only
 SLOTS = 12
 ANONYMOUS_SLOT = SLOTS - 1  # the anonymous caller changes nothing; it reuses the last slot
 
@@ -118,6 +121,41 @@ class Row:
         if role in self.outside:
             return "ok"
         return "hidden" if role in self.hidden_outside else "denied"
+
+
+def _awaiting(c: Ctx) -> uuid.UUID:
+    """A condition on 11110 declared by a commander, waiting for the local government's approval."""
+    service: HubService = c.client.app.state.hwarang.service  # type: ignore[attr-defined]
+    commander = service.identity.users.get("commander-in")
+    if commander is None:
+        raise AssertionError("commander-in missing")
+    condition, _grants = service.conditions.declare(
+        kind=ConditionKind.ALERT_LEVEL,
+        subtype=None,
+        alert_level=2,
+        area_codes=[AREA],
+        reason="awaiting approval",
+        expires_at=datetime.now(UTC) + timedelta(hours=2),
+        actor=commander,
+    )
+    return condition.id
+
+
+def _share(c: Ctx) -> uuid.UUID:
+    """A share of the caller's incident with the coast guard, made by the nationwide admin."""
+    service: HubService = c.client.app.state.hwarang.service  # type: ignore[attr-defined]
+    admin = service.identity.users.get("admin")
+    if admin is None:
+        raise AssertionError("admin missing")
+    share = service.shares.share(
+        c.world.incidents[c.slot],
+        admin,
+        agency_code=None,
+        agency_kind=AgencyKind.COAST_GUARD,
+        reason="matrix",
+        expires_at=datetime.now(UTC) + timedelta(hours=1),
+    )
+    return share.id
 
 
 def _incident(c: Ctx, suffix: str = "") -> str:
@@ -199,6 +237,15 @@ MATRIX: dict[tuple[str, str], Row] = {
         lambda c: Call("POST", "/api/v1/auth/logout", json={}), EVERYONE, EVERYONE
     ),
     ("GET", "/api/v1/auth/me"): Row(_get("/api/v1/auth/me"), EVERYONE, EVERYONE),
+    ("POST", "/api/v1/auth/password"): Row(
+        lambda c: Call(
+            "POST",
+            "/api/v1/auth/password",
+            json={"current_password": PASSWORD, "new_password": "matrix-new-password-1"},
+        ),
+        EVERYONE,
+        EVERYONE,
+    ),
     ("GET", "/api/v1/openapi.json"): Row(_get("/api/v1/openapi.json"), EVERYONE, EVERYONE),
     ("GET", "/api/v1/agencies"): Row(_get("/api/v1/agencies"), EVERYONE, EVERYONE, note="not need-to-know"),
     # incidents and evidence
@@ -238,7 +285,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/map/cameras"): Row(
         _get("/api/v1/map/cameras"), EVERYONE, hidden_outside=EVERYONE, sees=_any_id(lambda w: [CAMERA_ID])
     ),
-    ("GET", "/api/v1/incidents/{incident_id}/track"): Row(_incident0("/track"), EVERYONE),
+    ("GET", "/api/v1/incidents/{incident_id}/track"): Row(_incident0("/track"), EVIDENCE),
     # interop
     ("GET", "/api/v1/incidents/{incident_id}/cap"): Row(_incident0("/cap"), EXPORT),
     ("GET", "/api/v1/incidents/{incident_id}/cot"): Row(_incident0("/cot"), EXPORT),
@@ -338,6 +385,30 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/conditions/{condition_id}/lift"): Row(
         lambda c: Call("POST", f"/api/v1/conditions/{c.world.conditions[c.slot]}/lift"), DECLARE
     ),
+    ("POST", "/api/v1/conditions/{condition_id}/approve"): Row(
+        lambda c: Call("POST", f"/api/v1/conditions/{_awaiting(c)}/approve"),
+        APPROVE,
+        note="only the head of the local government covering 11110 (and the nationwide admin)",
+    ),
+    ("POST", "/api/v1/conditions/{condition_id}/reject"): Row(
+        lambda c: Call("POST", f"/api/v1/conditions/{_awaiting(c)}/reject", json={"reason": "not needed"}),
+        APPROVE,
+    ),
+    ("GET", "/api/v1/conditions/policy"): Row(_get("/api/v1/conditions/policy"), EVERYONE, EVERYONE),
+    ("GET", "/api/v1/visibility"): Row(_get("/api/v1/visibility"), EVERYONE, EVERYONE),
+    ("GET", "/api/v1/incidents/{incident_id}/shares"): Row(_incident0("/shares"), EVERYONE),
+    ("POST", "/api/v1/incidents/{incident_id}/shares"): Row(
+        lambda c: Call(
+            "POST",
+            _incident(c, "/shares"),
+            json={"agency_kind": "coast_guard", "reason": "matrix", "expires_at": _future()},
+        ),
+        SHARE,
+        note="the owning center's roles with incident.share; the police liaison is a partner",
+    ),
+    ("POST", "/api/v1/incidents/{incident_id}/shares/{share_id}/revoke"): Row(
+        lambda c: Call("POST", _incident(c, f"/shares/{_share(c)}/revoke")), SHARE
+    ),
     ("GET", "/api/v1/grants"): Row(
         _get("/api/v1/grants"),
         EVERYONE,
@@ -428,7 +499,7 @@ def world(template: World, tmp_path: Path) -> World:
 
 @pytest.fixture
 def hub(world: World) -> Iterator[HubService]:
-    service = open_hub(world.root)
+    service = open_hub(world.root, policy=open_condition_policy(approval=True))
     yield service
     service.database.close()
 

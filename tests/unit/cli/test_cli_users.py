@@ -8,8 +8,9 @@ from typer.testing import CliRunner
 
 from hwarang.cli import app
 from hwarang.config import load_config
-from hwarang.domain import AgencyKind, Camera, GeoPoint
-from hwarang.runtime.demo_setup import demo_agencies
+from hwarang.domain import AgencyKind, Camera, GeoPoint, Role
+from hwarang.hub.identity.agencies import DEFAULT_AGENCIES
+from hwarang.runtime.demo_setup import demo_agencies, demo_users
 from hwarang.runtime.embedded import build_hub
 
 
@@ -117,10 +118,24 @@ def test_demo_registers_its_local_governments_and_partners() -> None:
         a.code: a for a in demo_agencies(config, [camera, camera.model_copy(update={"id": "cam-02"})])
     }
 
-    assert set(agencies) == {"incheon-junggu", "army-28", "police-28", "fire-28"}
+    assert set(agencies) == {
+        "incheon-junggu",
+        "army-28",
+        "police-28",
+        "fire-28",
+        "coast-guard-28",
+        "infra-28",
+        "nis",
+    }
     assert agencies["incheon-junggu"].kind is AgencyKind.LOCAL_GOVERNMENT
     assert agencies["incheon-junggu"].jurisdiction_code == "28110"
     assert agencies["army-28"].kind is AgencyKind.MILITARY and agencies["army-28"].jurisdiction_code == "28"
+    hub_agencies = [*agencies.values(), *DEFAULT_AGENCIES]
+    users = {user.username: user for user in demo_users(hub_agencies)}
+    assert {a.kind for a in hub_agencies} == set(AgencyKind)  # every agency kind of the mission
+    assert {u.agency_code for u in users.values()} == {a.code for a in hub_agencies}  # a user each
+    assert users["incheon-junggu-head"].roles == (Role.HEAD_OF_LOCAL_GOVERNMENT,)
+    assert users["police-28-liaison"].jurisdiction_code == "28"
 
 
 def test_unlock_clears_a_lockout(site: Path, tmp_path: Path) -> None:
@@ -151,3 +166,24 @@ def test_unlock_clears_a_lockout(site: Path, tmp_path: Path) -> None:
     assert code == 0 and "duty1 unlocked" in out
     assert hub.identity.users.authenticate("duty1", "duty-password-1") is not None
     assert _run(site, "users", "unlock", "nobody")[0] == 1
+
+
+def test_passwd_and_reset(site: Path, tmp_path: Path) -> None:
+    hub = build_hub(load_config(site))
+    hub.identity.ensure_admin("first-admin-password")
+    hub.database.close()
+    weak = tmp_path / "weak"
+    weak.write_text("a\n", encoding="utf-8")
+    code, out = _run(site, "users", "passwd", "admin", "--password-file", str(weak))
+    assert code == 2 and "at least 10" in out
+    good = tmp_path / "good"
+    good.write_text("second-admin-password\n", encoding="utf-8")
+    assert _run(site, "users", "passwd", "admin", "--password-file", str(good))[0] == 0
+    code, out = _run(site, "users", "reset", "admin")
+    assert code == 0 and "new password of admin" in out
+    password = out.split("admin: ")[1].split(" ")[0].strip()
+    hub = build_hub(load_config(site))
+    assert hub.identity.users.authenticate("admin", password) is not None
+    assert hub.identity.users.authenticate("admin", "second-admin-password") is None
+    hub.database.close()
+    assert _run(site, "users", "reset", "ghost")[0] == 1

@@ -9,6 +9,7 @@ import pytest
 from hwarang.domain import Agency, AgencyKind, ConditionKind, Role, User
 from hwarang.hub.errors import ConflictError, NotFoundError
 from hwarang.hub.service import HubService
+from hwarang.hub.sharing.condition_policy import ConditionPolicy, Declarers
 from hwarang.hub.sharing.conditions import (
     MAX_CONDITION_DURATION,
     ConditionService,
@@ -45,6 +46,18 @@ COMMANDER = User(
 )
 
 
+def open_condition_policy() -> ConditionPolicy:
+    """The default condition policy opened up: anyone with the role declares any kind, for up to
+    30 days, and grants need no approval (for tests of the grant mechanics, not of the policy)."""
+    policy = ConditionPolicy.load()
+    everyone = Declarers(agency_kinds=tuple(AgencyKind), roles=tuple(Role))
+    kinds = {
+        kind: rule.model_copy(update={"declarers": everyone, "approval": "none", "max_hours": 720})
+        for kind, rule in policy.kinds.items()
+    }
+    return policy.model_copy(update={"kinds": kinds})
+
+
 class Clock:
     """A settable clock."""
 
@@ -63,7 +76,9 @@ def clock() -> Clock:
 @pytest.fixture
 def conditions(service: HubService, clock: Clock) -> ConditionService:
     service.identity.agencies.upsert(AGENCIES)
-    return ConditionService(service.database, service.identity.agencies, clock=clock)
+    return ConditionService(
+        service.database, service.identity.agencies, clock=clock, policy=open_condition_policy()
+    )
 
 
 def _declare(conditions: ConditionService, **overrides: Any) -> Any:

@@ -120,9 +120,11 @@ def _task_in(workflow: WorkflowService, service: HubService, state: TaskState) -
         T.ACKNOWLEDGED: [T.ACKNOWLEDGED],
         T.DONE: [T.ACKNOWLEDGED, T.DONE],
         T.CANCELLED: [T.CANCELLED],
+        T.IN_PROGRESS: [T.ACKNOWLEDGED, T.IN_PROGRESS],
+        T.DECLINED: [T.DECLINED],
     }[state]
     for step in path:
-        workflow.tasks.update_task_state(task.id, step, USERS["liaison"])
+        workflow.tasks.update_task_state(task.id, step, USERS["liaison"], "on it")
     return task.id
 
 
@@ -157,7 +159,7 @@ def test_liaison_updates_only_own_agency_tasks_commander_any(
 ) -> None:
     task_id = _task_in(workflow, service, T.OPEN)
     with pytest.raises(
-        AccessDeniedError, match=f"belongs to agency {POLICE}; you may update only tasks of {ARMY}"
+        AccessDeniedError, match=f"belongs to another agency; you may update only tasks of {ARMY}"
     ):
         workflow.tasks.update_task_state(task_id, T.ACKNOWLEDGED, USERS["army-liaison"])
     assert workflow.tasks.get_task(task_id).state is T.OPEN

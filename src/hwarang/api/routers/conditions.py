@@ -11,6 +11,7 @@ from hwarang.api.context import ApiContext, get_context
 from hwarang.api.rooms import AgenciesRoom, ConditionsRoom, GateRoom
 from hwarang.domain import ConditionKind, DeclaredCondition, DomainModel, Grant, Role, User
 from hwarang.domain.sharing import AREA_CODE_PATTERN
+from hwarang.hub.sharing.condition_policy import ConditionPolicy
 from hwarang.hub.sharing.conditions import (
     ConditionService,
     ConditionStatus,
@@ -61,7 +62,7 @@ def _view(conditions: ConditionService, condition: DeclaredCondition) -> Conditi
     grants = conditions.grants(condition_id=condition.id)
     return ConditionView(
         condition=condition,
-        status=condition_status(condition, now),
+        status=condition_status(condition, now, grants),
         grants=[GrantView(grant=g, status=grant_status(g, now)) for g in grants],
     )
 
@@ -130,6 +131,64 @@ def lift_condition(
         target = f"condition:{condition_id}"
         raise refuse(gate, user, Action.CONDITION_DECLARE, target, str(exc)) from None
     return _view(conditions, condition)
+
+
+class RejectRequest(DomainModel):
+    """Why the local government's authority refuses the condition."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.post(
+    "/api/v1/conditions/{condition_id}/approve",
+    response_model=ConditionView,
+    summary="Approve a condition (the local government's authority): its grants open",
+)
+def approve_condition(
+    condition_id: uuid.UUID,
+    user: Annotated[User, Depends(permit(Action.CONDITION_DECLARE))],
+    conditions: ConditionsRoom,
+    gate: GateRoom,
+) -> ConditionView:
+    """Approve; 404 when unknown, 409 when it awaits no approval, 403 unless you are the head of
+    the local government covering its area."""
+    try:
+        condition = conditions.approve(condition_id, user)
+    except AccessDeniedError as exc:
+        raise refuse(gate, user, Action.CONDITION_DECLARE, f"condition:{condition_id}", str(exc)) from None
+    return _view(conditions, condition)
+
+
+@router.post(
+    "/api/v1/conditions/{condition_id}/reject",
+    response_model=ConditionView,
+    summary="Reject a condition (the local government's authority): its grants never open",
+)
+def reject_condition(
+    condition_id: uuid.UUID,
+    body: RejectRequest,
+    user: Annotated[User, Depends(permit(Action.CONDITION_DECLARE))],
+    conditions: ConditionsRoom,
+    gate: GateRoom,
+) -> ConditionView:
+    """Reject with a reason; 404 / 409 / 403 as for approve."""
+    try:
+        condition = conditions.reject(condition_id, user, body.reason)
+    except InvalidConditionError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
+    except AccessDeniedError as exc:
+        raise refuse(gate, user, Action.CONDITION_DECLARE, f"condition:{condition_id}", str(exc)) from None
+    return _view(conditions, condition)
+
+
+@router.get("/api/v1/conditions/policy", response_model=ConditionPolicy, summary="The condition policy")
+def get_condition_policy(
+    _user: Annotated[User, Depends(permit(Action.CONDITION_VIEW))],
+    conditions: ConditionsRoom,
+) -> ConditionPolicy:
+    """Who may declare which kind, for how long, which agencies it opens grants for, whose approval
+    they wait for, and the legal basis of each kind."""
+    return conditions.policy
 
 
 @router.get("/api/v1/grants", response_model=list[GrantView], summary="Grants opened by conditions")

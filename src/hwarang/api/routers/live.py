@@ -194,7 +194,7 @@ class _Session:
         if self._scope is None:
             return None
         scope = self._scope
-        return UserScope(scope.user, scope.kind, scope.grants, datetime.now(UTC))
+        return UserScope(scope.user, scope.kind, scope.grants, datetime.now(UTC), scope.shares)
 
     def _read_scope(self) -> UserScope | None:
         user = self._rooms.users.get(self._user.username)

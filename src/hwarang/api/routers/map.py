@@ -213,16 +213,17 @@ def get_camera_layer(
 )
 def get_incident_track(
     incident_id: uuid.UUID,
-    user: Annotated[User, Depends(permit(Action.INCIDENT_VIEW))],
+    user: Annotated[User, Depends(permit(Action.EVIDENCE_VIEW))],
     database: DatabaseRoom,
     gate: GateRoom,
 ) -> Response:
     """Track LineStrings ``{track_key, camera_id, points, first_seen, last_seen}`` and event Points.
 
     Points carry ``{event_id, time, class, track_key}``. Empty when no event has a ground position;
-    404 when the incident is missing, 403 when the user may not view it.
+    404 when the incident is missing, 403 when the user may not see its evidence (the track is
+    drawn from the events, so it needs the same right as the events themselves).
     """
-    load_incident(gate, user, incident_id, Action.INCIDENT_VIEW)
+    load_incident(gate, user, incident_id, Action.EVIDENCE_VIEW)
     body = incident_track(database, incident_id)
     return Response(_json_bytes(body), media_type=GEOJSON, headers={"Cache-Control": "private, no-store"})
 

@@ -78,7 +78,8 @@ class TaskRequest(_Request):
 
 
 class TaskStateRequest(_Request):
-    """Move a task along open -> acknowledged -> done, or cancel it."""
+    """Move a task: acknowledged, in_progress (a progress report), done, declined (with a reason),
+    cancelled (the tasking center)."""
 
     state: TaskState
     reason: str = Field(default="", max_length=2000)
@@ -309,7 +310,8 @@ def post_task_state(
     tasks: TasksRoom,
     gate: GateRoom,
 ) -> Task:
-    """Agency liaisons update only their own agency's tasks; 409 names the allowed states."""
+    """Every user acts on their own agency's tasks (commanders and administrators on any); 409 names
+    the allowed states, 422 when declining or reporting progress without a reason."""
     task = tasks.get_task(task_id)
     load_incident(gate, user, task.incident_id, Action.TASK_UPDATE)
     with _client_errors():

@@ -34,6 +34,7 @@ from hwarang.domain.base import ValueModel
 from hwarang.hub.errors import NotFoundError
 from hwarang.hub.evidence.audit import add_audit, rfc3339_utc
 from hwarang.hub.evidence.clips import clip_store
+from hwarang.hub.evidence.origin import owned_snapshots
 from hwarang.hub.evidence.store import EvidenceStore, is_sha256
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.mapping import incidents_from_rows
@@ -250,7 +251,7 @@ def _write_contents(
         raise NotFoundError(f"incident {incident_id} not found")
     incident = incidents_from_rows(session, [row])[0]
     zip_out.json("incident.json", incident.model_dump(mode="json"))
-    snapshots = {incident.snapshot_sha256} if incident.snapshot_sha256 else set()
+    referenced: list[tuple[str, str]] = []
     clips: set[str] = set()
     event_ids: list[uuid.UUID] = []
     events = (
@@ -263,10 +264,11 @@ def _write_contents(
             sink.line(event.payload)
             event_ids.append(event.id)
             if event.snapshot_sha256:
-                snapshots.add(event.snapshot_sha256)
+                referenced.append((event.snapshot_sha256, event.center_id))
             clip = event.payload.get("clip")
             if isinstance(clip, dict) and isinstance(clip.get("sha256"), str):
                 clips.add(clip["sha256"])
+    snapshots = owned_snapshots(session, referenced)  # a hash named by another center's event is left out
     for name, model, order in (
         ("timeline.json", IncidentHistoryRow, IncidentHistoryRow.id),
         ("notes.json", NoteRow, NoteRow.id),

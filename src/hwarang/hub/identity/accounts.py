@@ -14,12 +14,12 @@ from sqlalchemy import select
 from hwarang.domain import Agency, User
 from hwarang.hub.errors import HubError
 from hwarang.hub.identity.agencies import AgencyStore
+from hwarang.hub.identity.passwords import InvalidPasswordError, check_password
 from hwarang.hub.identity.users import user_from_row
 from hwarang.hub.sharing.policy import AccessDeniedError, in_area
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.models import UserRow
 
-MIN_PASSWORD_LENGTH = 10
 _AREA = re.compile(r"^(\d{2}|\d{5})$")
 
 
@@ -45,10 +45,10 @@ def manages(admin: User | None, area: str | None) -> bool:
 
 def check_new_user(user: User, password: str, agencies: AgencyStore, *, admin: User | None) -> User:
     """The user to store (jurisdiction defaulted to the agency's); raise when it may not be created."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidAccountError(
-            f"password of {user.username} must have at least {MIN_PASSWORD_LENGTH} characters"
-        )
+    try:
+        check_password(password, user.username)
+    except InvalidPasswordError as exc:
+        raise InvalidAccountError(str(exc)) from None
     if user.jurisdiction_code is not None and not _AREA.fullmatch(user.jurisdiction_code):
         raise InvalidAccountError(
             f"jurisdiction of {user.username} must be a 2-digit sido or 5-digit sigungu code, "

@@ -8,25 +8,28 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hwarang.domain import Classification, Role, User
 from hwarang.hub.errors import ConflictError
 from hwarang.hub.evidence.audit import add_audit
+from hwarang.hub.identity.passwords import InvalidPasswordError, check_password, generate_password
 from hwarang.hub.identity.refresh_tokens import (
     IssuedRefreshToken,
     add_refresh_token,
     revoke_user_refresh_tokens,
 )
 from hwarang.hub.store.db import Database
-from hwarang.hub.store.models import UserRow
+from hwarang.hub.store.models import AuditRow, UserRow
 
 logger = logging.getLogger(__name__)
 
 ADMIN_USERNAME = "admin"
 ADMIN_AGENCY = "idhq"
 _MAX_LOGGED_NAME = 64
+_KNOWN_ADDRESS_SCAN = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,7 @@ class LockoutPolicy:
 
     max_failures: int = 5
     lock_for: timedelta = timedelta(minutes=15)
+    known_address_for: timedelta = timedelta(days=30)
 
     def __post_init__(self) -> None:
         if self.max_failures < 1:
@@ -165,7 +169,9 @@ class UserStore:
         ``auth.login_failed`` (detail ``reason``: unknown_user, bad_password, disabled, locked) and
         ``auth.locked`` when this failure locks the account. Unknown users and locked accounts
         still cost one hash verification, so timing reveals neither. A locked account is refused
-        without looking at the password. ``refresh_ttl`` set: a refresh token is issued on success.
+        without looking at the password, except from an address the account logged in from
+        successfully within ``policy.known_address_for``: a lock stops strangers, not the real user.
+        ``refresh_ttl`` set: a refresh token is issued on success.
         """
         policy = policy or LockoutPolicy()
         at = now or datetime.now(UTC)
@@ -173,19 +179,24 @@ class UserStore:
             row = session.get(UserRow, username)
             stored = None if row is None else row.password_hash
             locked_until = None if row is None else row.locked_until
+        known = False
         if locked_until is not None and locked_until > at:
-            self._verify(None, password)  # same cost as a real check
-            with self._db.session(write=True) as session:
-                self._add_failure_audit(session, username, "locked", client)
-            logger.info("login refused for locked user %s until %s", username, locked_until.isoformat())
-            return LoginOutcome(None, reason="locked", locked_until=locked_until)
+            known = self._known_address(username, client, at - policy.known_address_for)
+            if not known:
+                self._verify(None, password)  # same cost as a real check
+                with self._db.session(write=True) as session:
+                    self._add_failure_audit(session, username, "locked", client)
+                logger.info("login refused for locked user %s until %s", username, locked_until.isoformat())
+                return LoginOutcome(None, reason="locked", locked_until=locked_until)
+            logger.info("locked user %s tries from a known address %s", username, client)
         password_ok = self._verify(stored, password)
         with self._db.session(write=True) as session:
             row = session.get(UserRow, username, with_for_update=True)
             if row is None:
                 self._add_failure_audit(session, username, "unknown_user", client)
                 return LoginOutcome(None, reason="unknown_user")
-            if row.locked_until is not None and row.locked_until > at:  # locked by a parallel attempt
+            locked_now = row.locked_until is not None and row.locked_until > at
+            if locked_now and not known:  # locked by a parallel attempt
                 self._add_failure_audit(session, username, "locked", client)
                 return LoginOutcome(None, reason="locked", locked_until=row.locked_until)
             if not password_ok:
@@ -194,7 +205,20 @@ class UserStore:
                 self._add_failure_audit(session, username, "disabled", client)
                 logger.info("login refused for disabled user %s", username)
                 return LoginOutcome(None, reason="disabled")
-            return self._succeed(session, row, password, refresh_ttl, client, at)
+            return self._succeed(session, row, password, refresh_ttl, client, at, keep_lock=locked_now)
+
+    def _known_address(self, username: str, client: str, since: datetime) -> bool:
+        """True when ``username`` logged in successfully from ``client`` since ``since`` (audit trail)."""
+        if client == "unknown":
+            return False
+        stmt = (
+            select(AuditRow.detail)
+            .where(AuditRow.actor == username, AuditRow.action == "auth.login", AuditRow.at >= since)
+            .order_by(AuditRow.id.desc())
+            .limit(_KNOWN_ADDRESS_SCAN)
+        )
+        with self._db.session() as session:
+            return any(isinstance(d, dict) and d.get("client") == client for d in session.scalars(stmt))
 
     def _succeed(
         self,
@@ -204,9 +228,12 @@ class UserStore:
         refresh_ttl: timedelta | None,
         client: str,
         at: datetime,
+        *,
+        keep_lock: bool = False,
     ) -> LoginOutcome:
-        row.failed_logins = 0
-        row.locked_until = None
+        if not keep_lock:  # a known address passing a lock leaves it in place for the others
+            row.failed_logins = 0
+            row.locked_until = None
         if self._hasher.check_needs_rehash(row.password_hash):
             row.password_hash = self._hasher.hash(password)
             logger.info("password hash of %s upgraded to current parameters", row.username)
@@ -257,15 +284,70 @@ class UserStore:
             detail["failures"] = failures
         add_audit(session, name, "auth.login_failed", f"user:{name}", detail)
 
+    def change_password(self, username: str, current: str, new: str, *, client: str = "unknown") -> bool:
+        """Set ``new`` when ``current`` is the user's password (False otherwise, audited).
+
+        The new password follows the password rule (InvalidPasswordError) and differs from the
+        current one; the user's refresh tokens are revoked (other sessions end at their next renewal).
+        """
+        with self._db.session() as session:
+            row = session.get(UserRow, username)
+            stored = None if row is None or row.disabled else row.password_hash
+        if not self._verify(stored, current):
+            with self._db.session(write=True) as session:
+                detail = {"client": client, "reason": "bad_password"}
+                add_audit(
+                    session, username[:_MAX_LOGGED_NAME], "user.password_change_failed", username, detail
+                )
+            return False
+        check_password(new, username)
+        if new == current:
+            raise InvalidPasswordError(f"the new password of {username} must differ from the current one")
+        self._store_password(username, new, actor=username, action="user.password_change", client=client)
+        return True
+
+    def set_password(self, username: str, password: str, *, actor: str) -> bool:
+        """An administrator sets ``username``'s password (rule checked); False for no such user."""
+        check_password(password, username)
+        return self._store_password(username, password, actor=actor, action="user.password_set", client=None)
+
+    def reset_password(self, username: str, *, actor: str) -> str | None:
+        """A new random password for ``username`` (unlocked, sessions revoked); None for no such user."""
+        password = generate_password()
+        ok = self._store_password(username, password, actor=actor, action="user.password_reset", client=None)
+        return password if ok else None
+
+    def _store_password(
+        self, username: str, password: str, *, actor: str, action: str, client: str | None
+    ) -> bool:
+        password_hash = self._hasher.hash(password)
+        with self._db.session(write=True) as session:
+            row = session.get(UserRow, username, with_for_update=True)
+            if row is None:
+                return False
+            row.password_hash = password_hash
+            row.failed_logins = 0
+            row.locked_until = None
+            revoked = revoke_user_refresh_tokens(session, username, now=datetime.now(UTC))
+            detail: dict[str, Any] = {"refresh_tokens_revoked": revoked}
+            if client is not None:
+                detail["client"] = client
+            add_audit(session, actor, action, username, detail)
+        logger.info("%s of %s by %s", action, username, actor)
+        return True
+
     def ensure_admin(self, password: str | None) -> str | None:
         """Create ``admin`` if missing; return the generated password when ``password`` is None.
 
-        Returns None when the admin already existed (its password is left alone).
+        Returns None when the admin already existed (its password is left alone). A given password
+        that breaks the password rule raises InvalidPasswordError.
         """
         with self._db.session() as session:
             if session.get(UserRow, ADMIN_USERNAME) is not None:
                 return None
-        generated = secrets.token_urlsafe(12) if password is None else None
+        if password is not None:
+            check_password(password, ADMIN_USERNAME)  # HWARANG_ADMIN_PASSWORD follows the one rule
+        generated = generate_password() if password is None else None
         admin = User(
             username=ADMIN_USERNAME,
             display_name="Administrator",

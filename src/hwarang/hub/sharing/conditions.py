@@ -24,6 +24,7 @@ from hwarang.domain import Agency, AgencyKind, ConditionKind, DeclaredCondition,
 from hwarang.hub.errors import ConflictError, HubError, NotFoundError
 from hwarang.hub.evidence.audit import add_audit
 from hwarang.hub.identity.agencies import AgencyStore, grant_from_row
+from hwarang.hub.sharing.condition_policy import ConditionPolicy, approves
 from hwarang.hub.sharing.policy import (
     AccessDeniedError,
     Action,
@@ -64,7 +65,7 @@ coordination) and fire for disasters.
 """
 
 _AREA = re.compile(r"^(\d{2}|\d{5})$")
-ConditionStatus = Literal["active", "lifted", "expired"]
+ConditionStatus = Literal["active", "awaiting_approval", "rejected", "lifted", "expired"]
 Clock = Callable[[], datetime]
 
 
@@ -89,11 +90,22 @@ def condition_from_row(row: ConditionRow) -> DeclaredCondition:
     )
 
 
-def condition_status(condition: DeclaredCondition, now: datetime) -> ConditionStatus:
-    """``lifted`` once lifted, ``expired`` past its expiry, else ``active``."""
+def awaiting_approval(grant: Grant) -> bool:
+    """True for a grant still waiting for the local government's approval (it never started)."""
+    return grant.starts_at >= grant.expires_at
+
+
+def condition_status(
+    condition: DeclaredCondition, now: datetime, grants: Sequence[Grant] = ()
+) -> ConditionStatus:
+    """``rejected`` (lifted before approval), ``lifted``, ``expired``, ``awaiting_approval`` (its
+    grants wait for the local government's authority), else ``active``."""
+    waiting = bool(grants) and all(awaiting_approval(g) for g in grants)
     if condition.lifted_at is not None and condition.lifted_at <= now:
-        return "lifted"
-    return "active" if now < condition.expires_at else "expired"
+        return "rejected" if waiting else "lifted"
+    if now >= condition.expires_at:
+        return "expired"
+    return "awaiting_approval" if waiting else "active"
 
 
 GrantStatus = Literal["active", "pending", "revoked", "expired"]
@@ -140,10 +152,17 @@ def normalise_areas(area_codes: Iterable[str]) -> tuple[str, ...]:
 
 
 def grants_for(
-    condition: DeclaredCondition, agencies: Iterable[Agency], new_id: Callable[[], uuid.UUID] = uuid.uuid4
+    condition: DeclaredCondition,
+    agencies: Iterable[Agency],
+    new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+    *,
+    kinds: Iterable[AgencyKind] | None = None,
+    awaiting: bool = False,
 ) -> list[Grant]:
-    """The grants ``condition`` opens: one per entitled agency overlapping its area, in that overlap."""
-    kinds = GRANTEE_KINDS[condition.kind]
+    """The grants ``condition`` opens: one per entitled agency (``kinds``, default
+    :data:`GRANTEE_KINDS`) overlapping its area, in that overlap. ``awaiting``: they wait for
+    approval (they start at their expiry, so are never in force, until approved)."""
+    kinds = frozenset(GRANTEE_KINDS[condition.kind] if kinds is None else kinds)
     out: list[Grant] = []
     for agency in agencies:
         if agency.kind not in kinds:
@@ -165,7 +184,7 @@ def grants_for(
                 agency_code=agency.code,
                 area_codes=tuple(overlap),
                 permissions=GRANT_PERMISSIONS,
-                starts_at=condition.declared_at,
+                starts_at=condition.expires_at if awaiting else condition.declared_at,
                 expires_at=condition.expires_at,
             )
         )
@@ -201,10 +220,18 @@ def _require_authority(actor: User, area_codes: Sequence[str], verb: str) -> Non
 class ConditionService:
     """Declares and lifts conditions, opens and revokes their grants, and audits all of it."""
 
-    def __init__(self, database: Database, agencies: AgencyStore, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        agencies: AgencyStore,
+        *,
+        clock: Clock | None = None,
+        policy: ConditionPolicy | None = None,
+    ) -> None:
         self._db = database
         self._agencies = agencies
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
+        self.policy = policy or ConditionPolicy.load()
 
     def now(self) -> datetime:
         """The service's clock (UTC)."""
@@ -221,18 +248,27 @@ class ConditionService:
         expires_at: datetime,
         actor: User,
     ) -> tuple[DeclaredCondition, list[Grant]]:
-        """Declare a condition and open its grants; InvalidConditionError / AccessDeniedError otherwise."""
+        """Declare a condition and open its grants; InvalidConditionError / AccessDeniedError otherwise.
+
+        The condition policy says who may declare ``kind`` and which agencies it opens grants for;
+        when it asks for the local government's approval, the grants wait (``awaiting_approval``)
+        until :meth:`approve`, unless the declarer is that authority.
+        """
         now = self._clock()
         areas = normalise_areas(area_codes)
         _require_authority(actor, areas, "declare")
+        actor_kind = self._agencies.kind_of(actor.agency_code)
+        self.policy.check_declarer(actor, actor_kind, kind)
+        rule = self.policy.rule(kind)
         check_qualifies(kind, subtype, alert_level)
         if not reason.strip():
             raise InvalidConditionError("a condition needs a reason (what was declared, by whom, reference)")
         if expires_at.tzinfo is None:
             raise InvalidConditionError("expires_at needs a time zone")
-        if not now < expires_at <= now + MAX_CONDITION_DURATION:
+        longest = min(MAX_CONDITION_DURATION, rule.max_duration)
+        if not now < expires_at <= now + longest:
             raise InvalidConditionError(
-                f"expires_at must be after now and at most {MAX_CONDITION_DURATION.days} days ahead "
+                f"expires_at must be after now and at most {_span(longest)} ahead for {kind.value} "
                 f"(now {now.isoformat()}), got {expires_at.isoformat()}"
             )
         condition = DeclaredCondition(
@@ -246,7 +282,8 @@ class ConditionService:
             declared_at=now,
             expires_at=expires_at,
         )
-        grants = grants_for(condition, self._agencies.list())
+        awaiting = rule.approval == "local_government" and not approves(actor, actor_kind, areas)
+        grants = grants_for(condition, self._agencies.list(), kinds=rule.grantee_kinds, awaiting=awaiting)
         self.sweep_expired()
         with self._db.session(write=True) as session:
             session.add(self._condition_row(condition))
@@ -258,11 +295,13 @@ class ConditionService:
                 "areas": list(areas),
                 "expires_at": expires_at.isoformat(),
                 "reason": condition.reason,
+                "approval": "awaiting" if awaiting and grants else "not needed",
             }
             add_audit(session, actor.username, "condition.declare", f"condition:{condition.id}", detail)
             for grant in grants:
                 session.add(_grant_row(grant))
-                add_audit(session, actor.username, "grant.open", f"grant:{grant.id}", _grant_detail(grant))
+                action = "grant.awaiting_approval" if awaiting else "grant.open"
+                add_audit(session, actor.username, action, f"grant:{grant.id}", _grant_detail(grant))
         logger.info(
             "condition %s (%s %s) declared by %s on %s: %s grant(s)",
             condition.id,
@@ -283,8 +322,9 @@ class ConditionService:
             if row is None:
                 raise NotFoundError(f"condition {condition_id} not found")
             _require_authority(actor, row.area_codes, "lift")
-            status = condition_status(condition_from_row(row), now)
-            if status != "active":
+            grants = session.scalars(select(GrantRow).where(GrantRow.condition_id == condition_id))
+            status = condition_status(condition_from_row(row), now, [grant_from_row(g) for g in grants])
+            if status not in ("active", "awaiting_approval"):
                 raise ConflictError(f"condition {condition_id} is already {status}")
             row.lifted_at, row.lifted_by = now, actor.username
             open_grants = session.scalars(
@@ -298,6 +338,55 @@ class ConditionService:
             lifted = condition_from_row(row)
         logger.info("condition %s lifted by %s", condition_id, actor.username)
         return lifted
+
+    def approve(self, condition_id: uuid.UUID, actor: User) -> DeclaredCondition:
+        """The local government's authority approves: the waiting grants open now (audited
+        ``condition.approve`` and ``grant.open``). NotFoundError; ConflictError when nothing waits;
+        AccessDeniedError when ``actor`` is not the authority over every declared area."""
+        return self._decide_approval(condition_id, actor, approve=True, reason="")
+
+    def reject(self, condition_id: uuid.UUID, actor: User, reason: str) -> DeclaredCondition:
+        """The local government's authority refuses: the condition ends and its waiting grants are
+        revoked unused (audited ``condition.reject`` with the reason)."""
+        if not reason.strip():
+            raise InvalidConditionError("rejecting a condition needs a reason")
+        return self._decide_approval(condition_id, actor, approve=False, reason=reason.strip())
+
+    def _decide_approval(
+        self, condition_id: uuid.UUID, actor: User, *, approve: bool, reason: str
+    ) -> DeclaredCondition:
+        self.sweep_expired()
+        now = self._clock()
+        verb = "approve" if approve else "reject"
+        with self._db.session(write=True) as session:
+            row = session.get(ConditionRow, condition_id, with_for_update=True)
+            if row is None:
+                raise NotFoundError(f"condition {condition_id} not found")
+            grants = list(session.scalars(select(GrantRow).where(GrantRow.condition_id == condition_id)))
+            status = condition_status(condition_from_row(row), now, [grant_from_row(g) for g in grants])
+            if status != "awaiting_approval":
+                raise ConflictError(f"condition {condition_id} is {status}; nothing to {verb}")
+            areas = tuple(row.area_codes)
+            if not approves(actor, self._agencies.kind_of(actor.agency_code), areas):
+                raise AccessDeniedError(
+                    f"only the head of the local government covering {', '.join(areas)} may {verb} "
+                    "this condition"
+                )
+            for grant in grants:
+                if approve:
+                    grant.starts_at = now
+                    add_audit(session, actor.username, "grant.open", f"grant:{grant.id}", {"approved": True})
+                else:
+                    grant.revoked_at = now
+                    detail = {"condition_id": str(condition_id), "agency_code": grant.agency_code}
+                    add_audit(session, actor.username, "grant.revoke", f"grant:{grant.id}", detail)
+            if not approve:
+                row.lifted_at, row.lifted_by = now, actor.username
+            detail = {"reason": reason} if reason else {}
+            add_audit(session, actor.username, f"condition.{verb}", f"condition:{condition_id}", detail)
+            decided = condition_from_row(row)
+        logger.info("condition %s %sd by %s", condition_id, verb, actor.username)
+        return decided
 
     def get(self, condition_id: uuid.UUID) -> DeclaredCondition | None:
         """The condition, or None."""
@@ -374,6 +463,11 @@ class ConditionService:
             declared_at=condition.declared_at,
             expires_at=condition.expires_at,
         )
+
+
+def _span(duration: timedelta) -> str:
+    hours = int(duration.total_seconds() // 3600)
+    return f"{hours // 24} days" if hours % 24 == 0 else f"{hours} hours"
 
 
 def _grant_detail(grant: Grant) -> dict[str, object]:

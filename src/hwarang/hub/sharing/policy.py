@@ -18,7 +18,7 @@ jurisdiction whatever their agency. Grants come from declared conditions
 """
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -59,7 +59,8 @@ _HANDLE = _READ | {
 }
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    Role.OPERATOR: _HANDLE | {Action.INCIDENT_ASSIGN, Action.TASK_CREATE, Action.EVENT_INGEST},
+    Role.OPERATOR: _HANDLE
+    | {Action.INCIDENT_ASSIGN, Action.TASK_CREATE, Action.TASK_UPDATE, Action.EVENT_INGEST},
     Role.COMMANDER: _HANDLE
     | {
         Action.INCIDENT_ASSIGN,
@@ -70,7 +71,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         Action.CONDITION_DECLARE,
     },
     Role.HEAD_OF_LOCAL_GOVERNMENT: _HANDLE
-    | {Action.INCIDENT_SHARE, Action.TASK_CREATE, Action.CONDITION_DECLARE},
+    | {Action.INCIDENT_SHARE, Action.TASK_CREATE, Action.TASK_UPDATE, Action.CONDITION_DECLARE},
     Role.AGENCY_LIAISON: _READ
     | {Action.EVIDENCE_VIEW, Action.INCIDENT_NOTE, Action.INCIDENT_EXPORT, Action.TASK_UPDATE},
     Role.EVALUATOR: _READ | {Action.AUDIT_VIEW},
@@ -82,6 +83,12 @@ OWNER_KINDS = frozenset(
     {AgencyKind.LOCAL_GOVERNMENT, AgencyKind.INTEGRATED_DEFENSE_HQ, AgencyKind.INTERIOR_MINISTRY}
 )
 """Agencies that own municipal CCTV information in their jurisdiction."""
+OWNER_ONLY_ACTIONS = frozenset(
+    {Action.INCIDENT_TRANSITION, Action.INCIDENT_ASSIGN, Action.INCIDENT_MERGE, Action.INCIDENT_SHARE}
+)
+"""What only the owning center (an owner agency of the incident's area) does to an incident: its
+state (acknowledge ... resolve, close as false alarm), assignment, merging and sharing. Partner
+agencies act on their own tasks instead."""
 GRANT_ONLY_EVIDENCE_KINDS = frozenset({AgencyKind.MILITARY, AgencyKind.INTELLIGENCE})
 """Agencies that may see municipal CCTV evidence only under a grant of a declared condition."""
 
@@ -147,6 +154,8 @@ def role_allows(user: User, action: Action) -> Decision:
 
 AgencyKindLookup = Callable[[str], AgencyKind | None]
 GrantSource = Callable[[datetime], Sequence[Grant]]
+ShareSource = Callable[[str, AgencyKind | None, datetime], Mapping[uuid.UUID, datetime]]
+"""Incidents explicitly shared with an agency (code, kind) at a time, and until when."""
 _EVIDENCE_ACTIONS = frozenset({Action.EVIDENCE_VIEW, Action.INCIDENT_EXPORT})
 
 
@@ -157,11 +166,19 @@ class UserScope:
     streams); it does no I/O itself.
     """
 
-    def __init__(self, user: User, kind: AgencyKind | None, grants: Sequence[Grant], now: datetime) -> None:
+    def __init__(
+        self,
+        user: User,
+        kind: AgencyKind | None,
+        grants: Sequence[Grant],
+        now: datetime,
+        shares: Mapping[uuid.UUID, datetime] | None = None,
+    ) -> None:
         self.user = user
         self.kind = kind
         self.grants = tuple(grants)
         self.now = now
+        self.shares: Mapping[uuid.UUID, datetime] = shares or {}
 
     def decide(self, action: Action, incident: Incident) -> Decision:
         """May the user do ``action`` on ``incident``? The four checks of this module, in order."""
@@ -170,18 +187,11 @@ class UserScope:
         if not decision.allowed:
             return decision
         if not in_jurisdiction(user, incident.sigungu_code):
-            return Decision(
-                False,
-                f"incident {incident.id} in {incident.sigungu_code} is outside your jurisdiction "
-                f"{user.jurisdiction_code}",
-            )
+            return Decision(False, f"incident {incident.id} is outside your jurisdiction")
         if Role.ADMIN in user.roles:
             return Decision(True, "administrator")
         if not cleared_for(user, incident.classification):
-            return Decision(
-                False,
-                f"incident {incident.id} is {incident.classification}; your clearance is {user.clearance}",
-            )
+            return Decision(False, f"incident {incident.id} needs a higher clearance than yours")
         if incident.exercise and Role.EVALUATOR in user.roles and action in _READ:
             return Decision(True, "evaluator reads exercise incidents")
         kind = self.kind
@@ -189,9 +199,22 @@ class UserScope:
             return Decision(False, f"agency {user.agency_code!r} is not registered")
         if kind in OWNER_KINDS:
             return Decision(True, f"{kind} owns incidents in its jurisdiction")
-        shared = kind.value in incident.shared_with or user.agency_code in incident.shared_with
+        if action in OWNER_ONLY_ACTIONS:
+            return Decision(
+                False,
+                f"only the owning control center may {action} incident {incident.id}; "
+                "act on your agency's tasks instead",
+            )
+        until = self.shares.get(incident.id)
+        shared = (
+            kind.value in incident.shared_with
+            or user.agency_code in incident.shared_with
+            or until is not None
+        )
         grant_only = action in _EVIDENCE_ACTIONS and kind in GRANT_ONLY_EVIDENCE_KINDS
         if shared and not grant_only:
+            if until is not None:
+                return Decision(True, f"shared with you until {until.isoformat(timespec='minutes')}")
             return Decision(True, f"incident shared with {kind}")
         grant = self._grant_for(action, incident)
         if grant is not None:
@@ -217,12 +240,19 @@ class SharingPolicy:
     """Decides need-to-know questions; pure apart from the two lookups it is given.
 
     ``agency_kind`` maps an agency code to its kind (None: unknown agency, which sees nothing).
-    ``active_grants`` returns the grants in force at a time.
+    ``active_grants`` returns the grants in force at a time; ``active_shares`` the incidents
+    explicitly shared with an agency at a time (:mod:`hwarang.hub.sharing.shares`).
     """
 
-    def __init__(self, agency_kind: AgencyKindLookup, active_grants: GrantSource) -> None:
+    def __init__(
+        self,
+        agency_kind: AgencyKindLookup,
+        active_grants: GrantSource,
+        active_shares: ShareSource | None = None,
+    ) -> None:
         self._agency_kind = agency_kind
         self._active_grants = active_grants
+        self._active_shares = active_shares
 
     def scope(
         self, user: User, *, now: datetime | None = None, grants: Sequence[Grant] | None = None
@@ -230,7 +260,11 @@ class SharingPolicy:
         """The user's :class:`UserScope` at ``now`` (grants looked up unless given)."""
         at = now or datetime.now(UTC)
         in_force = self._active_grants(at) if grants is None else grants
-        return UserScope(user, self._agency_kind(user.agency_code), in_force, at)
+        kind = self._agency_kind(user.agency_code)
+        shares = None
+        if self._active_shares is not None and kind not in OWNER_KINDS:
+            shares = self._active_shares(user.agency_code, kind, at)
+        return UserScope(user, kind, in_force, at, shares)
 
     def decide(
         self,

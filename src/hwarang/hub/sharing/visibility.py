@@ -12,10 +12,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hwarang.domain import Event, Incident, Role, User
+from hwarang.hub.evidence.origin import snapshot_holders
 from hwarang.hub.sharing.policy import Action, Decision, SharingPolicy, UserScope
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.mapping import event_from_row, incident_from_row, incidents_from_rows
@@ -129,20 +130,20 @@ class VisibleReads:
             return event_from_row(row), EvidenceAccess(decision, row.incident_id)
 
     def snapshot(self, user: User, sha256: str) -> EvidenceAccess:
-        """May the user see snapshot ``sha256``? Allowed through any incident holding it."""
+        """May the user see snapshot ``sha256``? Only through an incident holding an event of the
+        center the snapshot came from (:mod:`hwarang.hub.evidence.origin`); naming the hash grants nothing."""
         scope = self._policy.scope(user)
-        holders = or_(
-            IncidentRow.snapshot_sha256 == sha256,
-            IncidentRow.id.in_(select(EventRow.incident_id).where(EventRow.snapshot_sha256 == sha256)),
-        )
         with self._db.session() as session:
-            rows = list(session.scalars(select(IncidentRow).where(holders).order_by(IncidentRow.seq)))
-        refusal = _refused(f"snapshot {sha256} belongs to no incident you may see evidence of")
+            holders = snapshot_holders(session, sha256)
+            rows = []
+            if holders:
+                stmt = select(IncidentRow).where(IncidentRow.id.in_(holders)).order_by(IncidentRow.seq)
+                rows = list(session.scalars(stmt))
+        refusal = _refused("this snapshot belongs to no incident whose evidence you may see")
         for row in rows:
             decision = _decide_row(scope, row, Action.EVIDENCE_VIEW)
             if decision.allowed:
                 return EvidenceAccess(decision, row.id)
-            refusal = decision
         if not rows and Role.ADMIN in user.roles and user.jurisdiction_code is None:
             return EvidenceAccess(Decision(True, "nationwide administrator (snapshot of no incident)"), None)
         return EvidenceAccess(refusal, rows[0].id if rows else None)

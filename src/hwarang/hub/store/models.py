@@ -300,6 +300,25 @@ class ConditionRow(Base):
     lifted_by: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
+class IncidentShareRow(Base):
+    """An explicit share of an incident with an agency (code or kind), with a reason and an expiry."""
+
+    __tablename__ = "incident_shares"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    incident_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid(), ForeignKey("incidents.id", name="fk_incident_shares_incident_id"), index=True
+    )
+    agency_kind: Mapped[str | None] = mapped_column(String(32))
+    agency_code: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text())
+    shared_by: Mapped[str] = mapped_column(String(64))
+    shared_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_by: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
 class GrantRow(Base):
     """Access opened by a condition for an agency (by kind or code) in an area, until it expires."""
 

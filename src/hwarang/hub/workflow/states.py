@@ -11,7 +11,10 @@ Incidents (state -> allowed next states):
 
 Closing an incident (``resolved`` or ``false_alarm``), and reopening one, needs a reason.
 
-Tasks: ``open -> acknowledged -> done``; ``open`` or ``acknowledged`` may be ``cancelled``.
+Tasks: ``open -> acknowledged -> in_progress -> done`` (``in_progress`` may be reported again and
+again, each report with its text; ``acknowledged`` may go straight to ``done``). The tasked agency
+may ``decline`` an open, acknowledged or in-progress task (with a reason); the tasking center may
+``cancel`` it. ``done``, ``declined`` and ``cancelled`` are final.
 """
 
 from collections.abc import Iterable, Mapping
@@ -26,6 +29,7 @@ __all__ = [
     "REASON_REQUIRED",
     "REOPEN_ROLES",
     "REOPEN_STATE",
+    "TASK_REASON_REQUIRED",
     "TASK_TRANSITIONS",
     "TERMINAL_STATES",
     "InvalidTransitionError",
@@ -55,14 +59,22 @@ REOPEN_ROLES = frozenset({Role.COMMANDER, Role.ADMIN})
 """Roles that may reopen a terminal incident."""
 
 TASK_TRANSITIONS: Mapping[TaskState, frozenset[TaskState]] = {
-    TaskState.OPEN: frozenset({TaskState.ACKNOWLEDGED, TaskState.CANCELLED}),
-    TaskState.ACKNOWLEDGED: frozenset({TaskState.DONE, TaskState.CANCELLED}),
+    TaskState.OPEN: frozenset({TaskState.ACKNOWLEDGED, TaskState.DECLINED, TaskState.CANCELLED}),
+    TaskState.ACKNOWLEDGED: frozenset(
+        {TaskState.IN_PROGRESS, TaskState.DONE, TaskState.DECLINED, TaskState.CANCELLED}
+    ),
+    TaskState.IN_PROGRESS: frozenset(
+        {TaskState.IN_PROGRESS, TaskState.DONE, TaskState.DECLINED, TaskState.CANCELLED}
+    ),
     TaskState.DONE: frozenset(),
+    TaskState.DECLINED: frozenset(),
     TaskState.CANCELLED: frozenset(),
 }
 """Task state -> the states it may move to next."""
 CLOSED_TASK_STATES = frozenset(state for state, nexts in TASK_TRANSITIONS.items() if not nexts)
-"""``done`` and ``cancelled``: never escalated, never changed again."""
+"""``done``, ``declined`` and ``cancelled``: never escalated, never changed again."""
+TASK_REASON_REQUIRED = frozenset({TaskState.DECLINED, TaskState.IN_PROGRESS})
+"""Task states entered only with a text: why it is declined, what progress is reported."""
 
 
 class WorkflowInputError(HubError):

@@ -34,6 +34,7 @@ from hwarang.hub.workflow.records import (
 )
 from hwarang.hub.workflow.states import (
     CLOSED_TASK_STATES,
+    TASK_REASON_REQUIRED,
     TERMINAL_STATES,
     WorkflowInputError,
     check_task_transition,
@@ -168,10 +169,11 @@ class TaskService:
         return task
 
     def update_task_state(self, task_id: uuid.UUID, state: TaskState, user: User, reason: str = "") -> Task:
-        """Move a task along ``open -> acknowledged -> done`` (or cancel it).
+        """Move a task along ``open -> acknowledged -> in_progress -> done``, decline or cancel it.
 
-        Only commanders and administrators update other agencies' tasks (AccessDeniedError);
-        InvalidTransitionError names the task's state and the allowed ones.
+        Every user acts on their own agency's tasks; only commanders and administrators update
+        other agencies' tasks (AccessDeniedError). Declining and reporting progress need a reason
+        (WorkflowInputError); InvalidTransitionError names the task's state and the allowed ones.
         """
         now = self._clock()
         with self._parts.database.session(write=True) as session:
@@ -181,10 +183,13 @@ class TaskService:
                 raise NotFoundError(f"task {task_id} not found")
             if row.agency_code != user.agency_code and not TASK_ADMIN_ROLES.intersection(user.roles):
                 raise AccessDeniedError(
-                    f"task {task_id} belongs to agency {row.agency_code}; you may update only tasks of "
+                    f"task {task_id} belongs to another agency; you may update only tasks of "
                     f"{user.agency_code}"
                 )
             check_task_transition(f"task {task_id}", TaskState(row.state), state)
+            if state in TASK_REASON_REQUIRED and not reason.strip():
+                what = "why it is declined" if state is TaskState.DECLINED else "the progress made"
+                raise WorkflowInputError(f"task {task_id} to {state.value} needs a reason: {what}")
             _set_task_state(session, row, state, user.username, now, reason.strip())
             return task_from_row(row)
 

@@ -16,6 +16,9 @@ import { IncidentPanel } from './panel';
 import { forgetSnapshots } from './snapshots';
 import { IncidentStore } from './store';
 import type { Agency, Incident } from './types';
+import { startInbox, stopInbox } from './inbox';
+import { installPasswordChange } from './password';
+import { ACCESS_CHANGED, startExplaining, stopExplaining } from './why';
 
 const INITIAL_LIMIT = 5000;
 const FALLBACK_LIMIT = 1000;
@@ -154,6 +157,16 @@ function closePanel(): void {
   copMap?.select(null);
 }
 
+// Grants or shares changed (why.ts): evidence on screen is fetched again under the new rights.
+window.addEventListener(ACCESS_CHANGED, () => {
+  forgetSnapshots();
+  const id = panel.openId;
+  if (id) {
+    closePanel();
+    openIncident(id);
+  }
+});
+
 async function acknowledgeFromList(id: string, button: HTMLButtonElement): Promise<void> {
   button.disabled = true;
   try {
@@ -288,6 +301,9 @@ async function start(): Promise<void> {
   filters.refresh();
   void copMap.loadSigunguNames().catch((err) => console.warn('sigungu names', err));
   void loadAgencies().catch((err) => console.warn('agencies', err));
+  startExplaining();
+  startInbox();
+  installPasswordChange();
   try {
     await loadIncidents();
     performance.mark('hwarang:incidents-loaded');
@@ -306,6 +322,8 @@ function logout(message?: string): void {
   loggedIn = false;
   liveAlerts = false;
   live.stop();
+  stopExplaining();
+  stopInbox();
   clearSession(!message);
   closePanel();
   toggleHelp(false);

@@ -1,0 +1,72 @@
+// "Why do I see this?": the hub's /api/v1/visibility messages under the incident list, so a
+// partner whose list is empty is told why ("no condition is in force for your area") and what is
+// open to them and until when; shown while the list is empty. Partners' pages re-read it every
+// second (owners' every minute) and, when their grants or shares change (a condition approved,
+// lifted or expired; a share made or revoked), fire `hwarang:access-changed` so evidence already
+// on screen is fetched again under the new rights.
+
+import { apiJson } from './auth';
+import { $, h } from './dom';
+
+interface Visibility {
+  agency_code: string;
+  agency_kind: string | null;
+  owner: boolean;
+  grants: { condition_id: string; until: string }[];
+  shares: { incident_id: string; until: string }[];
+  messages: string[];
+}
+
+export const ACCESS_CHANGED = 'hwarang:access-changed';
+const OWNER_REFRESH_MS = 60_000;
+const PARTNER_REFRESH_MS = 1_000;
+let timer: number | undefined;
+let signature: string | null = null;
+
+function box(): HTMLUListElement {
+  const existing = document.querySelector<HTMLUListElement>('[data-testid="visibility-why"]');
+  if (existing) return existing;
+  const empty = $('#empty');
+  const list = h('ul', { class: 'why', 'data-testid': 'visibility-why' });
+  empty.after(list);
+  const follow = (): void => {
+    list.hidden = empty.hidden;
+  };
+  new MutationObserver(follow).observe(empty, { attributes: true, attributeFilter: ['hidden'] });
+  follow();
+  return list;
+}
+
+async function refresh(): Promise<boolean> {
+  const body = await apiJson<Visibility>('/api/v1/visibility');
+  const list = box();
+  list.replaceChildren(...body.messages.map((message) => h('li', {}, message)));
+  list.dataset.owner = String(body.owner);
+  const now = JSON.stringify([body.grants, body.shares]);
+  if (signature !== null && now !== signature) window.dispatchEvent(new Event(ACCESS_CHANGED));
+  signature = now;
+  return body.owner;
+}
+
+/** Start explaining (after login); stop with `stopExplaining` (logout). */
+export function startExplaining(): void {
+  stopExplaining();
+  const run = (): void => {
+    refresh()
+      .then((owner) => {
+        if (timer !== undefined) timer = window.setTimeout(run, owner ? OWNER_REFRESH_MS : PARTNER_REFRESH_MS);
+      })
+      .catch((err) => {
+        console.warn('visibility', err);
+        if (timer !== undefined) timer = window.setTimeout(run, OWNER_REFRESH_MS);
+      });
+  };
+  timer = window.setTimeout(run, 0);
+}
+
+export function stopExplaining(): void {
+  if (timer !== undefined) window.clearTimeout(timer);
+  timer = undefined;
+  signature = null;
+  document.querySelector('[data-testid="visibility-why"]')?.replaceChildren();
+}
