@@ -58,10 +58,18 @@ def test_nul_and_huge_integers_in_json_name_the_field(client: TestClient, operat
 
 
 def test_newlines_in_json_text_are_accepted(client: TestClient, operator_token: str) -> None:
-    body = message_json(make_message(9))
+    """The guard lets line breaks through (notes have them); an event's names refuse them at the model."""
+    posted = client.post("/api/v1/events", json=message_json(make_message(9)), headers=bearer(operator_token))
+    assert posted.status_code in (200, 201, 202), posted.text
+    incident_id = posted.json()["incident_id"]
+    note = {"text": "fence north\nsecond line\ttabbed"}
+    response = client.post(f"/api/v1/incidents/{incident_id}/notes", json=note, headers=bearer(operator_token))
+    assert response.status_code == 201, response.text
+    assert response.json()["text"] == note["text"]
+    body = message_json(make_message(10))
     body["event"]["rule_name"] = "fence\nnorth"
-    response = client.post("/api/v1/events", json=body, headers=bearer(operator_token))
-    assert response.status_code in (200, 201, 202), response.text
+    refused = client.post("/api/v1/events", json=body, headers=bearer(operator_token))
+    assert refused.status_code == 422 and "body.event.rule_name" in refused.text
 
 
 def test_large_unauthenticated_body_is_413_before_reading(client: TestClient) -> None:
