@@ -389,7 +389,7 @@ def stored_reason(reason: Mapping[str, Any]) -> SeverityReason:
     the open-incident mirror, which rebuilds each incident an ingest batch touches, shares them.
     """
     params = reason.get("params") or {}
-    key = (reason["code"], tuple(sorted(params.items())))
+    key = (reason["code"], tuple(params.items()))
     found = _REASONS.get(key)
     if found is None:
         found = SeverityReason.model_validate(reason)

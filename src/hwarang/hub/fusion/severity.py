@@ -319,6 +319,7 @@ class SeverityRules:
             max((b[3] for b in self._bounds), default=-1.0),
         )
         self._decisions: dict[tuple[object, ...], SeverityDecision] = {}
+        self._timed = any(rule.time_of_day != "any" for rule in config.rules)
 
     def areas_at(self, position: GeoPoint | None) -> list[NamedArea]:
         """The named areas containing ``position`` (none when it is unknown)."""
@@ -359,7 +360,7 @@ class SeverityRules:
             event.object_class,
             where_at is not None,
             tuple(area.name for area in areas),
-            self.is_night(event),
+            self._timed and self.is_night(event),  # no rule asks for the time: never read
             f"{event.confidence:.2f}" if low else None,
             event.detector is not None and event.detector.kind == "motion",
             event.exercise,
