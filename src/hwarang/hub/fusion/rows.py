@@ -37,6 +37,8 @@ from hwarang.hub.store.mapping import detector_models, is_motion_only
 from hwarang.hub.store.models import HUB_STATE_ID, EventRow, HubStateRow, IncidentHistoryRow, IncidentRow
 
 INGEST_ACTOR = "system:ingest"
+_REASON_CACHE_SIZE = 4096
+_REASONS: dict[tuple[Any, tuple[tuple[Any, Any], ...]], SeverityReason] = {}
 CLOSED_STATES = (IncidentState.RESOLVED.value, IncidentState.FALSE_ALARM.value)
 """Incidents in these states never take new events."""
 
@@ -69,7 +71,7 @@ def detector_entry(event: Event) -> dict[str, Any] | None:
 
 def reasons_json(decision: SeverityDecision) -> list[dict[str, Any]]:
     """The JSON form of a decision's reasons (an incident's ``severity_reasons``)."""
-    return [reason.model_dump(mode="json") for reason in decision.reasons]
+    return [{"code": reason.code.value, "params": dict(reason.params)} for reason in decision.reasons]
 
 
 def track_keys(tracks: Iterable[tuple[str, int]]) -> list[list[Any]]:
@@ -380,6 +382,23 @@ class IngestBatch:
         }
 
 
+def stored_reason(reason: Mapping[str, Any]) -> SeverityReason:
+    """A severity reason of a stored incident row, validated once per distinct reason.
+
+    Reasons are immutable values and few distinct ones occur (codes with area, rule and cap names), so
+    the open-incident mirror, which rebuilds each incident an ingest batch touches, shares them.
+    """
+    params = reason.get("params") or {}
+    key = (reason["code"], tuple(params.items()))
+    found = _REASONS.get(key)
+    if found is None:
+        found = SeverityReason.model_validate(reason)
+        if len(_REASONS) >= _REASON_CACHE_SIZE:
+            _REASONS.clear()
+        _REASONS[key] = found
+    return found
+
+
 def incident_from_values(values: Mapping[str, Any], event_ids: tuple[uuid.UUID, ...]) -> Incident:
     """The domain incident of an incidents row's column values (typed here; not validated again)."""
     lat, lon = values["lat"], values["lon"]
@@ -412,9 +431,7 @@ def incident_from_values(values: Mapping[str, Any], event_ids: tuple[uuid.UUID, 
         resolved_at=values["resolved_at"],
         rule_name=values.get("rule_name"),
         camera_name=values.get("camera_name"),
-        severity_reasons=tuple(
-            SeverityReason.model_validate(reason) for reason in values.get("severity_reasons") or ()
-        ),
+        severity_reasons=tuple(stored_reason(reason) for reason in values.get("severity_reasons") or ()),
         motion_only=is_motion_only(values.get("detectors")),
         detector_models=detector_models(values.get("detectors")),
     )

@@ -71,6 +71,8 @@ _HIGH_CLASSES = frozenset({ObjectClass.PERSON, ObjectClass.VEHICLE})
 _SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _KOREA_STANDARD_TIME = timezone(timedelta(hours=9), "KST")
 _BY_RANK = {rank: severity for severity, rank in SEVERITY_ORDER.items()}
+_CACHE_SIZE = 4096  # distinct decisions (and reasons) remembered; cleared when full
+_REASONS: dict[tuple[SeverityReasonCode, tuple[tuple[str, str], ...]], SeverityReason] = {}
 ORDINARY = "ordinary"
 """The area kind of every place outside the named areas (usable in ``area_kinds``)."""
 
@@ -95,7 +97,15 @@ def lower_severity(severity: Severity) -> Severity:
 
 
 def _reason(code: SeverityReasonCode, **params: str) -> SeverityReason:
-    return SeverityReason(code=code, params=params)
+    # reasons are immutable and few distinct ones occur: build each once (bounded)
+    key = (code, tuple(params.items()))
+    found = _REASONS.get(key)
+    if found is None:
+        found = SeverityReason(code=code, params=params)
+        if len(_REASONS) >= _CACHE_SIZE:
+            _REASONS.clear()
+        _REASONS[key] = found
+    return found
 
 
 class _Strict(BaseModel):
@@ -308,20 +318,24 @@ class SeverityRules:
             max((b[2] for b in self._bounds), default=-1.0),
             max((b[3] for b in self._bounds), default=-1.0),
         )
+        self._decisions: dict[tuple[object, ...], SeverityDecision] = {}
+        self._timed = any(rule.time_of_day != "any" for rule in config.rules)
 
     def areas_at(self, position: GeoPoint | None) -> list[NamedArea]:
         """The named areas containing ``position`` (none when it is unknown)."""
         if position is None:
             return []
-        lon, lat = position.lon, position.lat
+        return list(self._areas_containing(position.lon, position.lat))
+
+    def _areas_containing(self, lon: float, lat: float) -> tuple[NamedArea, ...]:
         min_lon, min_lat, max_lon, max_lat = self._extent
         if not (min_lon <= lon <= max_lon and min_lat <= lat <= max_lat):
-            return []
-        return [
+            return ()
+        return tuple(
             area
             for (area, polygon), (min_x, min_y, max_x, max_y) in zip(self._areas, self._bounds, strict=True)
             if min_x <= lon <= max_x and min_y <= lat <= max_y and shapely.contains_xy(polygon, lon, lat)
-        ]
+        )
 
     def is_night(self, event: Event) -> bool:
         """True when the event happened in the night window, local time."""
@@ -332,19 +346,44 @@ class SeverityRules:
         return start <= local < end
 
     def decide(self, event: Event, position: GeoPoint | None = None) -> SeverityDecision:
-        """Severity and sharing for ``event`` located at ``position`` (default: its own ``geo``)."""
+        """Severity and sharing for ``event`` located at ``position`` (default: its own ``geo``).
+
+        Decided once per distinct set of inputs the rules read (rule kind, class, the named areas
+        containing the position, night or day, low confidence as shown, motion-only, exercise) and
+        remembered (bounded): the decision is an immutable value of those alone.
+        """
         where_at = position if position is not None else event.geo
-        areas = self.areas_at(where_at)
+        areas = () if where_at is None else self._areas_containing(where_at.lon, where_at.lat)
+        low = event.confidence < self.config.low_confidence
+        key = (
+            event.rule,
+            event.object_class,
+            where_at is not None,
+            tuple(area.name for area in areas),
+            self._timed and self.is_night(event),  # no rule asks for the time: never read
+            f"{event.confidence:.2f}" if low else None,
+            event.detector is not None and event.detector.kind == "motion",
+            event.exercise,
+        )
+        found = self._decisions.get(key)
+        if found is None:
+            found = self._decide(event, list(areas), known=where_at is not None)
+            if len(self._decisions) >= _CACHE_SIZE:
+                self._decisions.clear()
+            self._decisions[key] = found
+        return found
+
+    def _decide(self, event: Event, areas: list[NamedArea], *, known: bool) -> SeverityDecision:
         matched: list[SeverityRule] = []
         for rule in self.config.rules:
             if (rule.rules and event.rule not in rule.rules) or (
                 rule.classes and event.object_class not in rule.classes
             ):
                 continue
-            if self._matches(rule, event, areas, known=where_at is not None):
+            if self._matches(rule, event, areas, known=known):
                 matched.append(rule)
         where = [_reason(SeverityReasonCode.AREA, name=a.name, kind=a.kind) for a in areas]
-        if where_at is not None and not areas:
+        if known and not areas:
             where.append(_reason(SeverityReasonCode.ORDINARY_AREA))
         if not matched:
             severity = self._default(event.rule, event.object_class)
