@@ -43,6 +43,7 @@ from hwarang.api.routers import (
     incidents,
     interop,
     live,
+    live_video,
     map,
     overview,
     snapshots,
@@ -51,6 +52,7 @@ from hwarang.api.routers import (
 from hwarang.api.settings import ApiSettings
 from hwarang.api.tokens import TokenCodec
 from hwarang.hub.errors import ConflictError, HubError, IngestError, NotFoundError, StoreError
+from hwarang.hub.evidence.live_relay import LiveRelay
 from hwarang.hub.service import HubService
 from hwarang.hub.sharing.policy import AccessDeniedError
 from hwarang.web import STATIC_DIR, WEB_NOT_BUILT
@@ -61,7 +63,7 @@ PUBLIC_ROUTES = frozenset(
     {("GET", "/api/v1/health"), ("POST", auth.TOKEN_PATH), ("POST", auth.REFRESH_PATH), ("GET", "/")}
 )
 """The only HTTP routes reachable without a token (besides the ``/static`` mount)."""
-SELF_AUTHENTICATING_WEBSOCKETS = frozenset({live.WS_PATH})
+SELF_AUTHENTICATING_WEBSOCKETS = frozenset({live.WS_PATH, live_video.WS_PATH})
 """WebSockets that check their ``token`` query parameter themselves (close code 4401)."""
 
 
@@ -71,6 +73,7 @@ def create_app(
     *,
     broadcaster: IncidentBroadcaster | None = None,
     health_extra: Callable[[], dict[str, object]] | None = None,
+    live_relay: LiveRelay | None = None,
 ) -> FastAPI:
     """The hub's HTTP/WebSocket API; subscribes ``broadcaster`` to the service's incident changes."""
     broadcaster = broadcaster if broadcaster is not None else IncidentBroadcaster(settings.ws_queue_size)
@@ -81,6 +84,7 @@ def create_app(
         broadcaster=broadcaster,
         health_extra=health_extra,
         oidc=OidcVerifier.from_settings(settings),
+        live_video=live_relay,
     )
     service.journal.add_listener(broadcaster.publish)
 
@@ -123,6 +127,7 @@ def create_app(
         snapshots,
         clips,
         live,
+        live_video,
         interop,
         workflow,
         conditions,

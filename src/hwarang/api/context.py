@@ -9,6 +9,7 @@ from hwarang.api.live import IncidentBroadcaster
 from hwarang.api.oidc import OidcVerifier
 from hwarang.api.settings import ApiSettings
 from hwarang.api.tokens import TokenCodec
+from hwarang.hub.evidence.live_relay import LiveRelay
 from hwarang.hub.service import HubService
 
 
@@ -22,6 +23,7 @@ class ApiContext:
     broadcaster: IncidentBroadcaster
     health_extra: Callable[[], dict[str, object]] | None = None
     oidc: OidcVerifier | None = None
+    live_video: LiveRelay | None = None
 
 
 def get_context(conn: HTTPConnection) -> ApiContext:
