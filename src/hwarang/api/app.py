@@ -44,6 +44,7 @@ from hwarang.api.routers import (
     incidents,
     interop,
     live,
+    live_video,
     map,
     overview,
     shares,
@@ -55,6 +56,7 @@ from hwarang.api.settings import ApiSettings
 from hwarang.api.throttle import LoginThrottle
 from hwarang.api.tokens import TokenCodec
 from hwarang.hub.errors import ConflictError, HubError, IngestError, NotFoundError, StoreError
+from hwarang.hub.evidence.live_relay import LiveRelay
 from hwarang.hub.identity.passwords import InvalidPasswordError
 from hwarang.hub.service import HubService
 from hwarang.hub.sharing.policy import AccessDeniedError
@@ -66,7 +68,7 @@ PUBLIC_ROUTES = frozenset(
     {("GET", "/api/v1/health"), ("POST", auth.TOKEN_PATH), ("POST", auth.REFRESH_PATH), ("GET", "/")}
 )
 """The only HTTP routes reachable without a token (besides the ``/static`` mount)."""
-SELF_AUTHENTICATING_WEBSOCKETS = frozenset({live.WS_PATH})
+SELF_AUTHENTICATING_WEBSOCKETS = frozenset({live.WS_PATH, live_video.WS_PATH})
 """WebSockets that check their ``token`` query parameter themselves (close code 4401)."""
 
 
@@ -76,6 +78,7 @@ def create_app(
     *,
     broadcaster: IncidentBroadcaster | None = None,
     health_extra: Callable[[], dict[str, object]] | None = None,
+    live_relay: LiveRelay | None = None,
 ) -> FastAPI:
     """The hub's HTTP/WebSocket API; subscribes ``broadcaster`` to the service's incident changes."""
     broadcaster = broadcaster if broadcaster is not None else IncidentBroadcaster(settings.ws_queue_size)
@@ -89,6 +92,7 @@ def create_app(
         throttle=LoginThrottle(
             free_failures=settings.login_free_failures, max_delay_s=float(settings.login_max_delay_s)
         ),
+        live_video=live_relay,
     )
     service.journal.add_listener(broadcaster.publish)
 
@@ -136,6 +140,7 @@ def create_app(
         snapshots,
         clips,
         live,
+        live_video,
         interop,
         workflow,
         conditions,

@@ -11,6 +11,7 @@ from hwarang.api.oidc import OidcVerifier
 from hwarang.api.settings import ApiSettings
 from hwarang.api.throttle import LoginThrottle
 from hwarang.api.tokens import TokenCodec
+from hwarang.hub.evidence.live_relay import LiveRelay
 from hwarang.hub.service import HubService
 
 
@@ -25,6 +26,7 @@ class ApiContext:
     health_extra: Callable[[], dict[str, object]] | None = None
     oidc: OidcVerifier | None = None
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    live_video: LiveRelay | None = None
 
 
 def get_context(conn: HTTPConnection) -> ApiContext:

@@ -12,6 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from hwarang.bus.livewire import LiveWire
 from hwarang.domain import Camera, EventMessage
 from hwarang.edge.analytics.pipeline import CameraAnalytics
 from hwarang.edge.analytics_pool import AnalyticsPool, CameraLane
@@ -20,6 +21,7 @@ from hwarang.edge.config import CameraConfig
 from hwarang.edge.errors import EdgeError, MediaError, SourceError
 from hwarang.edge.frame import Frame, FrameConversionError
 from hwarang.edge.health import CameraHealth, CameraState
+from hwarang.edge.live_sender import LiveSender
 from hwarang.edge.media.clips import Clip, ClipRecorder, EncodedPacket, PacketSource
 from hwarang.edge.sources import FrameSource, build_source
 from hwarang.edge.sources.base import EventHook
@@ -69,8 +71,11 @@ class CameraWorker:
         retry_initial_s: float = 1.0,
         retry_max_s: float = 30.0,
         clips: ClipSink | None = None,
+        live_wire: LiveWire | None = None,
     ) -> None:
         self.camera = camera
+        self._live_wire = live_wire
+        self.live: LiveSender | None = None
         self._clip_sink = clips if config.clips.enabled else None
         self._recorder: ClipRecorder | None = None
         self._remux = False
@@ -253,6 +258,10 @@ class CameraWorker:
         recorder = self._recorder
         if recorder is None:
             recorder = ClipRecorder(self.camera.id, self._config.clips, fps, self._clip_cut)
+            if self._live_wire is not None:
+                if self.live is None:
+                    self.live = LiveSender(self.camera.id, self._live_wire, fps)
+                recorder.live = self.live.add
             with self._lock:
                 self._recorder = recorder
         return recorder

@@ -4,6 +4,7 @@ import logging
 import time
 from typing import Protocol
 
+from hwarang.bus.livewire import LiveWire
 from hwarang.domain import Camera, Center
 from hwarang.edge.analytics_pool import AnalyticsPool
 from hwarang.edge.camera_setup import RegionLookup, build_camera, build_center
@@ -18,7 +19,13 @@ class EdgeNode:
     """Builds a worker per enabled camera and runs them until stopped."""
 
     def __init__(
-        self, config: EdgeConfig, publish: Publish, lookup: RegionLookup, *, clips: ClipSink | None = None
+        self,
+        config: EdgeConfig,
+        publish: Publish,
+        lookup: RegionLookup,
+        *,
+        clips: ClipSink | None = None,
+        live_wire: LiveWire | None = None,
     ) -> None:
         self.centers: list[Center] = []
         self.cameras: list[Camera] = []
@@ -42,6 +49,7 @@ class EdgeNode:
                         retry_initial_s=config.retry_initial_s,
                         retry_max_s=config.retry_max_s,
                         clips=clips,
+                        live_wire=live_wire,
                     )
                 )
 
@@ -82,7 +90,12 @@ class Node(Protocol):
 
 
 def create_node(
-    config: EdgeConfig, publish: Publish, lookup: RegionLookup, *, clips: ClipSink | None = None
+    config: EdgeConfig,
+    publish: Publish,
+    lookup: RegionLookup,
+    *,
+    clips: ClipSink | None = None,
+    live_wire: LiveWire | None = None,
 ) -> Node:
     """An :class:`EdgeNode`, or a :class:`~hwarang.edge.node_shards.ShardedEdgeNode` when
     ``config.processes`` > 1 (clips are cut only in one process for now)."""
@@ -90,4 +103,4 @@ def create_node(
         from hwarang.edge.node_shards import ShardedEdgeNode
 
         return ShardedEdgeNode(config, publish, lookup)
-    return EdgeNode(config, publish, lookup, clips=clips)
+    return EdgeNode(config, publish, lookup, clips=clips, live_wire=live_wire)

@@ -18,6 +18,7 @@ from hwarang.api.app import create_app
 from hwarang.api.settings import ApiSettings
 from hwarang.bus import Bus
 from hwarang.bus.config import build_bus
+from hwarang.bus.livewire import MemoryLiveWire
 from hwarang.config import AppConfig
 from hwarang.domain import Agency
 from hwarang.edge.clip_publisher import ClipPublisher
@@ -27,6 +28,7 @@ from hwarang.geo.regions import default_catalog
 from hwarang.geo.zones import load_zones
 from hwarang.hub.errors import ConflictError
 from hwarang.hub.evidence.clip_worker import ClipWorker
+from hwarang.hub.evidence.live_relay import LiveRelay
 from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.fusion.worker import IngestWorker
 from hwarang.hub.identity.passwords import InvalidPasswordError, check_password
@@ -54,6 +56,7 @@ class EmbeddedSite:
     publisher: BusPublisher
     generated_admin_password: str | None
     probes: HealthProbes = field(default_factory=dict)
+    live_wire: MemoryLiveWire = field(default_factory=MemoryLiveWire)
 
 
 def database_url(config: AppConfig) -> str:
@@ -107,11 +110,15 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
     publisher = BusPublisher(bus, asyncio.get_running_loop(), signers={c: s.sign for c, s in signers.items()})
     clips = ClipPublisher(bus, asyncio.get_running_loop())
     clips.start()
+    live_wire = MemoryLiveWire()
     edge: Node | None = None
     try:
         async with contextlib.AsyncExitStack() as background:
             edge = await asyncio.to_thread(
-                partial(create_node, clips=clips), config.edge, publisher, default_catalog().lookup
+                partial(create_node, clips=clips, live_wire=live_wire),
+                config.edge,
+                publisher,
+                default_catalog().lookup,
             )
             for camera in edge.cameras:
                 service.cameras.upsert(camera)
@@ -124,7 +131,7 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
             probes.update(await background.enter_async_context(run_drones(config.hub.drones, service, bus)))
             probes["clips"] = clip_worker.stats.as_dict
             edge.start()
-            yield EmbeddedSite(config, service, bus, edge, ingest, publisher, generated, probes)
+            yield EmbeddedSite(config, service, bus, edge, ingest, publisher, generated, probes, live_wire)
     finally:
         publisher.stop()
         if edge is not None:
@@ -162,6 +169,7 @@ async def serve_demo(
                 "dead_letters": site.ingest.stats.dead_letters,
                 **{name: probe() for name, probe in site.probes.items()},
             },
+            live_relay=LiveRelay(site.live_wire),
         )
         server = uvicorn.Server(
             uvicorn.Config(

@@ -63,7 +63,8 @@ def test_newlines_in_json_text_are_accepted(client: TestClient, operator_token: 
     assert posted.status_code in (200, 201, 202), posted.text
     incident_id = posted.json()["incident_id"]
     note = {"text": "fence north\nsecond line\ttabbed"}
-    response = client.post(f"/api/v1/incidents/{incident_id}/notes", json=note, headers=bearer(operator_token))
+    url = f"/api/v1/incidents/{incident_id}/notes"
+    response = client.post(url, json=note, headers=bearer(operator_token))
     assert response.status_code == 201, response.text
     assert response.json()["text"] == note["text"]
     body = message_json(make_message(10))

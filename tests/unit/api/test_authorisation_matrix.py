@@ -463,7 +463,13 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/drones/tracks.geojson"): Row(_get("/api/v1/drones/tracks.geojson"), EVERYONE, EVERYONE),
     ("GET", "/api/v1/drones.cot"): Row(_get("/api/v1/drones.cot"), EVERYONE, EVERYONE),
 }
-WEBSOCKETS = {"/api/v1/ws": "each connection receives exactly the incidents its user may view"}
+WEBSOCKETS = {
+    "/api/v1/ws": "each connection receives exactly the incidents its user may view",
+    "/api/v1/incidents/{incident_id}/live": (
+        "evidence.view on the incident (403 and audited otherwise), re-checked every second:"
+        " tests/unit/api/test_api_live_video.py"
+    ),
+}
 CALLERS: list[tuple[Role, bool]] = [(role, inside) for inside in (True, False) for role in Role]
 
 

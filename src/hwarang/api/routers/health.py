@@ -63,6 +63,8 @@ def health(
     ]
     try:
         extra = context.health_extra() if context.health_extra is not None else {}
+        if context.live_video is not None:
+            extra = {**extra, "live_video": context.live_video.stats()}
         last_seq: int | None = None
         counters: dict[str, int] = {}
         try:

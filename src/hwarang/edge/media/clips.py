@@ -310,6 +310,8 @@ class ClipRecorder:
         self._ring = PacketRing(config.pre_s + config.post_s + max(2 * config.gop_s, 10.0))
         self._remux_size: tuple[int, int] | None = None
         self._on_clip = on_clip
+        self.live: PacketSink | None = None
+        """Also hands every packet here (the camera's live sender), when set."""
         self._lock = threading.Lock()
         self._pending: list[_Request] = []
         self.clips = 0
@@ -333,14 +335,19 @@ class ClipRecorder:
 
     def add_frame(self, frame: Frame) -> None:
         """Encode ``frame`` into the ring and cut the clips now complete."""
+        live = self.live
         for packet in self._encoder.encode(frame):
             self._ring.append(packet)
+            if live is not None:
+                live(packet, self._encoder.size)
         self._cut_due(final=False)
 
     def add_packet(self, packet: EncodedPacket, size: tuple[int, int]) -> None:
         """Take a camera's own H.264 packet (remux path: no encoding) and cut the clips now complete."""
         self._remux_size = size
         self._ring.append(packet)
+        if self.live is not None:
+            self.live(packet, size)
         self._cut_due(final=False)
 
     def finish(self) -> None:

@@ -4,6 +4,7 @@ import { $, h, option } from './dom';
 import { currentLang, t } from './i18n';
 import { detectorText, incidentTitle, motionOnlyText, reasonText } from './incident_text';
 import { clipBox, seekClip } from './clips';
+import { liveBox } from './liveview';
 import { showSnapshot } from './snapshots';
 import { formatKst, formatKstTime, humanDuration, isoInMinutes, secondsBetween } from './time';
 import { renderTimeline } from './timeline';
@@ -152,6 +153,7 @@ export class IncidentPanel {
       box.append(img);
     } else box.append(h('p', { class: 'muted' }, t('no_snapshot')));
     box.append(clipBox(incident.id, incident.event_ids, () => this.incident?.id === incident.id && this.root.isConnected));
+    box.append(liveBox(incident.id));
     box.append(h('div', { class: 'frames', 'data-testid': 'frame-strip' }));
     return box;
   }
