@@ -199,7 +199,11 @@ def test_snapshot_hash_does_not_stretch_a_grant(hub: Hub) -> None:
         with hub.client() as client:
             assert client.get(f"/api/v1/snapshots/{sha}", headers=army).status_code == 403
             forged = _event(2, center="seoul-jongno", sigungu=GRANTED, jpeg=None, sha256=sha)
-            assert client.post("/api/v1/events", json=forged, headers=army).status_code in (200, 201)
+            # the army may not post for a municipal center at all (events are bound to the poster)
+            assert client.post("/api/v1/events", json=forged, headers=army).status_code == 403
+            # and even a center's own event that names the neighbour's hash grants nothing
+            forged = _event(3, center="seoul-jongno", sigungu=GRANTED, jpeg=None, sha256=sha)
+            assert client.post("/api/v1/events", json=forged, headers=admin).status_code in (200, 201)
             refused = client.get(f"/api/v1/snapshots/{sha}", headers=army)
             assert refused.status_code == 403 and NEIGHBOUR not in refused.text
             views = [e for e in hub.service.audit.entries(200, action="evidence.view") if sha in e.target]

@@ -30,7 +30,7 @@ from hwarang.edge.media.clips import ClipConfig, FrameEncoder
 from hwarang.hub.evidence.live_relay import LiveRelay
 from hwarang.hub.service import HubService
 from tests.unit.api.api_support import TEST_SECRET, make_message
-from tests.unit.api.sharing_support import World, open_hub, seed
+from tests.unit.api.sharing_support import World, open_condition_policy, open_hub, seed
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -162,7 +162,7 @@ def world(tmp_path: Path) -> World:
 
 @pytest.fixture
 def army_hub(world: World) -> Iterator[HubService]:
-    service = open_hub(world.root)
+    service = open_hub(world.root, policy=open_condition_policy())  # grant mechanics, not who declares
     yield service
     service.database.close()
 

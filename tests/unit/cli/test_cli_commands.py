@@ -63,7 +63,8 @@ def test_config_check_accepts_show_default_output(
     result = runner.invoke(app, ["config", "check", str(site)])
 
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == f"{site}: valid; 2 center(s), 3 camera(s)"
+    # the demo clip's relative path may be missing from this directory: a warning, not an error
+    assert result.stdout.strip().startswith(f"{site}: valid; 2 center(s), 3 camera(s)")
 
 
 def test_config_check_malformed_yaml_names_file_and_position(runner: CliRunner, tmp_path: Path) -> None:

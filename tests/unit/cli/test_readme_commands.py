@@ -28,6 +28,7 @@ NEEDS_MORE: dict[tuple[str, ...], str] = {
     ("simulate",): "an event load generator on NATS (bench/)",
     ("incident", "export"): "needs an incident id of a running site (tests/unit/cli/test_cli_audit.py)",
     ("evidence", "verify"): "needs an exported package (tests/unit/cli/test_cli_audit.py)",
+    ("users", "reset"): "needs the admin a first hub start creates (tests/unit/cli/test_cli_users.py)",
     ("exercise", "simulate"): "a national simulation of several minutes (tests/unit/exercise/)",
 }
 """README commands not run here, by their command words, and where they are tested instead."""
