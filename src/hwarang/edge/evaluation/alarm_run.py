@@ -1,7 +1,7 @@
 """Running a camera's whole pipeline (detector, tracker, rules) over a clip and scoring its alarms."""
 
 import time
-from datetime import UTC, datetime
+from contextlib import closing
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,11 +18,8 @@ from hwarang.edge.evaluation.alarms import (
     RaisedAlarm,
     alarm_spec,
 )
+from hwarang.edge.evaluation.clip_frames import clip_frames
 from hwarang.edge.evaluation.metrics import load_mot_ground_truth
-from hwarang.edge.sources import build_source
-from hwarang.edge.sources.file import FileSourceConfig
-
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class RuleAlarmReport(BaseModel):
@@ -89,18 +86,13 @@ def evaluate_alarms(
     if not specs:
         raise AnalyticsError(f"camera {config.id!r} has no zone or line rule to evaluate")
     evaluator = AlarmEvaluator(specs, tolerance_s=tolerance_s, min_iou=min_iou)
-    source = build_source(
-        FileSourceConfig(type="file", path=video, realtime=False, start_time=_EPOCH), camera_id=camera.id
-    )
     analytics = None
     frames = 0
     started = time.perf_counter()
-    try:
-        for frame in source.frames():
-            if max_frames is not None and frame.index >= max_frames:
-                break
+    with closing(clip_frames(video, camera_id=camera.id, max_frames=max_frames)) as clip:
+        for frame, fps in clip:
             if analytics is None:
-                analytics = build_analytics(camera, config, source.fps, (frame.width, frame.height))
+                analytics = build_analytics(camera, config, fps, (frame.width, frame.height))
             alarms = [
                 RaisedAlarm(
                     rule_name=message.event.rule_name,
@@ -119,8 +111,6 @@ def evaluate_alarms(
             ]
             evaluator.add_frame(frame.index, frame.pts_s, truth.get(frame.index + 1), alarms)
             frames += 1
-    finally:
-        source.close()
     if frames == 0:
         raise AnalyticsError(f"alarm evaluation: no frames decoded from {video}")
     seconds = time.perf_counter() - started

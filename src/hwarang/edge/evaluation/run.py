@@ -1,7 +1,7 @@
 """Running a camera's detector and tracker over a clip and scoring it against MOTChallenge truth."""
 
 import time
-from datetime import UTC, datetime
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -14,16 +14,13 @@ from hwarang.edge.analytics.detectors import DetectorConfig, ModelDetector, buil
 from hwarang.edge.analytics.detectors.model_config import ModelDetectorConfigBase
 from hwarang.edge.analytics.tracking import ObjectTracker, TrackerConfig
 from hwarang.edge.errors import AnalyticsError
+from hwarang.edge.evaluation.clip_frames import clip_frames
 from hwarang.edge.evaluation.metrics import MotEvaluator, load_mot_ground_truth
-from hwarang.edge.sources import build_source
-from hwarang.edge.sources.file import FileSourceConfig
 
 AP_SCORE_FLOOR = 0.01
 """Model detectors run at this confidence during evaluation so AP50 sees the whole PR curve; the
 tracker still gets only detections at the configured ``min_confidence`` (greedy NMS keeps a box
 independently of lower-scored ones, so this changes nothing the tracker sees)."""
-
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class MotReport(BaseModel):
@@ -73,19 +70,14 @@ def evaluate_mot(
     truth = load_mot_ground_truth(ground_truth)
     ap_config, threshold = _ap_config(detector_config)
     detector = build_detector(ap_config)
-    source = build_source(
-        FileSourceConfig(type="file", path=video, realtime=False, start_time=_EPOCH), camera_id="eval"
-    )
     evaluator = MotEvaluator(operating_threshold=threshold)
     person = CLASS_INDEX[ObjectClass.PERSON]
     tracker: ObjectTracker | None = None
     detect_ms = 0.0
     started = time.perf_counter()
-    try:
-        for frame in source.frames():
-            if max_frames is not None and frame.index >= max_frames:
-                break
-            tracker = tracker or ObjectTracker(tracker_config, fps=source.fps)
+    with closing(clip_frames(video, camera_id="eval", max_frames=max_frames)) as clip:
+        for frame, fps in clip:
+            tracker = tracker or ObjectTracker(tracker_config, fps=fps)
             before = time.perf_counter()
             detections = detector.detect(frame)
             detect_ms += (time.perf_counter() - before) * 1000.0
@@ -107,8 +99,6 @@ def evaluate_mot(
                 np.asarray(tracked.tracker_id)[tracked_people].astype(int),
                 tracked.xyxy[tracked_people].astype(np.float32),
             )
-    finally:
-        source.close()
     seconds = time.perf_counter() - started
     metrics = evaluator.compute()
     stats = detector.stats.as_dict() if isinstance(detector, ModelDetector) else {}
