@@ -1,11 +1,6 @@
 """A real ``hwarang demo`` process and Debian's Chromium, driven by Playwright, for end-to-end tests."""
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from tests.e2e.cop_support import api_token
-from tests.e2e.demo_support import DemoServer
+from tests.e2e.demo_support import DemoServer, running_demo
 
 CHROMIUM = Path(os.environ.get("HWARANG_TEST_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -30,48 +25,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"demo exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"demo not healthy within {timeout_s} s:\n{log_path.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory: pytest.TempPathFactory, vtest_path: Path) -> Iterator[DemoServer]:
     """``python -m hwarang demo`` with its defaults, the real vtest clip, on a free loopback port."""
-    port = _free_port()
-    data_dir = tmp_path_factory.mktemp("demo-data")
-    log_path = data_dir / "demo.log"
-    password = "e2e-" + os.urandom(6).hex()
-    env = dict(os.environ, HWARANG_ADMIN_PASSWORD=password, HWARANG_DEMO_VIDEO=str(vtest_path))
-    command = [sys.executable, "-m", "hwarang", "demo", "--port", str(port), "--data-dir", str(data_dir)]
-    started = time.monotonic()
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_healthy(f"http://127.0.0.1:{port}/api/v1/health", proc, log_path, timeout_s=30)
-        yield DemoServer(f"http://127.0.0.1:{port}", password, started, log_path)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+    with running_demo(tmp_path_factory.mktemp("demo-data"), vtest_path) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

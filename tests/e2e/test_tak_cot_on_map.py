@@ -7,10 +7,7 @@ and never drawn.
 """
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -22,7 +19,7 @@ from playwright.sync_api import Browser
 
 from hwarang.config.loader import default_config_text
 from tests.e2e.cop_support import api_token, login, wait_map_ready
-from tests.e2e.demo_support import DemoServer
+from tests.e2e.demo_support import DemoServer, free_port, running_demo
 
 REGISTERED = "ANDROID-e2e-1"
 STRANGER = "ANDROID-stranger"
@@ -44,30 +41,9 @@ def _cot(uid: str, lat: float, lon: float) -> bytes:
     ).encode()
 
 
-def _port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _healthy(url: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"demo exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"demo not healthy in 30 s: {log_path.read_text()[-2000:]}")
-
-
 @pytest.fixture(scope="module")
 def tak_demo(tmp_path_factory: pytest.TempPathFactory, vtest_path: Path) -> Iterator[tuple[DemoServer, int]]:
-    port, tak_port = _port(), _port()
+    tak_port = free_port()
     data_dir = tmp_path_factory.mktemp("tak-demo")
     feed = (
         "hub:\n  tak_feeds:\n    - agency: incheon-junggu-cc\n"
@@ -75,23 +51,8 @@ def tak_demo(tmp_path_factory: pytest.TempPathFactory, vtest_path: Path) -> Iter
     )
     config = data_dir / "site.yaml"
     config.write_text(default_config_text().replace("hub:\n", feed, 1), encoding="utf-8")
-    password = "e2e-" + os.urandom(6).hex()
-    env = dict(os.environ, HWARANG_ADMIN_PASSWORD=password, HWARANG_DEMO_VIDEO=str(vtest_path))
-    command = [sys.executable, "-m", "hwarang", "demo", "--config", str(config), "--port", str(port)]
-    command += ["--data-dir", str(data_dir)]
-    log_path = data_dir / "demo.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _healthy(f"http://127.0.0.1:{port}/api/v1/health", proc, log_path)
-        yield DemoServer(f"http://127.0.0.1:{port}", password, time.monotonic(), log_path), tak_port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+    with running_demo(data_dir, vtest_path, config=config) as server:
+        yield server, tak_port
 
 
 def test_registered_tak_position_is_on_the_map_within_2_s(
