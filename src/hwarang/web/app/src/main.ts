@@ -19,6 +19,7 @@ import type { Agency, Incident } from './types';
 import { startInbox, stopInbox } from './inbox';
 import { installPasswordChange } from './password';
 import { ACCESS_CHANGED, startExplaining, stopExplaining } from './why';
+import { fetchLinkedIncident, linkedIncidentId, rememberIncident } from './deeplink';
 
 const INITIAL_LIMIT = 5000;
 const FALLBACK_LIMIT = 1000;
@@ -150,11 +151,24 @@ function openIncident(id: string): void {
   list.scrollToSelected();
   panel.open(incident);
   copMap?.select(incident);
+  rememberIncident(id);
 }
 
 function closePanel(): void {
   panel.close();
   copMap?.select(null);
+  if (loggedIn) rememberIncident(null);
+}
+
+/** Open the incident the address names (a CAP alert's <web> link), once the list is loaded. */
+async function openLinkedIncident(): Promise<void> {
+  const id = linkedIncidentId();
+  if (!id) return;
+  const incident = await fetchLinkedIncident(id, (known) => store.byId.get(known), notice);
+  if (!incident) return;
+  store.upsert(incident);
+  scheduleRender();
+  openIncident(incident.id);
 }
 
 // Grants or shares changed (why.ts): evidence on screen is fetched again under the new rights.
@@ -315,6 +329,7 @@ async function start(): Promise<void> {
   scheduleRender();
   liveAlerts = true;
   live.start();
+  await openLinkedIncident().catch((err) => console.warn('linked incident', err));
 }
 
 function logout(message?: string): void {
