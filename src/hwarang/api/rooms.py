@@ -4,8 +4,9 @@
 nothing else; no route reaches through the hub service.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends
 from starlette.requests import HTTPConnection
@@ -21,6 +22,7 @@ from hwarang.hub.identity.agencies import AgencyStore
 from hwarang.hub.identity.refresh_tokens import RefreshTokenStore
 from hwarang.hub.identity.users import UserStore
 from hwarang.hub.journal import Journal
+from hwarang.hub.service import HubService
 from hwarang.hub.sharing.conditions import ConditionService
 from hwarang.hub.sharing.policy import SharingPolicy
 from hwarang.hub.sharing.shares import ShareService
@@ -52,89 +54,17 @@ __all__ = [
 ]
 
 
-def incidents_of(conn: HTTPConnection) -> IncidentQueries:
-    """The hub's incident and event reads."""
-    return get_context(conn).service.incidents
+T = TypeVar("T")
 
 
-def ingest_of(conn: HTTPConnection) -> IngestService:
-    """The hub's ingest (events in, merge and split)."""
-    return get_context(conn).service.ingest
+def _room(pick: Callable[[HubService], T], doc: str) -> Callable[[HTTPConnection], T]:
+    """A dependency giving the part of the hub that ``pick`` takes from the service."""
 
+    def dependency(conn: HTTPConnection) -> T:
+        return pick(get_context(conn).service)
 
-def cameras_of(conn: HTTPConnection) -> CameraRegistry:
-    """The hub's camera registry."""
-    return get_context(conn).service.cameras
-
-
-def workflow_of(conn: HTTPConnection) -> WorkflowService:
-    """The hub's workflow."""
-    return get_context(conn).service.workflow
-
-
-def tasks_of(conn: HTTPConnection) -> TaskService:
-    """The hub's tasks."""
-    return get_context(conn).service.workflow.tasks
-
-
-def users_of(conn: HTTPConnection) -> UserStore:
-    """The hub's users."""
-    return get_context(conn).service.identity.users
-
-
-def agencies_of(conn: HTTPConnection) -> AgencyStore:
-    """The hub's agencies."""
-    return get_context(conn).service.identity.agencies
-
-
-def refresh_tokens_of(conn: HTTPConnection) -> RefreshTokenStore:
-    """The hub's refresh tokens."""
-    return get_context(conn).service.identity.refresh_tokens
-
-
-def shares_of(conn: HTTPConnection) -> ShareService:
-    """The hub's explicit incident shares."""
-    return get_context(conn).service.shares
-
-
-def sharing_of(conn: HTTPConnection) -> SharingPolicy:
-    """The hub's need-to-know policy."""
-    return get_context(conn).service.sharing
-
-
-def conditions_of(conn: HTTPConnection) -> ConditionService:
-    """The hub's declared conditions and grants."""
-    return get_context(conn).service.conditions
-
-
-def evidence_of(conn: HTTPConnection) -> EvidenceStore:
-    """The hub's evidence store."""
-    return get_context(conn).service.evidence
-
-
-def audit_of(conn: HTTPConnection) -> AuditLog:
-    """The hub's audit trail."""
-    return get_context(conn).service.audit
-
-
-def drones_of(conn: HTTPConnection) -> DroneHub:
-    """The hub's drone room."""
-    return get_context(conn).service.drones
-
-
-def journal_of(conn: HTTPConnection) -> Journal:
-    """The hub's journal (seqs and change listeners)."""
-    return get_context(conn).service.journal
-
-
-def health_of(conn: HTTPConnection) -> HealthBoard:
-    """The hub's conditions (store unavailable, disk full, damaged store)."""
-    return get_context(conn).service.health
-
-
-def database_of(conn: HTTPConnection) -> Database:
-    """The hub's database (for the read models that query it directly: map layers, packages)."""
-    return get_context(conn).service.database
+    dependency.__doc__ = doc
+    return dependency
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,21 +83,31 @@ def gate_of(conn: HTTPConnection) -> Gate:
     return Gate(service.incidents, service.sharing, service.audit, service.database)
 
 
-IncidentsRoom = Annotated[IncidentQueries, Depends(incidents_of)]
-IngestRoom = Annotated[IngestService, Depends(ingest_of)]
-CamerasRoom = Annotated[CameraRegistry, Depends(cameras_of)]
-WorkflowRoom = Annotated[WorkflowService, Depends(workflow_of)]
-TasksRoom = Annotated[TaskService, Depends(tasks_of)]
-UsersRoom = Annotated[UserStore, Depends(users_of)]
-AgenciesRoom = Annotated[AgencyStore, Depends(agencies_of)]
-RefreshTokensRoom = Annotated[RefreshTokenStore, Depends(refresh_tokens_of)]
-SharingRoom = Annotated[SharingPolicy, Depends(sharing_of)]
-SharesRoom = Annotated[ShareService, Depends(shares_of)]
-ConditionsRoom = Annotated[ConditionService, Depends(conditions_of)]
-EvidenceRoom = Annotated[EvidenceStore, Depends(evidence_of)]
-AuditRoom = Annotated[AuditLog, Depends(audit_of)]
-DronesRoom = Annotated[DroneHub, Depends(drones_of)]
-JournalRoom = Annotated[Journal, Depends(journal_of)]
-DatabaseRoom = Annotated[Database, Depends(database_of)]
-HealthRoom = Annotated[HealthBoard, Depends(health_of)]
+IncidentsRoom = Annotated[IncidentQueries, Depends(_room(lambda s: s.incidents, "Incident and event reads."))]
+IngestRoom = Annotated[
+    IngestService, Depends(_room(lambda s: s.ingest, "Ingest: events in, merge and split."))
+]
+CamerasRoom = Annotated[CameraRegistry, Depends(_room(lambda s: s.cameras, "The camera registry."))]
+WorkflowRoom = Annotated[WorkflowService, Depends(_room(lambda s: s.workflow, "The workflow."))]
+TasksRoom = Annotated[TaskService, Depends(_room(lambda s: s.workflow.tasks, "Agency tasks."))]
+UsersRoom = Annotated[UserStore, Depends(_room(lambda s: s.identity.users, "Users."))]
+AgenciesRoom = Annotated[AgencyStore, Depends(_room(lambda s: s.identity.agencies, "Agencies."))]
+RefreshTokensRoom = Annotated[
+    RefreshTokenStore, Depends(_room(lambda s: s.identity.refresh_tokens, "Refresh tokens."))
+]
+SharingRoom = Annotated[SharingPolicy, Depends(_room(lambda s: s.sharing, "The need-to-know policy."))]
+SharesRoom = Annotated[ShareService, Depends(_room(lambda s: s.shares, "Explicit incident shares."))]
+ConditionsRoom = Annotated[
+    ConditionService, Depends(_room(lambda s: s.conditions, "Declared conditions and grants."))
+]
+EvidenceRoom = Annotated[EvidenceStore, Depends(_room(lambda s: s.evidence, "The evidence store."))]
+AuditRoom = Annotated[AuditLog, Depends(_room(lambda s: s.audit, "The audit trail."))]
+DronesRoom = Annotated[DroneHub, Depends(_room(lambda s: s.drones, "The drone room."))]
+JournalRoom = Annotated[Journal, Depends(_room(lambda s: s.journal, "The journal (seqs, change listeners)."))]
+DatabaseRoom = Annotated[
+    Database, Depends(_room(lambda s: s.database, "The database (read models that query it directly)."))
+]
+HealthRoom = Annotated[
+    HealthBoard, Depends(_room(lambda s: s.health, "Store conditions (unavailable, disk, damage)."))
+]
 GateRoom = Annotated[Gate, Depends(gate_of)]
