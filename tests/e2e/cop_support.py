@@ -7,6 +7,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
@@ -42,6 +43,23 @@ PLACES = (
     Place("50110", 33.4996, 126.5312),  # Jeju City
     Place("47111", 36.0190, 129.3435),  # Pohang Nam
 )
+
+
+SITE_ZONE = ZoneInfo("Asia/Seoul")
+"""The demo site's time zone, in which the severity policy's night (19:00-06:00) is read."""
+
+
+def night_time(now: datetime | None = None) -> datetime:
+    """An instant in the demo policy's night: ``now`` if it is night in Seoul, else 05:30 this morning.
+
+    An ordinary intrusion is "medium" by day and "high" by night; tests that need a high incident
+    must not depend on the hour the suite runs at.
+    """
+    now = now or datetime.now(UTC)
+    local = now.astimezone(SITE_ZONE)
+    if local.hour >= 19 or local.hour < 6:
+        return now
+    return local.replace(hour=5, minute=30, second=0, microsecond=0).astimezone(UTC)
 
 
 def api_token(base_url: str, password: str, username: str = "admin") -> str:

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from hwarang.domain import DetectorInfo
-from tests.e2e.cop_support import Place, inject_event, login, wait_map_ready
+from tests.e2e.cop_support import Place, inject_event, login, night_time, wait_map_ready
 from tests.e2e.demo_support import DemoServer
 
 pytestmark = pytest.mark.e2e
@@ -58,7 +58,7 @@ def test_a_new_high_incident_sounds_and_notifies_a_medium_one_does_not(
     quiet = inject_event(
         demo_server.base_url, admin_token, CHEONGJU, seed=601, detector=DetectorInfo(kind="motion")
     )
-    loud = inject_event(demo_server.base_url, admin_token, CHEONGJU, seed=602)
+    loud = inject_event(demo_server.base_url, admin_token, CHEONGJU, seed=602, occurred_at=night_time())
     row = page.locator(f'[data-testid="incident-row"][data-incident-id="{loud}"]')
     expect(row).to_have_attribute("data-severity", "high")
     expect(page.locator(f'[data-incident-id="{quiet}"]')).to_have_attribute("data-severity", "medium")
@@ -75,7 +75,7 @@ def test_a_new_high_incident_sounds_and_notifies_a_medium_one_does_not(
 
     # A stricter choice: a new high incident no longer calls.
     page.get_by_test_id("alert-threshold").select_option("critical")
-    later = inject_event(demo_server.base_url, admin_token, CHEONGJU, seed=603)
+    later = inject_event(demo_server.base_url, admin_token, CHEONGJU, seed=603, occurred_at=night_time())
     expect(page.locator(f'[data-incident-id="{later}"]')).to_have_attribute("data-severity", "high")
     assert not [a for a in _fired(page) if a["id"] == str(later)]
     assert page.evaluate("() => localStorage.getItem('hwarang.alertAt')") == "critical"

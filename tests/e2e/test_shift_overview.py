@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from tests.e2e.cop_support import Place, inject_event, login, wait_map_ready
+from tests.e2e.cop_support import Place, inject_event, login, night_time, wait_map_ready
 from tests.e2e.demo_support import DemoServer
 
 pytestmark = pytest.mark.e2e
@@ -43,7 +43,7 @@ def test_statistics_view_and_search(
     context: BrowserContext, demo_server: DemoServer, admin_token: str, doc_screenshots: Path
 ) -> None:
     base = demo_server.base_url
-    noted = inject_event(base, admin_token, JEONJU, seed=801)
+    noted = inject_event(base, admin_token, JEONJU, seed=801, occurred_at=night_time())  # high: night
     gull = inject_event(base, admin_token, JEONJU, seed=802)
     word = "빨간우산" + uuid.uuid4().hex[:4]
     _post(

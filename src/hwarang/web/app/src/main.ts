@@ -13,7 +13,7 @@ import { agencyText } from './agency_text';
 import { Attention } from './attention';
 import { Overview } from './overview';
 import { IncidentPanel } from './panel';
-import { forgetSnapshots } from './snapshots';
+import { forgetSnapshots, snapshotUrl, withdrawSnapshots } from './snapshots';
 import { IncidentStore } from './store';
 import type { Agency, Incident } from './types';
 import { startInbox, stopInbox } from './inbox';
@@ -172,13 +172,19 @@ async function openLinkedIncident(): Promise<void> {
 }
 
 // Grants or shares changed (why.ts): evidence on screen is fetched again under the new rights.
+// The open incident's snapshot is asked first, alone, so its answer is not queued behind the
+// dozen requests of the panel's redraw; the redraw then shows that answer at once (cached).
 window.addEventListener(ACCESS_CHANGED, () => {
-  forgetSnapshots();
+  withdrawSnapshots();
   const id = panel.openId;
-  if (id) {
+  if (!id) return;
+  const sha256 = store.byId.get(id)?.snapshot_sha256;
+  const first = sha256 ? snapshotUrl(sha256, true).catch(() => '') : Promise.resolve('');
+  void first.then(() => {
+    if (panel.openId !== id) return;
     closePanel();
     openIncident(id);
-  }
+  });
 });
 
 async function acknowledgeFromList(id: string, button: HTMLButtonElement): Promise<void> {

@@ -149,7 +149,7 @@ export class IncidentPanel {
     const box = h('div', { class: 'evidence' });
     if (incident.snapshot_sha256) {
       const img = h('img', { class: 'snapshot', alt: t('snapshot'), 'data-testid': 'panel-snapshot' });
-      showSnapshot(img, incident.snapshot_sha256);
+      showSnapshot(img, incident.snapshot_sha256, true);
       box.append(img);
     } else box.append(h('p', { class: 'muted' }, t('no_snapshot')));
     box.append(clipBox(incident.id, incident.event_ids, () => this.incident?.id === incident.id && this.root.isConnected));

@@ -1,7 +1,7 @@
 // "Why do I see this?": the hub's /api/v1/visibility messages under the incident list, so a
 // partner whose list is empty is told why ("no condition is in force for your area") and what is
 // open to them and until when; shown while the list is empty. Partners' pages re-read it every
-// second (owners' every minute) and, when their grants or shares change (a condition approved,
+// second (every half second while they hold a grant or share; owners' every minute) and, when their grants or shares change (a condition approved,
 // lifted or expired; a share made or revoked), fire `hwarang:access-changed` so evidence already
 // on screen is fetched again under the new rights.
 
@@ -20,6 +20,8 @@ interface Visibility {
 export const ACCESS_CHANGED = 'hwarang:access-changed';
 const OWNER_REFRESH_MS = 60_000;
 const PARTNER_REFRESH_MS = 1_000;
+/** A partner holding a grant or share re-reads faster: losing it must take evidence off the screen within 2 s. */
+const HOLDER_REFRESH_MS = 500;
 let timer: number | undefined;
 let signature: string | null = null;
 
@@ -37,7 +39,7 @@ function box(): HTMLUListElement {
   return list;
 }
 
-async function refresh(): Promise<boolean> {
+async function refresh(): Promise<number> {
   const body = await apiJson<Visibility>('/api/v1/visibility');
   const list = box();
   list.replaceChildren(...body.messages.map((message) => h('li', {}, message)));
@@ -45,16 +47,20 @@ async function refresh(): Promise<boolean> {
   const now = JSON.stringify([body.grants, body.shares]);
   if (signature !== null && now !== signature) window.dispatchEvent(new Event(ACCESS_CHANGED));
   signature = now;
-  return body.owner;
+  if (body.owner) return OWNER_REFRESH_MS;
+  return body.grants.length || body.shares.length ? HOLDER_REFRESH_MS : PARTNER_REFRESH_MS;
 }
 
 /** Start explaining (after login); stop with `stopExplaining` (logout). */
 export function startExplaining(): void {
   stopExplaining();
   const run = (): void => {
+    const started = performance.now();
     refresh()
-      .then((owner) => {
-        if (timer !== undefined) timer = window.setTimeout(run, owner ? OWNER_REFRESH_MS : PARTNER_REFRESH_MS);
+      .then((period) => {
+        // A fixed rate, not a fixed pause: a slow answer does not stretch the time to notice a lift.
+        const wait = Math.max(100, period - (performance.now() - started));
+        if (timer !== undefined) timer = window.setTimeout(run, wait);
       })
       .catch((err) => {
         console.warn('visibility', err);
