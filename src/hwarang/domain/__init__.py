@@ -3,6 +3,12 @@
 from hwarang.domain.agency import Agency, User
 from hwarang.domain.base import SCHEMA_VERSION, DomainModel
 from hwarang.domain.camera import Calibration, Camera, Center
+from hwarang.domain.camera_config import (
+    CAMERA_CONFIG_COMMAND,
+    AckStatus,
+    CameraConfigCommand,
+    CommandAck,
+)
 from hwarang.domain.detection import BoundingBox, Detection, Track
 from hwarang.domain.drone import DroneAlert, DroneReport, DroneSource, DroneTrack
 from hwarang.domain.enums import (
@@ -32,7 +38,9 @@ from hwarang.domain.sharing import DeclaredCondition, Grant, IncidentShare
 from hwarang.domain.workflow import Attachment, Note, Task, TimelineEntry
 
 __all__ = [
+    "CAMERA_CONFIG_COMMAND",
     "SCHEMA_VERSION",
+    "AckStatus",
     "AdminLocation",
     "Agency",
     "AgencyKind",
@@ -40,10 +48,12 @@ __all__ = [
     "BoundingBox",
     "Calibration",
     "Camera",
+    "CameraConfigCommand",
     "Center",
     "Classification",
     "ClipManifest",
     "ClipRef",
+    "CommandAck",
     "ConditionKind",
     "DeclaredCondition",
     "Detection",

@@ -29,6 +29,8 @@ NO_TRACK = -1
 Point = tuple[FiniteFloat, FiniteFloat]
 MIN_POLYGON_AREA_PX = 1.0
 MIN_LINE_LENGTH_PX = 1.0
+MAX_POLYGON_POINTS = 256
+"""Most points of one zone outline (a drawn zone needs far fewer; bounds the work per frame)."""
 
 
 class StreamClock:
@@ -132,7 +134,8 @@ class ReacquireSettings(BaseModel):
 
 class PolygonRuleConfig(RuleConfigBase):
     polygon: list[Point] = Field(
-        description="Zone outline as [x, y] pixel points (at least 3, a simple polygon with area)."
+        max_length=MAX_POLYGON_POINTS,
+        description="Zone outline as [x, y] pixel points (3 to 256, a simple polygon with area).",
     )
 
     @model_validator(mode="after")
