@@ -180,7 +180,9 @@ def test_the_edges_answer_is_stored_on_its_version(
         await bus.publish(ack_subject(CENTER), answer(CENTER, CENTER, AckStatus.STALE))  # redelivered
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop))
-        while worker.recorded + worker.dropped < 3:
+        for _ in range(500):  # bounded: 10 s
+            if worker.recorded + worker.dropped >= 3:
+                break
             await asyncio.sleep(0.02)
         stop.set()
         await task

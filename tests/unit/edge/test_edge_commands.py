@@ -3,9 +3,9 @@ versions ignored, bad ones refused with the reason, other changes restart only t
 
 import asyncio
 import uuid
-from math import cos, pi, sin
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from math import cos, pi, sin
 from typing import Any
 
 import pytest
