@@ -321,6 +321,7 @@ async function start(): Promise<void> {
   showApp(true);
   setConn('connecting');
   copMap = new CopMap($('#map'), (id) => openIncident(id));
+  if (isAdmin()) copMap.onEditCamera = (id) => void cameraEditor.show(id);
   copMap.onCatalogue = () => {
     filters.refresh();
     panel.relabel();
