@@ -56,9 +56,9 @@ from hwarang.api.routers import (
 from hwarang.api.settings import ApiSettings
 from hwarang.api.throttle import LoginThrottle
 from hwarang.api.tokens import TokenCodec
-from hwarang.hub.cameraconfig.service import CameraConfigService
 from hwarang.hub.errors import ConflictError, HubError, IngestError, NotFoundError, StoreError
 from hwarang.hub.evidence.live_relay import LiveRelay
+from hwarang.hub.fusion.camera_config import CameraConfigService
 from hwarang.hub.identity.passwords import InvalidPasswordError
 from hwarang.hub.service import HubService
 from hwarang.hub.sharing.policy import AccessDeniedError

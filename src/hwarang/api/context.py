@@ -11,8 +11,8 @@ from hwarang.api.oidc import OidcVerifier
 from hwarang.api.settings import ApiSettings
 from hwarang.api.throttle import LoginThrottle
 from hwarang.api.tokens import TokenCodec
-from hwarang.hub.cameraconfig.service import CameraConfigService
 from hwarang.hub.evidence.live_relay import LiveRelay
+from hwarang.hub.fusion.camera_config import CameraConfigService
 from hwarang.hub.service import HubService
 
 

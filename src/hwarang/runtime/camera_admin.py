@@ -17,10 +17,10 @@ from hwarang.edge.camera_setup import build_camera, build_center
 from hwarang.edge.config import CameraConfig, EdgeConfig
 from hwarang.edge.errors import EdgeError
 from hwarang.geo.regions import default_catalog
-from hwarang.hub.cameraconfig.acks import AckWorker
-from hwarang.hub.cameraconfig.service import CameraConfigService, PictureSource
-from hwarang.hub.cameraconfig.store import CameraConfigStore
 from hwarang.hub.errors import HubError
+from hwarang.hub.fusion.camera_answers import AckWorker
+from hwarang.hub.fusion.camera_config import CameraConfigService, PictureSource
+from hwarang.hub.fusion.camera_versions import CameraConfigStore
 from hwarang.hub.service import HubService
 
 __all__ = ["SiteCameraCodec", "camera_admin"]

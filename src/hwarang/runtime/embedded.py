@@ -27,11 +27,11 @@ from hwarang.edge.node import Node, create_node
 from hwarang.edge.publisher import BusPublisher
 from hwarang.geo.regions import default_catalog
 from hwarang.geo.zones import load_zones
-from hwarang.hub.cameraconfig.service import CameraConfigService
 from hwarang.hub.errors import ConflictError
 from hwarang.hub.evidence.clip_worker import ClipWorker
 from hwarang.hub.evidence.live_relay import LiveRelay
 from hwarang.hub.evidence.store import EvidenceStore
+from hwarang.hub.fusion.camera_config import CameraConfigService
 from hwarang.hub.fusion.worker import IngestWorker
 from hwarang.hub.identity.passwords import InvalidPasswordError, check_password
 from hwarang.hub.identity.users import ADMIN_USERNAME

@@ -25,8 +25,8 @@ from hwarang.config import AppConfig
 from hwarang.edge.camera_setup import build_camera, build_center
 from hwarang.edge.errors import EdgeError
 from hwarang.geo.regions import default_catalog
-from hwarang.hub.cameraconfig.service import CameraConfigService
 from hwarang.hub.evidence.clip_worker import ClipWorker
+from hwarang.hub.fusion.camera_config import CameraConfigService
 from hwarang.hub.fusion.worker import IngestWorker
 from hwarang.hub.service import HubService
 from hwarang.runtime.camera_admin import camera_admin

@@ -14,8 +14,8 @@ from hwarang.domain import AdminLocation, EventMessage
 from hwarang.edge.commands import consuming_commands
 from hwarang.edge.config import EdgeConfig
 from hwarang.edge.node import EdgeNode
-from hwarang.hub.cameraconfig.service import CameraConfigService
 from hwarang.hub.evidence.store import EvidenceStore
+from hwarang.hub.fusion.camera_config import CameraConfigService
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.runtime.camera_admin import camera_admin

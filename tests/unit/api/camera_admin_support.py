@@ -6,8 +6,8 @@ from typing import Any
 from hwarang.bus.base import PublishAck
 from hwarang.bus.memory import MemoryBus
 from hwarang.edge.config import EdgeConfig
-from hwarang.hub.cameraconfig.service import CameraConfigService, PictureSource
-from hwarang.hub.cameraconfig.store import CameraConfigStore
+from hwarang.hub.fusion.camera_config import CameraConfigService, PictureSource
+from hwarang.hub.fusion.camera_versions import CameraConfigStore
 from hwarang.hub.service import HubService
 from hwarang.runtime.camera_admin import SiteCameraCodec
 

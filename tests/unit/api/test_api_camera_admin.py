@@ -16,8 +16,8 @@ from hwarang.api.settings import ApiSettings
 from hwarang.bus.subjects import ack_subject
 from hwarang.domain import AckStatus, CameraConfigCommand, CommandAck, Role, User
 from hwarang.edge.config import EdgeConfig
-from hwarang.hub.cameraconfig.acks import AckWorker
-from hwarang.hub.cameraconfig.store import CameraConfigStore
+from hwarang.hub.fusion.camera_answers import AckWorker
+from hwarang.hub.fusion.camera_versions import CameraConfigStore
 from hwarang.hub.service import HubService
 from tests.unit.api.api_support import ADMIN_PASSWORD, bearer, login
 from tests.unit.api.camera_admin_support import PICTURE, RecordingBus, camera_json, config_service, site_edge

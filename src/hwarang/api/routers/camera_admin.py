@@ -19,9 +19,9 @@ from hwarang.api.access import permit, refuse
 from hwarang.api.context import get_context
 from hwarang.api.rooms import CamerasRoom, Gate, GateRoom
 from hwarang.domain import User
-from hwarang.hub.cameraconfig.service import CameraConfigService, SendError
-from hwarang.hub.cameraconfig.store import ConfigVersion
 from hwarang.hub.errors import HubError
+from hwarang.hub.fusion.camera_config import CameraConfigService, SendError
+from hwarang.hub.fusion.camera_versions import ConfigVersion
 from hwarang.hub.fusion.cameras import CameraRegistry
 from hwarang.hub.sharing.policy import Action, in_jurisdiction
 
@@ -144,7 +144,7 @@ async def add_camera(new: NewCamera, user: Admin, room: ConfigRoom) -> ConfigVer
     """Version 1 of a new camera, sent to its center's edge (which starts it)."""
     config = _checked(room, new.config)
     if new.center_id not in room.centers():
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"center {new.center_id} is not configured here")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"center {new.center_id} is not here")
     _in_scope(room, user, new.center_id, config)
     try:
         return await room.add(new.center_id, config, user.username)

@@ -9,8 +9,8 @@ from pydantic import ValidationError
 from hwarang.bus import Bus, BusError
 from hwarang.bus.subjects import ACKS_ALL
 from hwarang.domain import CommandAck
-from hwarang.hub.cameraconfig.store import CameraConfigStore
 from hwarang.hub.errors import StoreError
+from hwarang.hub.fusion.camera_versions import CameraConfigStore
 
 logger = logging.getLogger(__name__)
 

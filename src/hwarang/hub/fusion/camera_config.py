@@ -4,7 +4,7 @@ What a configuration may hold is the site file's schema; the hub does not import
 runtime hands in a :class:`ConfigCodec` that validates with the same pydantic models as the YAML
 (``hwarang.runtime.camera_admin``). A change is stored first, then sent on
 ``hwarang.commands.<center>.camera-config``; the edge's answer arrives on ``hwarang.acks.<center>``
-(:mod:`hwarang.hub.cameraconfig.acks`) and is stored on the version.
+(:mod:`hwarang.hub.fusion.camera_answers`) and is stored on the version.
 """
 
 from collections.abc import Callable, Mapping
@@ -14,8 +14,8 @@ from typing import Any, Protocol
 from hwarang.bus import Bus, BusError
 from hwarang.bus.subjects import command_subject
 from hwarang.domain import CAMERA_CONFIG_COMMAND, Camera, CameraConfigCommand
-from hwarang.hub.cameraconfig.store import CameraConfigStore, ConfigVersion
 from hwarang.hub.errors import ConflictError, HubError, NotFoundError
+from hwarang.hub.fusion.camera_versions import CameraConfigStore, ConfigVersion
 from hwarang.hub.fusion.cameras import CameraRegistry
 
 __all__ = ["CameraConfigService", "ConfigCodec", "PictureSource", "SendError"]

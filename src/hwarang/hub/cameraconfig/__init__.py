@@ -1,1 +1,0 @@
-"""Camera configuration from the page and the API: versions, commands to the edge, its answers."""
