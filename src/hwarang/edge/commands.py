@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 
 from hwarang.bus import Bus, BusError
-from hwarang.bus.base import Delivery
+from hwarang.bus.base import Delivery, Subscription
 from hwarang.bus.subjects import ack_subject, center_commands
 from hwarang.domain import CAMERA_CONFIG_COMMAND, AckStatus, CameraConfigCommand, CommandAck
 from hwarang.edge.config import CameraConfig
@@ -70,12 +70,8 @@ class CommandConsumer:
         await asyncio.gather(*(self._run_center(center, stop) for center in self._center_ids))
 
     async def _run_center(self, center_id: str, stop: asyncio.Event) -> None:
-        try:
-            subscription = await self._bus.subscribe(
-                center_commands(center_id), durable=f"edge-commands-{center_id}", ack_wait_s=30.0
-            )
-        except BusError as exc:
-            logger.warning("center %s: commands from the hub will not be read: %s", center_id, exc)
+        subscription = await self._subscribe(center_id, stop)
+        if subscription is None:
             return
         try:
             while not stop.is_set():
@@ -91,6 +87,25 @@ class CommandConsumer:
         finally:
             with contextlib.suppress(BusError):
                 await subscription.close()
+
+    async def _subscribe(self, center_id: str, stop: asyncio.Event) -> Subscription | None:
+        """The center's command consumer; retried (1 s, doubling to 30 s) while the hub has not made
+        the commands stream yet; None when stopped first."""
+        delay = 1.0
+        warned = False
+        while not stop.is_set():
+            try:
+                return await self._bus.subscribe(
+                    center_commands(center_id), durable=f"edge-commands-{center_id}", ack_wait_s=30.0
+                )
+            except BusError as exc:
+                level = logging.DEBUG if warned else logging.WARNING
+                logger.log(level, "center %s: cannot read commands yet (retrying): %s", center_id, exc)
+                warned = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            delay = min(delay * 2.0, 30.0)
+        return None
 
     async def handle(self, center_id: str, delivery: Delivery) -> CommandAck | None:
         """Apply one delivered command, publish its answer, ack it; the answer (None: malformed)."""

@@ -29,11 +29,18 @@ class AckWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Record answers until ``stop`` is set."""
-        try:
-            subscription = await self._bus.subscribe(ACKS_ALL, durable=self._durable)
-        except BusError as exc:
-            logger.warning("camera answers will not be read: %s", exc)
-            return
+        subscription = None
+        delay = 1.0
+        while subscription is None:  # the answers stream may be made by another hub process
+            try:
+                subscription = await self._bus.subscribe(ACKS_ALL, durable=self._durable)
+            except BusError as exc:
+                logger.warning("camera answers cannot be read yet (retrying): %s", exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                if stop.is_set():
+                    return
+                delay = min(delay * 2.0, 30.0)
         try:
             while not stop.is_set():
                 try:
