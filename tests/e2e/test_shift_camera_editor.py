@@ -128,7 +128,7 @@ def _record(
         "change_to_applied_at_edge_s": round(
             datetime.fromisoformat(version["edge"]["at"]).timestamp() - created, 3
         ),
-        "change_to_first_event_s": round(
+        "first_event_frame_after_change_s": round(
             datetime.fromisoformat(event["occurred_at"]).timestamp() - created, 3
         ),
         "click_to_page_shows_applied_s": round(applied - saved, 3),
