@@ -90,6 +90,7 @@ def test_a_change_from_an_old_version_is_a_conflict(client: TestClient, admin: d
             {"rules": [{"type": "line_crossing", "name": "t", "start": [0, 0]}]},
             "config.rules.0.line_crossing.end",
         ),
+        ({"rules": [{**ZONE, "name": "gate\nfence"}]}, "config.rules.0.zone_intrusion.name"),
         ({"heading_deg": 400}, "config.heading_deg"),
         ({"id": "other-camera"}, "config.id"),
         ({"surprise": 1}, "config.surprise"),
@@ -193,6 +194,19 @@ def test_the_edges_answer_is_stored_on_its_version(
     assert (worker.recorded, worker.dropped) == (2, 1)
     edge = client.get(f"/api/v1/cameras/{CAMERA}/config", headers=admin).json()["edge"]
     assert (edge["status"], edge["how"]) == ("applied", "rules")
+
+
+def test_a_starting_hub_sends_each_cameras_newest_version_again(
+    client: TestClient, admin: dict[str, str], bus: RecordingBus
+) -> None:
+    assert _put(client, admin, 0, rules=[ZONE]).status_code == 200
+    service = client.app.state.hwarang.camera_config  # type: ignore[attr-defined]
+
+    sent = asyncio.run(service.resend_latest())
+
+    assert sent == 1
+    first, again = (CameraConfigCommand.model_validate_json(data) for _, data in bus.sent[-2:])
+    assert (again.version, again.command_id, again.config) == (1, first.command_id, first.config)
 
 
 @pytest.fixture

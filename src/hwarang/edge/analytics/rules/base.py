@@ -17,6 +17,7 @@ from shapely.geometry import Polygon
 from shapely.validation import explain_validity
 
 from hwarang.domain import ObjectClass, RuleKind
+from hwarang.domain.text import StoreText
 from hwarang.edge.analytics.classes import CLASS_INDEX
 from hwarang.edge.errors import AnalyticsError
 
@@ -94,8 +95,10 @@ class RuleConfigBase(BaseModel, ABC):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(
-        min_length=1, max_length=64, description="Rule name, unique per camera; appears in events."
+    name: StoreText = Field(
+        min_length=1,
+        max_length=64,
+        description="Rule name, unique per camera; appears in events (one line, no control characters).",
     )
     classes: list[ObjectClass] | None = Field(
         default=None, description="Object classes the rule applies to; None means all classes."
