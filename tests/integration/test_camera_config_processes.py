@@ -51,6 +51,16 @@ def _token(base: str) -> str:
         return str(json.load(r)["access_token"])
 
 
+def _picture(base: str, token: str) -> tuple[bytes, bytes, tuple[str | None, str | None]]:
+    request = urllib.request.Request(
+        f"{base}/api/v1/cameras/{CAMERA}/picture", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+        size = (response.headers.get("X-Frame-Width"), response.headers.get("X-Frame-Height"))
+    return body[:2], body[-2:], size
+
+
 def _rule_names(database_url: str) -> set[str]:
     db = Database(database_url)
     try:
@@ -94,6 +104,8 @@ async def test_a_rule_changed_at_the_hub_runs_in_the_edge_process(tmp_path: Path
                 -3000:
             ]
             assert answer() == {**(answer() or {}), "status": "applied", "how": "rules"}
+            picture = await asyncio.to_thread(_picture, base, token)
+            assert (picture[0], picture[2]) == (b"\xff\xd8", ("960", "540"))  # asked of the edge over NATS
             db_url = f"sqlite:///{tmp_path / 'hub.db'}"
             assert await poll(lambda: "drawn-whole" in _rule_names(db_url), timeout_s=30.0, interval_s=0.5), (
                 log.read_text()[-3000:]

@@ -240,6 +240,7 @@ def edge_permissions(center_id: str) -> dict[str, object]:
         f"{EVENTS_PREFIX}.*.*.{center_id}",
         f"{CLIPS_PREFIX}.*.*.{center_id}",
         f"{ACKS_PREFIX}.{center_id}",
+        f"{ACKS_PREFIX}.{center_id}.picture",
         "$JS.API.INFO",
         "$JS.API.STREAM.NAMES",
         "$JS.API.STREAM.INFO.HWARANG_COMMANDS",
@@ -258,6 +259,7 @@ def edge_leaf_permissions(center_id: str) -> dict[str, object]:
         f"{EVENTS_PREFIX}.*.*.{center_id}",
         f"{CLIPS_PREFIX}.*.*.{center_id}",
         f"{ACKS_PREFIX}.{center_id}",
+        f"{ACKS_PREFIX}.{center_id}.picture",
     ]
     return _perms([*own, "$JS.API.>", "$JS.ACK.>"], ["_INBOX.>", commands])
 

@@ -79,6 +79,11 @@ def ack_subject(center_id: str) -> str:
     return f"{ACKS_PREFIX}.{_check_token('center', center_id)}"
 
 
+def picture_subject(center_id: str) -> str:
+    """Camera pictures an edge sends when the hub asks: ``hwarang.acks.<center>.picture``."""
+    return f"{ack_subject(center_id)}.picture"
+
+
 def share_subject(agency: str, kind: str) -> str:
     """What the hub shares with one agency: ``hwarang.share.<agency>.<kind>`` (need-to-know)."""
     return f"{SHARE_PREFIX}.{_check_token('agency', agency)}.{_check_token('kind', kind)}"

@@ -5,9 +5,12 @@ from hwarang.domain.base import SCHEMA_VERSION, DomainModel
 from hwarang.domain.camera import Calibration, Camera, Center
 from hwarang.domain.camera_config import (
     CAMERA_CONFIG_COMMAND,
+    CAMERA_PICTURE_COMMAND,
     AckStatus,
     CameraConfigCommand,
+    CameraPicture,
     CommandAck,
+    PictureRequest,
 )
 from hwarang.domain.detection import BoundingBox, Detection, Track
 from hwarang.domain.drone import DroneAlert, DroneReport, DroneSource, DroneTrack
@@ -39,6 +42,7 @@ from hwarang.domain.workflow import Attachment, Note, Task, TimelineEntry
 
 __all__ = [
     "CAMERA_CONFIG_COMMAND",
+    "CAMERA_PICTURE_COMMAND",
     "SCHEMA_VERSION",
     "AckStatus",
     "AdminLocation",
@@ -49,6 +53,7 @@ __all__ = [
     "Calibration",
     "Camera",
     "CameraConfigCommand",
+    "CameraPicture",
     "Center",
     "Classification",
     "ClipManifest",
@@ -73,6 +78,7 @@ __all__ = [
     "IncidentState",
     "Note",
     "ObjectClass",
+    "PictureRequest",
     "Region",
     "RegionLevel",
     "Role",

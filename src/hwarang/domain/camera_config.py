@@ -9,12 +9,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Base64Bytes, Field
 
 from hwarang.domain.base import DomainModel
 
 CAMERA_CONFIG_COMMAND = "camera-config"
 """The command name: ``hwarang.commands.<center>.camera-config``."""
+CAMERA_PICTURE_COMMAND = "camera-picture"
+"""Asks for a camera's current frame: ``hwarang.commands.<center>.camera-picture``."""
 
 
 class CameraConfigCommand(DomainModel):
@@ -52,3 +54,27 @@ class CommandAck(DomainModel):
         description="'rules' (swapped between frames), 'restart' (that camera restarted), 'started'.",
     )
     at: datetime
+
+
+class PictureRequest(DomainModel):
+    """The hub asks an edge for one camera's current frame (answered by :class:`CameraPicture`)."""
+
+    command_id: uuid.UUID
+    center_id: str = Field(max_length=64)
+    camera_id: str = Field(max_length=64)
+    issued_at: AwareDatetime
+
+
+class CameraPicture(DomainModel):
+    """A camera's current frame as JPEG on ``hwarang.acks.<center>.picture`` (none: ``reason``).
+
+    ``width`` and ``height`` are the frame's, in which rules are drawn; the JPEG may be smaller.
+    """
+
+    command_id: uuid.UUID
+    center_id: str = Field(max_length=64)
+    camera_id: str = Field(max_length=64)
+    jpeg: Base64Bytes | None = None
+    width: int = Field(default=0, ge=0)
+    height: int = Field(default=0, ge=0)
+    reason: str | None = Field(default=None, max_length=500)

@@ -9,6 +9,7 @@ below the one applied is ignored (``stale``). Every command is answered on ``hwa
 """
 
 import asyncio
+import base64
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -19,8 +20,16 @@ from pydantic import ValidationError
 
 from hwarang.bus import Bus, BusError
 from hwarang.bus.base import Delivery, Subscription
-from hwarang.bus.subjects import ack_subject, center_commands
-from hwarang.domain import CAMERA_CONFIG_COMMAND, AckStatus, CameraConfigCommand, CommandAck
+from hwarang.bus.subjects import ack_subject, center_commands, picture_subject
+from hwarang.domain import (
+    CAMERA_CONFIG_COMMAND,
+    CAMERA_PICTURE_COMMAND,
+    AckStatus,
+    CameraConfigCommand,
+    CameraPicture,
+    CommandAck,
+    PictureRequest,
+)
 from hwarang.edge.config import CameraConfig
 from hwarang.edge.errors import EdgeError
 from hwarang.edge.node import Node
@@ -28,6 +37,10 @@ from hwarang.edge.node import Node
 logger = logging.getLogger(__name__)
 
 FETCH_TIMEOUT_S = 0.5
+PICTURE_MAX_BYTES = 600_000
+"""A picture larger than this is sent smaller (NATS' default payload limit is 1 MB)."""
+PICTURE_STALE_S = 30.0
+"""A picture request older than this is not answered (read again after an edge restart)."""
 
 
 @dataclass(slots=True)
@@ -110,6 +123,9 @@ class CommandConsumer:
     async def handle(self, center_id: str, delivery: Delivery) -> CommandAck | None:
         """Apply one delivered command, publish its answer, ack it; the answer (None: malformed)."""
         name = delivery.subject.rsplit(".", 1)[-1]
+        if name == CAMERA_PICTURE_COMMAND:
+            await self._send_picture(center_id, delivery)
+            return None
         try:
             command = CameraConfigCommand.model_validate_json(delivery.data)
         except ValidationError as exc:
@@ -135,6 +151,35 @@ class CommandConsumer:
             return ack
         await delivery.ack()
         return ack
+
+    async def _send_picture(self, center_id: str, delivery: Delivery) -> None:
+        """Answer a picture request with the camera's current frame (or the reason there is none)."""
+        try:
+            request = PictureRequest.model_validate_json(delivery.data)
+        except ValidationError as exc:
+            logger.warning("center %s: malformed picture request: %s", center_id, exc)
+            await delivery.term()
+            return
+        age_s = (datetime.now(UTC) - request.issued_at).total_seconds()
+        if request.center_id != center_id or age_s > PICTURE_STALE_S:
+            await delivery.ack()
+            return
+        found = await asyncio.to_thread(_picture, self._node, request.camera_id)
+        jpeg, width, height = found if found is not None else (None, 0, 0)
+        answer = CameraPicture(
+            command_id=request.command_id,
+            center_id=center_id,
+            camera_id=request.camera_id,
+            jpeg=None if jpeg is None else base64.b64encode(jpeg),  # the field decodes what it is given
+            width=width,
+            height=height,
+            reason=None if found is not None else "no frame yet (camera not running here)",
+        )
+        try:
+            await self._bus.publish(picture_subject(center_id), answer.model_dump_json().encode())
+        except BusError as exc:
+            logger.warning("camera %s: picture not sent: %s", request.camera_id, exc)
+        await delivery.ack()
 
     async def _apply(self, command: CameraConfigCommand) -> CommandAck:
         current = self._versions.get(command.camera_id, 0)
@@ -167,6 +212,28 @@ class CommandConsumer:
         self.stats.refused += 1
         logger.warning("camera %s: config version %d refused: %s", command.camera_id, command.version, reason)
         return _ack(command, AckStatus.REFUSED, reason)
+
+
+def _picture(node: Node, camera_id: str) -> tuple[bytes, int, int] | None:
+    """The camera's frame as JPEG with the frame's size, made smaller to fit ``PICTURE_MAX_BYTES``."""
+    import cv2
+    import numpy as np
+
+    jpeg = node.picture(camera_id)
+    if jpeg is None:
+        return None
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        return None
+    height, width = image.shape[:2]
+    scale = 1.0
+    while len(jpeg) > PICTURE_MAX_BYTES and scale > 0.2:  # bounded: at most 5 tries
+        scale *= 0.7
+        small = cv2.resize(image, (max(1, round(width * scale)), max(1, round(height * scale))))
+        ok, encoded = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        if ok:
+            jpeg = bytes(encoded)
+    return jpeg, int(width), int(height)
 
 
 def _ack(

@@ -88,7 +88,7 @@ async def camera_admin(
     """The camera configuration service over ``bus``, with the edges' answers read meanwhile."""
     store = CameraConfigStore(service.database)
     admin = CameraConfigService(store, service.cameras, SiteCameraCodec(edge), bus, pictures=pictures)
-    acks = AckWorker(bus, store)
+    acks = AckWorker(bus, store, pictures=admin.exchange)
     stop = asyncio.Event()
     task = asyncio.create_task(acks.run(stop), name="hub-camera-answers")
     await admin.resend_latest()

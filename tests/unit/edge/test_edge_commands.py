@@ -11,14 +11,17 @@ from typing import Any
 import pytest
 
 from hwarang.bus.memory import MemoryBus
-from hwarang.bus.subjects import ACKS_ALL, command_subject
+from hwarang.bus.subjects import ACKS_ALL, command_subject, picture_subject
 from hwarang.domain import (
     CAMERA_CONFIG_COMMAND,
+    CAMERA_PICTURE_COMMAND,
     AckStatus,
     AdminLocation,
     CameraConfigCommand,
+    CameraPicture,
     CommandAck,
     EventMessage,
+    PictureRequest,
 )
 from hwarang.edge.commands import CommandConsumer, consuming_commands
 from hwarang.edge.config import EdgeConfig
@@ -176,3 +179,23 @@ async def test_source_change_restarts_that_camera_and_new_camera_starts(running:
     assert (added.status, added.how) == (AckStatus.APPLIED, "started")
     await _until(lambda: any(h.camera_id == "syn-2" and h.frames_processed > 0 for h in node.health()))
     assert {c.id for c in node.cameras} == {CAMERA, "syn-2"}
+
+
+async def test_a_picture_request_is_answered_with_the_current_frame(running: Any) -> None:
+    bus, node, _, _ = running
+    await _until(lambda: node.health()[0].frames_processed > 0)
+    request = PictureRequest(
+        command_id=uuid.uuid4(), center_id=CENTER, camera_id=CAMERA, issued_at=datetime.now(UTC)
+    )
+    pictures = await bus.subscribe(picture_subject(CENTER), durable="test-pictures")
+    await bus.publish(command_subject(CENTER, CAMERA_PICTURE_COMMAND), request.model_dump_json().encode())
+
+    deliveries = []
+    for _ in range(20):  # bounded: 10 s
+        deliveries = await pictures.fetch(timeout_s=0.5)
+        if deliveries:
+            break
+    picture = CameraPicture.model_validate_json(deliveries[0].data)
+
+    assert (picture.command_id, picture.width, picture.height) == (request.command_id, 960, 540)
+    assert picture.jpeg is not None and picture.jpeg[:2] == b"\xff\xd8"

@@ -169,18 +169,23 @@ def _in_scope(room: CameraConfigService, user: User, center_id: str, config: dic
 @router.get(
     "/api/v1/cameras/{camera_id}/picture",
     response_class=Response,
-    summary="A camera's current picture (JPEG, full resolution: rule coordinates)",
+    summary="A camera's current picture (JPEG; rules are drawn in the frame's pixels)",
     responses={200: {"content": {"image/jpeg": {}}}, 404: {"description": "No picture now."}},
 )
-def get_picture(
+async def get_picture(
     camera_id: str, user: Admin, room: ConfigRoom, cameras: CamerasRoom, gate: GateRoom
 ) -> Response:
-    """The last analysed frame; 404 when the camera has none (not running in this process)."""
-    _current(room, cameras, gate, user, camera_id)
-    picture = room.picture(camera_id)
-    if picture is None:
+    """The camera's last analysed frame, from its edge (asked over the bus when the edge runs
+    elsewhere); ``X-Frame-Width``/``-Height`` give the frame's size when the JPEG was made smaller."""
+    current = _current(room, cameras, gate, user, camera_id)
+    found = await room.picture(camera_id, current.center_id)
+    if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"camera {camera_id}: no picture now")
-    return Response(picture, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+    jpeg, width, height = found
+    headers = {"Cache-Control": "no-store"}
+    if width and height:
+        headers.update({"X-Frame-Width": str(width), "X-Frame-Height": str(height)})
+    return Response(jpeg, media_type="image/jpeg", headers=headers)
 
 
 @router.get(

@@ -8,8 +8,9 @@ from pydantic import ValidationError
 
 from hwarang.bus import Bus, BusError
 from hwarang.bus.subjects import ACKS_ALL
-from hwarang.domain import CommandAck
+from hwarang.domain import CameraPicture, CommandAck
 from hwarang.hub.errors import StoreError
+from hwarang.hub.fusion.camera_config import PictureExchange
 from hwarang.hub.fusion.camera_versions import CameraConfigStore
 
 logger = logging.getLogger(__name__)
@@ -20,8 +21,16 @@ __all__ = ["AckWorker"]
 class AckWorker:
     """Reads every center's answers and records them; an answer naming another center is dropped."""
 
-    def __init__(self, bus: Bus, store: CameraConfigStore, *, durable: str = "hub-acks") -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        store: CameraConfigStore,
+        *,
+        durable: str = "hub-acks",
+        pictures: PictureExchange | None = None,
+    ) -> None:
         self._bus = bus
+        self._pictures = pictures
         self._store = store
         self._durable = durable
         self.recorded = 0
@@ -51,7 +60,12 @@ class AckWorker:
                         await asyncio.wait_for(stop.wait(), timeout=1.0)
                     continue
                 for delivery in deliveries:
-                    center = delivery.subject.rsplit(".", 1)[-1]
+                    tokens = delivery.subject.split(".")
+                    center = tokens[2] if len(tokens) > 2 else ""
+                    if tokens[3:] == ["picture"]:
+                        self._picture(center, delivery.data)
+                        await delivery.ack()
+                        continue
                     try:
                         ack = CommandAck.model_validate_json(delivery.data)
                     except ValidationError as exc:
@@ -78,6 +92,16 @@ class AckWorker:
         finally:
             with contextlib.suppress(BusError):
                 await subscription.close()
+
+    def _picture(self, center: str, data: bytes) -> None:
+        """A picture an edge sent: to whoever asked for it (nobody: dropped, it is not kept)."""
+        try:
+            picture = CameraPicture.model_validate_json(data)
+        except ValidationError as exc:
+            logger.warning("camera picture from %s is malformed: %s", center, exc)
+            return
+        if picture.center_id == center and self._pictures is not None:
+            self._pictures.deliver(picture)
 
     def as_dict(self) -> dict[str, int]:
         """Counters for health."""

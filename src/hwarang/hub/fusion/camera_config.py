@@ -7,18 +7,29 @@ runtime hands in a :class:`ConfigCodec` that validates with the same pydantic mo
 (:mod:`hwarang.hub.fusion.camera_answers`) and is stored on the version.
 """
 
+import asyncio
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from hwarang.bus import Bus, BusError
 from hwarang.bus.subjects import command_subject
-from hwarang.domain import CAMERA_CONFIG_COMMAND, Camera, CameraConfigCommand
+from hwarang.domain import (
+    CAMERA_CONFIG_COMMAND,
+    CAMERA_PICTURE_COMMAND,
+    Camera,
+    CameraConfigCommand,
+    CameraPicture,
+    PictureRequest,
+)
 from hwarang.hub.errors import ConflictError, HubError, NotFoundError
 from hwarang.hub.fusion.camera_versions import CameraConfigStore, ConfigVersion
 from hwarang.hub.fusion.cameras import CameraRegistry
 
-__all__ = ["CameraConfigService", "ConfigCodec", "PictureSource", "SendError"]
+__all__ = ["CameraConfigService", "ConfigCodec", "PictureExchange", "PictureSource", "SendError"]
+
+PICTURE_TIMEOUT_S = 5.0
 
 PictureSource = Callable[[str], bytes | None]
 """A camera's current frame as JPEG, or None when it has none (not running here)."""
@@ -52,6 +63,31 @@ class ConfigCodec(Protocol):
         ...
 
 
+class PictureExchange:
+    """Pictures asked of edges over the bus, matched to their answers by command id."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[uuid.UUID, asyncio.Future[CameraPicture]] = {}
+
+    def expect(self, command_id: uuid.UUID) -> "asyncio.Future[CameraPicture]":
+        """A future the answer to ``command_id`` completes."""
+        future: asyncio.Future[CameraPicture] = asyncio.get_running_loop().create_future()
+        self._waiting[command_id] = future
+        return future
+
+    def forget(self, command_id: uuid.UUID) -> None:
+        """No longer wait for ``command_id``."""
+        self._waiting.pop(command_id, None)
+
+    def deliver(self, picture: CameraPicture) -> bool:
+        """Hand an answer to whoever waits for it; False when nobody does."""
+        future = self._waiting.pop(picture.command_id, None)
+        if future is None or future.done():
+            return False
+        future.set_result(picture)
+        return True
+
+
 class CameraConfigService:
     """Versions of camera configurations; changes go to the edge over ``bus``."""
 
@@ -69,6 +105,7 @@ class CameraConfigService:
         self._codec = codec
         self._bus = bus
         self._pictures = pictures
+        self.exchange = PictureExchange()
 
     def current(self, camera_id: str) -> ConfigVersion | None:
         """The camera's newest version, or its site-file config as version 0; None when unknown."""
@@ -111,9 +148,29 @@ class CameraConfigService:
         start = ConfigVersion(camera_id=camera_id, center_id=center_id, version=0, config={})
         return await self.change(start, config, actor)
 
-    def picture(self, camera_id: str) -> bytes | None:
-        """The camera's current frame as JPEG, when its edge runs in this process."""
-        return None if self._pictures is None else self._pictures(camera_id)
+    async def picture(self, camera_id: str, center_id: str) -> tuple[bytes, int, int] | None:
+        """The camera's current frame as (JPEG, frame width, frame height; 0: the JPEG's own), from
+        the edge in this process or asked of the center's edge over the bus (5 s at most)."""
+        local = None if self._pictures is None else self._pictures(camera_id)
+        if local is not None or self._bus is None:
+            return None if local is None else (local, 0, 0)
+        request = PictureRequest(
+            command_id=uuid.uuid4(), center_id=center_id, camera_id=camera_id, issued_at=datetime.now(UTC)
+        )
+        answer = self.exchange.expect(request.command_id)
+        try:
+            subject = command_subject(center_id, CAMERA_PICTURE_COMMAND)
+            await self._bus.publish(
+                subject, request.model_dump_json().encode(), msg_id=str(request.command_id)
+            )
+            picture = await asyncio.wait_for(answer, timeout=PICTURE_TIMEOUT_S)
+        except (BusError, TimeoutError):
+            return None
+        finally:
+            self.exchange.forget(request.command_id)
+        if picture.jpeg is None or picture.camera_id != camera_id:
+            return None
+        return picture.jpeg, picture.width, picture.height
 
     def export_yaml(self, include: Callable[[str], bool] = lambda _id: True) -> str:
         """The cameras as they are now (site file plus every saved version) that ``include`` keeps,

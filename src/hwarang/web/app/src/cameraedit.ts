@@ -124,12 +124,15 @@ export class CameraEditor {
   private async loadPicture(cameraId: string): Promise<void> {
     this.dropPicture();
     try {
-      const blob = await (await api(`/api/v1/cameras/${encodeURIComponent(cameraId)}/picture`)).blob();
-      const url = URL.createObjectURL(blob);
+      const response = await api(`/api/v1/cameras/${encodeURIComponent(cameraId)}/picture`);
+      const url = URL.createObjectURL(await response.blob());
       const image = new Image();
       image.src = url;
       await image.decode();
-      this.picture = { url, width: image.naturalWidth, height: image.naturalHeight };
+      // Rules are in the frame's pixels; an edge elsewhere may send the picture smaller and say so.
+      const width = Number(response.headers.get('X-Frame-Width')) || image.naturalWidth;
+      const height = Number(response.headers.get('X-Frame-Height')) || image.naturalHeight;
+      this.picture = { url, width, height };
     } catch (err) {
       if (!(err instanceof ApiError)) console.warn('camera picture', err);
     }
