@@ -141,13 +141,14 @@ def test_add_a_camera(client: TestClient, admin: dict[str, str], bus: RecordingB
     assert response.status_code == 422 and "config.position" in response.json()["message"]
 
 
-def test_picture_and_export(client: TestClient, admin: dict[str, str]) -> None:
+def test_picture_and_export(client: TestClient, admin: dict[str, str], hub: HubService) -> None:
     picture = client.get(f"/api/v1/cameras/{CAMERA}/picture", headers=admin)
     assert (picture.status_code, picture.headers["content-type"], picture.content) == (
         200,
         "image/jpeg",
         PICTURE,
     )
+    assert hub.audit.entries(action="camera.picture")[0].target == f"camera:{CAMERA}"
     assert _put(client, admin, 0, rules=[ZONE]).status_code == 200
 
     text = client.get("/api/v1/config/export.yaml", headers=admin).text

@@ -182,6 +182,7 @@ async def get_picture(
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"camera {camera_id}: no picture now")
     jpeg, width, height = found
+    gate.audit.record(user.username, "camera.picture", f"camera:{camera_id}", {"bytes": len(jpeg)})
     headers = {"Cache-Control": "no-store"}
     if width and height:
         headers.update({"X-Frame-Width": str(width), "X-Frame-Height": str(height)})
