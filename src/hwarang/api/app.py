@@ -33,6 +33,7 @@ from hwarang.api.openapi import document_errors
 from hwarang.api.routers import (
     admin,
     audit,
+    camera_admin,
     cameras,
     clips,
     conditions,
@@ -57,6 +58,7 @@ from hwarang.api.throttle import LoginThrottle
 from hwarang.api.tokens import TokenCodec
 from hwarang.hub.errors import ConflictError, HubError, IngestError, NotFoundError, StoreError
 from hwarang.hub.evidence.live_relay import LiveRelay
+from hwarang.hub.fusion.camera_config import CameraConfigService
 from hwarang.hub.identity.passwords import InvalidPasswordError
 from hwarang.hub.service import HubService
 from hwarang.hub.sharing.policy import AccessDeniedError
@@ -79,6 +81,7 @@ def create_app(
     broadcaster: IncidentBroadcaster | None = None,
     health_extra: Callable[[], dict[str, object]] | None = None,
     live_relay: LiveRelay | None = None,
+    camera_config: CameraConfigService | None = None,
 ) -> FastAPI:
     """The hub's HTTP/WebSocket API; subscribes ``broadcaster`` to the service's incident changes."""
     broadcaster = broadcaster if broadcaster is not None else IncidentBroadcaster(settings.ws_queue_size)
@@ -93,6 +96,7 @@ def create_app(
             free_failures=settings.login_free_failures, max_delay_s=float(settings.login_max_delay_s)
         ),
         live_video=live_relay,
+        camera_config=camera_config,
     )
     service.journal.add_listener(broadcaster.publish)
 
@@ -135,6 +139,7 @@ def create_app(
         auth,
         health,
         cameras,
+        camera_admin,
         events,
         incidents,
         snapshots,

@@ -12,6 +12,7 @@ from hwarang.api.settings import ApiSettings
 from hwarang.api.throttle import LoginThrottle
 from hwarang.api.tokens import TokenCodec
 from hwarang.hub.evidence.live_relay import LiveRelay
+from hwarang.hub.fusion.camera_config import CameraConfigService
 from hwarang.hub.service import HubService
 
 
@@ -27,6 +28,7 @@ class ApiContext:
     oidc: OidcVerifier | None = None
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     live_video: LiveRelay | None = None
+    camera_config: CameraConfigService | None = None
 
 
 def get_context(conn: HTTPConnection) -> ApiContext:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from hwarang.bus.base import Bus, BusError
 from hwarang.bus.subjects import (
+    ACKS_ALL,
     CLIPS_ALL,
     COMMANDS_ALL,
     DEAD_LETTER_ALL,
@@ -35,6 +36,7 @@ INCIDENTS_STREAM = "HWARANG_INCIDENTS"
 COMMANDS_STREAM = "HWARANG_COMMANDS"
 DRONES_STREAM = "HWARANG_DRONES"
 CLIPS_STREAM = "HWARANG_CLIPS"
+ACKS_STREAM = "HWARANG_ACKS"
 CLIPS_MAX_BYTES = 512 * 1024**2
 
 
@@ -150,7 +152,7 @@ class NatsBusConfig(BusPluginConfig):
     )
     commands: StreamSettings = Field(
         default_factory=lambda: StreamSettings(max_age_s=86400.0),
-        description="HWARANG_COMMANDS stream (commands back to edges).",
+        description="HWARANG_COMMANDS stream (commands back to edges); also HWARANG_ACKS (their answers).",
     )
     clips: StreamSettings = Field(
         default_factory=lambda: StreamSettings(max_age_s=3 * 86400.0, max_bytes=CLIPS_MAX_BYTES),
@@ -232,6 +234,7 @@ async def ensure_hwarang_streams(bus: "NatsBus", config: NatsBusConfig) -> None:
     if config.manage_streams == "edge":
         await _ensure(bus, EVENTS_STREAM, [EVENTS_ALL], config.events)
         await _ensure(bus, CLIPS_STREAM, [CLIPS_ALL], config.clips)
+        await _ensure(bus, ACKS_STREAM, [ACKS_ALL], config.commands)
         if config.center_id is not None:
             commands = center_commands(config.center_id)
             sources = []
@@ -243,6 +246,8 @@ async def ensure_hwarang_streams(bus: "NatsBus", config: NatsBusConfig) -> None:
     await _ensure(bus, EVENTS_STREAM, [EVENTS_ALL], config.events, leaf_sources)
     clip_sources = [StreamSourceSpec(CLIPS_STREAM, domain) for domain in config.leaf_domains]
     await _ensure(bus, CLIPS_STREAM, [CLIPS_ALL], config.clips, clip_sources)
+    ack_sources = [StreamSourceSpec(ACKS_STREAM, domain) for domain in config.leaf_domains]
+    await _ensure(bus, ACKS_STREAM, [ACKS_ALL], config.commands, ack_sources)
     await _ensure(bus, DEADLETTER_STREAM, [DEAD_LETTER_ALL], config.deadletter)
     from hwarang.bus.advisories import ADVISORIES_STREAM, max_deliveries_subject
 

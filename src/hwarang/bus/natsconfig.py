@@ -32,6 +32,8 @@ from typing import Literal
 from hwarang.bus.base import BusError
 from hwarang.bus.natsjwt import NatsAuthority
 from hwarang.bus.subjects import (
+    ACKS_ALL,
+    ACKS_PREFIX,
     CLIPS_ALL,
     CLIPS_PREFIX,
     COMMANDS_PREFIX,
@@ -237,6 +239,8 @@ def edge_permissions(center_id: str) -> dict[str, object]:
     pub = [
         f"{EVENTS_PREFIX}.*.*.{center_id}",
         f"{CLIPS_PREFIX}.*.*.{center_id}",
+        f"{ACKS_PREFIX}.{center_id}",
+        f"{ACKS_PREFIX}.{center_id}.picture",
         "$JS.API.INFO",
         "$JS.API.STREAM.NAMES",
         "$JS.API.STREAM.INFO.HWARANG_COMMANDS",
@@ -251,7 +255,12 @@ def edge_permissions(center_id: str) -> dict[str, object]:
 def edge_leaf_permissions(center_id: str) -> dict[str, object]:
     """The edge on its center's leaf node: its own event and clip subjects, its JetStream, its commands."""
     commands = f"{COMMANDS_PREFIX}.{center_id}.>"
-    own = [f"{EVENTS_PREFIX}.*.*.{center_id}", f"{CLIPS_PREFIX}.*.*.{center_id}"]
+    own = [
+        f"{EVENTS_PREFIX}.*.*.{center_id}",
+        f"{CLIPS_PREFIX}.*.*.{center_id}",
+        f"{ACKS_PREFIX}.{center_id}",
+        f"{ACKS_PREFIX}.{center_id}.picture",
+    ]
     return _perms([*own, "$JS.API.>", "$JS.ACK.>"], ["_INBOX.>", commands])
 
 
@@ -266,7 +275,7 @@ def _remote(uplink: Uplink, tls: TlsFiles | None = None) -> dict[str, object]:
     remote: dict[str, object] = {
         "urls": [_Var(f"UPLINK_URL_{i}") for i in range(len(uplink.urls))],
         "account": ACCOUNT,
-        "deny_exports": [EVENTS_ALL, CLIPS_ALL],
+        "deny_exports": [EVENTS_ALL, CLIPS_ALL, ACKS_ALL],
         "deny_imports": [f"{COMMANDS_PREFIX}.>"],
     }
     if tls is not None:

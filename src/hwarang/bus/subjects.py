@@ -12,6 +12,8 @@ INCIDENTS_PREFIX = "hwarang.incidents"
 INCIDENTS_ALL = f"{INCIDENTS_PREFIX}.>"
 COMMANDS_PREFIX = "hwarang.commands"
 COMMANDS_ALL = f"{COMMANDS_PREFIX}.>"
+ACKS_PREFIX = "hwarang.acks"
+ACKS_ALL = f"{ACKS_PREFIX}.>"
 SHARE_PREFIX = "hwarang.share"
 DRONES_PREFIX = "hwarang.drones"
 DRONES_ALL = f"{DRONES_PREFIX}.>"
@@ -70,6 +72,16 @@ def command_subject(center_id: str, name: str) -> str:
 def center_commands(center_id: str) -> str:
     """The filter for every command to one center: ``hwarang.commands.<center>.>``."""
     return f"{COMMANDS_PREFIX}.{_check_token('center', center_id)}.>"
+
+
+def ack_subject(center_id: str) -> str:
+    """An edge's answers to the hub's commands: ``hwarang.acks.<center>``."""
+    return f"{ACKS_PREFIX}.{_check_token('center', center_id)}"
+
+
+def picture_subject(center_id: str) -> str:
+    """Camera pictures an edge sends when the hub asks: ``hwarang.acks.<center>.picture``."""
+    return f"{ack_subject(center_id)}.picture"
 
 
 def share_subject(agency: str, kind: str) -> str:

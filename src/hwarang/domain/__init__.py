@@ -3,6 +3,15 @@
 from hwarang.domain.agency import Agency, User
 from hwarang.domain.base import SCHEMA_VERSION, DomainModel
 from hwarang.domain.camera import Calibration, Camera, Center
+from hwarang.domain.camera_config import (
+    CAMERA_CONFIG_COMMAND,
+    CAMERA_PICTURE_COMMAND,
+    AckStatus,
+    CameraConfigCommand,
+    CameraPicture,
+    CommandAck,
+    PictureRequest,
+)
 from hwarang.domain.detection import BoundingBox, Detection, Track
 from hwarang.domain.drone import DroneAlert, DroneReport, DroneSource, DroneTrack
 from hwarang.domain.enums import (
@@ -32,7 +41,10 @@ from hwarang.domain.sharing import DeclaredCondition, Grant, IncidentShare
 from hwarang.domain.workflow import Attachment, Note, Task, TimelineEntry
 
 __all__ = [
+    "CAMERA_CONFIG_COMMAND",
+    "CAMERA_PICTURE_COMMAND",
     "SCHEMA_VERSION",
+    "AckStatus",
     "AdminLocation",
     "Agency",
     "AgencyKind",
@@ -40,10 +52,13 @@ __all__ = [
     "BoundingBox",
     "Calibration",
     "Camera",
+    "CameraConfigCommand",
+    "CameraPicture",
     "Center",
     "Classification",
     "ClipManifest",
     "ClipRef",
+    "CommandAck",
     "ConditionKind",
     "DeclaredCondition",
     "Detection",
@@ -63,6 +78,7 @@ __all__ = [
     "IncidentState",
     "Note",
     "ObjectClass",
+    "PictureRequest",
     "Region",
     "RegionLevel",
     "Role",

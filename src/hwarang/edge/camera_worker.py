@@ -15,6 +15,7 @@ from collections.abc import Callable
 from hwarang.bus.livewire import LiveWire
 from hwarang.domain import Camera, EventMessage
 from hwarang.edge.analytics.pipeline import CameraAnalytics
+from hwarang.edge.analytics.rules import Rule, build_rule
 from hwarang.edge.analytics_pool import AnalyticsPool, CameraLane
 from hwarang.edge.camera_setup import build_analytics
 from hwarang.edge.config import CameraConfig
@@ -95,6 +96,9 @@ class CameraWorker:
         self._live_source: FrameSource | None = None
         self._source_fps = 0.0
         self._analytics: CameraAnalytics | None = None
+        self._last_frame: Frame | None = None
+        self.config_version: int | None = None
+        """The hub's version of this camera's config it runs (None: the site file's)."""
         self._state = CameraState.STARTING
         self._counts = dict.fromkeys(
             (
@@ -145,6 +149,43 @@ class CameraWorker:
             self._capture.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         return self._lane.wait_ended(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
+    @property
+    def config(self) -> CameraConfig:
+        """The configuration this worker runs."""
+        with self._lock:
+            return self._config
+
+    def apply_rules(self, config: CameraConfig, version: int | None = None) -> None:
+        """Run ``config``'s rules from the next frame on, without a restart.
+
+        ``config`` must differ from the running one in its rules only. A rule whose settings did not
+        change keeps its state (a stay in progress is not forgotten); an invalid rule raises
+        ``EdgeError`` and nothing changes.
+        """
+        with self._lock:
+            old = {rule.name: rule for rule in self._config.rules}
+            analytics = self._analytics
+        running: dict[str, Rule] = {} if analytics is None else {r.name: r for r in analytics.rules}
+        rules = [
+            running[rule.name] if old.get(rule.name) == rule and rule.name in running else build_rule(rule)
+            for rule in config.rules
+        ]
+        with self._lock:
+            self._config = config
+            self.config_version = version
+            if self._analytics is not None:
+                self._analytics.replace_rules(rules)
+
+    def picture(self, quality: int = 90) -> bytes | None:
+        """The last analysed frame as JPEG at full resolution (rule coordinates), or None before one."""
+        import cv2
+
+        frame = self._last_frame
+        if frame is None:
+            return None
+        ok, encoded = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        return bytes(encoded) if ok else None
+
     def health(self) -> CameraHealth:
         """Current counters, with the connection state and outages of a network camera."""
         with self._lock:
@@ -178,6 +219,8 @@ class CameraWorker:
             detector=_detector_stats(analytics),
             clips=c["clips"],
             clip_mode=None if self._clip_sink is None else "remux" if self._remux else "encode",
+            config_version=self.config_version,
+            rules=len(self._config.rules),
         )
 
     def _count(self, key: str, n: int = 1) -> None:
@@ -329,6 +372,7 @@ class CameraWorker:
         analytics = self._analytics or self._build_analytics(frame)
         if analytics is None:
             return
+        self._last_frame = frame
         try:
             messages = analytics.process(frame)
         except Exception as exc:  # a stage's top loop: one bad frame must not stop the camera
@@ -349,10 +393,9 @@ class CameraWorker:
 
     def _build_analytics(self, frame: Frame) -> CameraAnalytics | None:
         """Build the pipeline on the first frame; a configuration error fails the camera once, clearly."""
+        config = self.config
         try:
-            analytics = build_analytics(
-                self.camera, self._config, self._fps_hint(), (frame.width, frame.height)
-            )
+            analytics = build_analytics(self.camera, config, self._fps_hint(), (frame.width, frame.height))
         except EdgeError as exc:
             logger.error(
                 "camera %s: cannot start analytics: %s; camera stopped until its config is fixed",
@@ -366,6 +409,8 @@ class CameraWorker:
                 source.stop()
             return None
         with self._lock:
+            if self._config is not config:  # rules changed while it was built
+                analytics.replace_rules([build_rule(rule) for rule in self._config.rules])
             self._analytics = analytics
         return analytics
 

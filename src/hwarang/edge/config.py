@@ -13,6 +13,7 @@ from hwarang.edge.media.clips import ClipConfig
 from hwarang.edge.sources import SourceConfig
 
 _SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+MAX_RULES_PER_CAMERA = 64
 
 
 class _Strict(BaseModel):
@@ -59,7 +60,11 @@ class CameraConfig(_Strict):
     tracker: TrackerConfig = Field(
         default_factory=TrackerConfig, description="Multi-object tracker settings."
     )
-    rules: list[RuleConfig] = Field(default_factory=list, description="Analytics rules that raise events.")
+    rules: list[RuleConfig] = Field(
+        default_factory=list,
+        max_length=MAX_RULES_PER_CAMERA,
+        description="Analytics rules that raise events (at most 64 per camera).",
+    )
     clips: ClipConfig = Field(
         default_factory=ClipConfig, description="Event clips: ring of encoded video, seconds before/after."
     )

@@ -68,3 +68,7 @@ class CameraHealth(DomainModel):
     clip_mode: str | None = Field(
         default=None, description="'remux' (the camera's own H.264), 'encode' (encoded once), or none."
     )
+    config_version: int | None = Field(
+        default=None, description="The hub's version of the camera's config it runs; none: the site file's."
+    )
+    rules: int = Field(default=0, description="Rules the camera runs.")

@@ -1,7 +1,9 @@
 """An edge process: all configured centers and cameras, publishing to one bus."""
 
 import logging
+import threading
 import time
+from dataclasses import dataclass
 from typing import Protocol
 
 from hwarang.bus.livewire import LiveWire
@@ -9,14 +11,26 @@ from hwarang.domain import Camera, Center
 from hwarang.edge.analytics_pool import AnalyticsPool
 from hwarang.edge.camera_setup import RegionLookup, build_camera, build_center
 from hwarang.edge.camera_worker import CameraWorker, ClipSink, Publish
-from hwarang.edge.config import EdgeConfig
+from hwarang.edge.config import CameraConfig, EdgeConfig
+from hwarang.edge.errors import EdgeError
 from hwarang.edge.health import CameraHealth
 
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """How a camera's new configuration was applied: 'rules', 'restart', 'started' or 'stopped'."""
+
+    how: str
+
+
 class EdgeNode:
-    """Builds a worker per enabled camera and runs them until stopped."""
+    """Builds a worker per enabled camera and runs them until stopped.
+
+    :meth:`apply_camera_config` changes one camera while the others run: new rules are swapped in
+    between frames, other changes restart that camera only, a new camera is started.
+    """
 
     def __init__(
         self,
@@ -31,30 +45,35 @@ class EdgeNode:
         self.cameras: list[Camera] = []
         self._workers: list[CameraWorker] = []
         self.pool = AnalyticsPool(config.analytics_workers)
+        self._config, self._publish, self._lookup = config, publish, lookup
+        self._clips, self._live_wire = clips, live_wire
+        self._change_lock = threading.Lock()
+        self._started = False
         for center_config in config.centers:
             center = build_center(center_config, lookup)
             self.centers.append(center)
             for camera_config in center_config.cameras:
                 camera = build_camera(camera_config, center, lookup)
                 self.cameras.append(camera)
-                if not camera_config.enabled:
-                    continue
-                self._workers.append(
-                    CameraWorker(
-                        camera,
-                        camera_config,
-                        publish,
-                        pool=self.pool,
-                        queue_size=config.queue_size,
-                        retry_initial_s=config.retry_initial_s,
-                        retry_max_s=config.retry_max_s,
-                        clips=clips,
-                        live_wire=live_wire,
-                    )
-                )
+                if camera_config.enabled:
+                    self._workers.append(self._worker(camera, camera_config))
+
+    def _worker(self, camera: Camera, camera_config: CameraConfig) -> CameraWorker:
+        return CameraWorker(
+            camera,
+            camera_config,
+            self._publish,
+            pool=self.pool,
+            queue_size=self._config.queue_size,
+            retry_initial_s=self._config.retry_initial_s,
+            retry_max_s=self._config.retry_max_s,
+            clips=self._clips,
+            live_wire=self._live_wire,
+        )
 
     def start(self, *, stagger_s: float = 0.0) -> None:
         """Start the analytics pool and every camera, ``stagger_s`` apart (spreads decoder start-up)."""
+        self._started = True
         self.pool.start()
         for i, worker in enumerate(self._workers):
             if i and stagger_s > 0:
@@ -76,6 +95,48 @@ class EdgeNode:
         """Health of every running camera."""
         return [worker.health() for worker in self._workers]
 
+    def picture(self, camera_id: str) -> bytes | None:
+        """The camera's last analysed frame as JPEG (full resolution), or None."""
+        worker = next((w for w in self._workers if w.camera.id == camera_id), None)
+        return None if worker is None else worker.picture()
+
+    def config_version(self, camera_id: str) -> int | None:
+        """The hub's config version the camera runs (None: the site file's, or unknown camera)."""
+        worker = next((w for w in self._workers if w.camera.id == camera_id), None)
+        return None if worker is None else worker.config_version
+
+    def apply_camera_config(self, center_id: str, config: CameraConfig, version: int) -> Applied:
+        """Apply one camera's new configuration (``EdgeError`` with the reason when it cannot be)."""
+        with self._change_lock:
+            center = next((c for c in self.centers if c.id == center_id), None)
+            if center is None:
+                raise EdgeError(f"center {center_id!r} is not run by this edge")
+            known = next((c for c in self.cameras if c.id == config.id), None)
+            if known is not None and known.center_id != center_id:
+                raise EdgeError(f"camera {config.id!r} belongs to center {known.center_id!r}")
+            camera = build_camera(config, center, self._lookup)
+            worker = next((w for w in self._workers if w.camera.id == config.id), None)
+            if worker is not None and _rules_only(worker.config, config) and worker.camera == camera:
+                worker.apply_rules(config, version)
+                return Applied("rules")
+            self.cameras = [*(c for c in self.cameras if c.id != config.id), camera]
+            if worker is not None:
+                worker.stop()
+                self._workers = [w for w in self._workers if w is not worker]
+            if not config.enabled:
+                return Applied("stopped")
+            fresh = self._worker(camera, config)
+            fresh.config_version = version
+            self._workers = [*self._workers, fresh]
+            if self._started:
+                fresh.start()
+            return Applied("restart" if worker is not None else "started")
+
+
+def _rules_only(old: CameraConfig, new: CameraConfig) -> bool:
+    """True when ``new`` differs from ``old`` in its rules at most."""
+    return old.model_dump(exclude={"rules"}) == new.model_dump(exclude={"rules"})
+
 
 class Node(Protocol):
     """What runtimes use of an edge node, in one process or several."""
@@ -87,6 +148,8 @@ class Node(Protocol):
     def stop(self) -> None: ...
     def wait(self, timeout_s: float | None = None) -> bool: ...
     def health(self) -> list[CameraHealth]: ...
+    def picture(self, camera_id: str) -> bytes | None: ...
+    def apply_camera_config(self, center_id: str, config: CameraConfig, version: int) -> Applied: ...
 
 
 def create_node(

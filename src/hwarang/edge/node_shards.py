@@ -21,14 +21,17 @@ import time
 from dataclasses import dataclass
 from multiprocessing.context import SpawnProcess
 from multiprocessing.synchronize import Event as MpEvent
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hwarang.domain import AdminLocation, Camera, Center, EventMessage
 from hwarang.edge.camera_setup import RegionLookup, build_camera, build_center
 from hwarang.edge.camera_worker import Publish
-from hwarang.edge.config import EdgeConfig
+from hwarang.edge.config import CameraConfig, EdgeConfig
 from hwarang.edge.errors import EdgeError
 from hwarang.edge.health import CameraHealth, CameraState
+
+if TYPE_CHECKING:
+    from hwarang.edge.node import Applied
 
 logger = logging.getLogger(__name__)
 
@@ -217,6 +220,14 @@ class ShardedEdgeNode:
             for shard in self._shards
             for camera_id in shard.camera_ids
         ]
+
+    def picture(self, camera_id: str) -> bytes | None:
+        """Not available across processes yet."""
+        return None
+
+    def apply_camera_config(self, center_id: str, config: CameraConfig, version: int) -> "Applied":
+        """Refused: changes from the hub need a single-process edge for now."""
+        raise EdgeError("camera changes from the hub need edge.processes: 1 (restart with the exported YAML)")
 
     def _drain_health(self) -> None:
         with self._drain_lock:

@@ -16,6 +16,7 @@ from hwarang.bus import Bus
 from hwarang.bus.config import build_bus
 from hwarang.config import AppConfig
 from hwarang.edge.clip_publisher import ClipPublisher
+from hwarang.edge.commands import consuming_commands
 from hwarang.edge.node import Node, create_node
 from hwarang.edge.publisher import BusPublisher
 from hwarang.edge.signing import center_signers
@@ -64,7 +65,8 @@ async def run_edge(config: AppConfig) -> AsyncIterator[EdgeRuntime]:
             partial(create_node, clips=clips), config.edge, publisher, default_catalog().lookup
         )
         edge.start()
-        yield EdgeRuntime(config, bus, edge, publisher, clips)
+        async with consuming_commands(bus, edge, [center.id for center in edge.centers]):
+            yield EdgeRuntime(config, bus, edge, publisher, clips)
     finally:
         publisher.stop()
         if edge is not None:

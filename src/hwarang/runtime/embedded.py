@@ -22,6 +22,7 @@ from hwarang.bus.livewire import MemoryLiveWire
 from hwarang.config import AppConfig
 from hwarang.domain import Agency
 from hwarang.edge.clip_publisher import ClipPublisher
+from hwarang.edge.commands import consuming_commands
 from hwarang.edge.node import Node, create_node
 from hwarang.edge.publisher import BusPublisher
 from hwarang.geo.regions import default_catalog
@@ -30,12 +31,14 @@ from hwarang.hub.errors import ConflictError
 from hwarang.hub.evidence.clip_worker import ClipWorker
 from hwarang.hub.evidence.live_relay import LiveRelay
 from hwarang.hub.evidence.store import EvidenceStore
+from hwarang.hub.fusion.camera_config import CameraConfigService
 from hwarang.hub.fusion.worker import IngestWorker
 from hwarang.hub.identity.passwords import InvalidPasswordError, check_password
 from hwarang.hub.identity.users import ADMIN_USERNAME
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.monitor import secure_data_dir
+from hwarang.runtime.camera_admin import camera_admin
 from hwarang.runtime.demo_setup import demo_agencies, demo_users
 from hwarang.runtime.drones import run_drones
 from hwarang.runtime.hub_background import HealthProbes, hub_background
@@ -57,6 +60,7 @@ class EmbeddedSite:
     generated_admin_password: str | None
     probes: HealthProbes = field(default_factory=dict)
     live_wire: MemoryLiveWire = field(default_factory=MemoryLiveWire)
+    camera_admin: CameraConfigService | None = None
 
 
 def database_url(config: AppConfig) -> str:
@@ -131,7 +135,17 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
             probes.update(await background.enter_async_context(run_drones(config.hub.drones, service, bus)))
             probes["clips"] = clip_worker.stats.as_dict
             edge.start()
-            yield EmbeddedSite(config, service, bus, edge, ingest, publisher, generated, probes, live_wire)
+            commands = await background.enter_async_context(
+                consuming_commands(bus, edge, [center.id for center in edge.centers])
+            )
+            admin, answers = await background.enter_async_context(
+                camera_admin(service, config.edge, bus, pictures=edge.picture)
+            )
+            probes["commands"] = commands.stats.as_dict
+            probes["camera_answers"] = answers.as_dict
+            yield EmbeddedSite(
+                config, service, bus, edge, ingest, publisher, generated, probes, live_wire, admin
+            )
     finally:
         publisher.stop()
         if edge is not None:
@@ -170,6 +184,7 @@ async def serve_demo(
                 **{name: probe() for name, probe in site.probes.items()},
             },
             live_relay=LiveRelay(site.live_wire),
+            camera_config=site.camera_admin,
         )
         server = uvicorn.Server(
             uvicorn.Config(

@@ -26,8 +26,10 @@ from hwarang.edge.camera_setup import build_camera, build_center
 from hwarang.edge.errors import EdgeError
 from hwarang.geo.regions import default_catalog
 from hwarang.hub.evidence.clip_worker import ClipWorker
+from hwarang.hub.fusion.camera_config import CameraConfigService
 from hwarang.hub.fusion.worker import IngestWorker
 from hwarang.hub.service import HubService
+from hwarang.runtime.camera_admin import camera_admin
 from hwarang.runtime.drones import run_drones
 from hwarang.runtime.embedded import api_settings, build_hub
 from hwarang.runtime.hub_background import hub_background
@@ -50,6 +52,7 @@ class HubRuntime:
     ingest: IngestWorker
     generated_admin_password: str | None
     extra_health: dict[str, Callable[[], object]] = field(default_factory=dict)
+    camera_admin: CameraConfigService | None = None
 
     def health_extra(self) -> dict[str, object]:
         """What ``GET /api/v1/health`` shows under ``extra``: ingest counters and the bus state."""
@@ -103,6 +106,7 @@ async def run_hub(config: AppConfig, *, admin_password: str | None = None) -> As
         async with (
             hub_background(config, service) as probes,
             run_drones(config.hub.drones, service, bus) as drone_probes,
+            camera_admin(service, config.edge, bus) as (admin, answers),
         ):
             ingest = IngestWorker(
                 bus,
@@ -115,7 +119,8 @@ async def run_hub(config: AppConfig, *, admin_password: str | None = None) -> As
             task = asyncio.create_task(ingest.run(stop_ingest), name="hub-ingest")
             clip_worker = ClipWorker(bus, service.clips)
             clip_task = asyncio.create_task(clip_worker.run(stop_ingest), name="hub-clips")
-            runtime = HubRuntime(config, service, bus, ingest, generated)
+            runtime = HubRuntime(config, service, bus, ingest, generated, camera_admin=admin)
+            runtime.extra_health["camera_answers"] = answers.as_dict
             runtime.extra_health["clips"] = clip_worker.stats.as_dict
             runtime.extra_health.update(probes)
             runtime.extra_health.update(drone_probes)
@@ -217,6 +222,7 @@ async def serve_hub(
             hub.service,
             api_settings(config),
             health_extra=hub.health_extra,
+            camera_config=hub.camera_admin,
         )
         server = _Server(
             uvicorn.Config(

@@ -13,11 +13,12 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from hwarang.bus import BusError
+from hwarang.bus.base import Delivery
 from hwarang.bus.config import COMMANDS_STREAM, EVENTS_STREAM
 from hwarang.bus.healer import SourceHealer
 from hwarang.bus.nats import NatsBus
 from hwarang.bus.natsconfig import agency_inbox
-from hwarang.bus.subjects import command_subject, event_subject, share_subject
+from hwarang.bus.subjects import ACKS_ALL, ack_subject, command_subject, event_subject, share_subject
 from hwarang.bus.topology import Topology, build_topology
 
 pytestmark = pytest.mark.integration
@@ -173,3 +174,16 @@ async def test_commands_reach_the_edge_through_its_leaf(topo: Topology) -> None:
     deliveries = await sub.fetch(10, 5.0)
     assert [(d.subject, d.data) for d in deliveries] == [("hwarang.commands.seoul-cc.snapshot", b"cam-1")]
     assert (await edge.stream_state(COMMANDS_STREAM))[0] == 1
+
+
+async def test_the_edges_answers_reach_the_hub_through_its_leaf(topo: Topology) -> None:
+    hub = await topo.connect_hub()
+    edge = await topo.connect_edge("seoul-cc")
+    await edge.publish(ack_subject("seoul-cc"), b"applied", msg_id="a1")
+    answers = await hub.subscribe(ACKS_ALL, durable="hub-acks")
+    deliveries: list[Delivery] = []
+    for _ in range(20):  # bounded: the hub's stream sources the leaf's
+        deliveries += await answers.fetch(10, 0.5)
+        if deliveries:
+            break
+    assert [(d.subject, d.data) for d in deliveries] == [("hwarang.acks.seoul-cc", b"applied")]

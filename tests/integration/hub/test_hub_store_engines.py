@@ -57,7 +57,7 @@ def test_migrate_creates_tables_and_twice_is_a_no_op(engine_url: str) -> None:
         db.migrate()
         with db.session() as session:
             assert session.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
-                "0006_incident_shares"
+                "0007_camera_configs"
             ]
             assert session.execute(text("SELECT id, last_seq FROM hub_state")).all() == [(1, 41)]
     finally:

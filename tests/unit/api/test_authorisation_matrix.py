@@ -32,6 +32,7 @@ from hwarang.api.settings import ApiSettings
 from hwarang.domain import AgencyKind, ConditionKind, Role
 from hwarang.hub.service import HubService
 from hwarang.interop.remote_id_flight import generate_flight
+from tests.unit.api.camera_admin_support import RecordingBus, camera_json, config_service, site_edge
 from tests.unit.api.sharing_support import (
     AREA,
     CAMERA_ID,
@@ -72,6 +73,8 @@ MERGE = frozenset({CMD, ADMIN})
 APPROVE = frozenset({HEAD, ADMIN})  # the local government's authority over the area
 SHARE = frozenset({CMD, HEAD, ADMIN})  # incident.share, owner agencies only
 SLOTS = 12
+CAMERA_SITE = site_edge("seoul-jongno", CAMERA_ID, lat=37.5729, lon=126.9794)  # the seeded camera
+CAMERA_CONFIG = f"/api/v1/cameras/{CAMERA_ID}/config"
 ANONYMOUS_SLOT = SLOTS - 1  # the anonymous caller changes nothing; it reuses the last slot
 
 
@@ -455,6 +458,29 @@ MATRIX: dict[tuple[str, str], Row] = {
         ),
         USER_ADMIN,
     ),
+    # cameras and rules from the page (issue #17): administrators, cameras in their jurisdiction
+    ("GET", "/api/v1/cameras/{camera_id}/config"): Row(_get(CAMERA_CONFIG), USER_ADMIN),
+    ("PUT", "/api/v1/cameras/{camera_id}/config"): Row(
+        lambda c: Call(
+            "PUT", CAMERA_CONFIG, json={"version": 0, "config": camera_json(CAMERA_SITE, id=CAMERA_ID)}
+        ),
+        USER_ADMIN,
+    ),
+    ("POST", "/api/v1/cameras"): Row(
+        lambda c: Call(
+            "POST",
+            "/api/v1/cameras",
+            json={"center_id": "seoul-jongno", "config": camera_json(CAMERA_SITE, id=f"cam-new-{c.slot}")},
+        ),
+        USER_ADMIN,
+        note="out of jurisdiction: the new camera's position",
+    ),
+    ("GET", "/api/v1/cameras/{camera_id}/picture"): Row(
+        _get(f"/api/v1/cameras/{CAMERA_ID}/picture"), USER_ADMIN
+    ),
+    ("GET", "/api/v1/config/export.yaml"): Row(
+        _get("/api/v1/config/export.yaml"), USER_ADMIN, USER_ADMIN, note="holds only the caller's cameras"
+    ),
     # drones (issue #8): receivers and own units report what they hear anywhere; not need-to-know
     ("POST", "/api/v1/drones/remote-id"): Row(_remote_id, INGEST, INGEST, note="not bound to a jurisdiction"),
     ("POST", "/api/v1/drones/telemetry"): Row(_telemetry, INGEST, INGEST, note="not bound to a jurisdiction"),
@@ -512,7 +538,8 @@ def hub(world: World) -> Iterator[HubService]:
 
 @pytest.fixture
 def client(hub: HubService, settings: ApiSettings) -> Iterator[TestClient]:
-    with TestClient(create_app(hub, settings)) as test_client:
+    cameras = config_service(hub, CAMERA_SITE, RecordingBus())
+    with TestClient(create_app(hub, settings, camera_config=cameras)) as test_client:
         yield test_client
 
 

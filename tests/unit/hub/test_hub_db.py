@@ -62,7 +62,7 @@ def test_migrate_twice_is_a_no_op(tmp_path: Path) -> None:
     db.migrate()
     with db.session() as session:
         assert session.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
-            "0006_incident_shares"
+            "0007_camera_configs"
         ]
         assert session.execute(text("SELECT id, last_seq FROM hub_state")).all() == [(1, 7)]
     db.close()

@@ -117,6 +117,18 @@ class CameraAnalytics:
         """A copy of the counters, safe to keep."""
         return replace(self._stats, stage_ms=dict(self._stats.stage_ms))
 
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The rules run on each frame."""
+        return self._rules
+
+    def replace_rules(self, rules: Sequence[Rule]) -> None:
+        """Run ``rules`` from the next frame on (one reference swap: a frame in progress keeps the old)."""
+        names = [rule.name for rule in rules]
+        if len(set(names)) != len(names):
+            raise AnalyticsError(f"camera {self.camera.id!r}: rule names must be unique")
+        self._rules = tuple(rules)
+
     def reset(self) -> None:
         """Forget tracks and rule state (the detector keeps its background model)."""
         self._tracker.reset()
@@ -139,7 +151,8 @@ class CameraAnalytics:
         detected = time.perf_counter()
         tracked = self._tracker.update(detections, frame.pts_s)
         track_done = time.perf_counter()
-        hits = [hit for rule in self._rules for hit in rule.update(tracked, frame.pts_s)]
+        rules = self._rules  # read once: a swap between frames takes effect at the next frame
+        hits = [hit for rule in rules for hit in rule.update(tracked, frame.pts_s)]
         rules_done = time.perf_counter()
         messages = [self._message(frame, tracked, hit) for hit in hits]
         finished = time.perf_counter()

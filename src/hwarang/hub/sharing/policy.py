@@ -43,6 +43,7 @@ class Action(StrEnum):
     TASK_UPDATE = "task.update"
     EVENT_INGEST = "event.ingest"
     CAMERA_VIEW = "camera.view"
+    CAMERA_CONFIGURE = "camera.configure"
     CONDITION_VIEW = "condition.view"
     CONDITION_DECLARE = "condition.declare"
     AUDIT_VIEW = "audit.view"

@@ -366,3 +366,21 @@ class DroneAlertRow(Base):
     event_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
     incident_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
     payload: Mapped[dict[str, Any]]
+
+
+class CameraConfigRow(Base):
+    """One version of a camera's configuration (site-YAML JSON) and the edge's answer to it."""
+
+    __tablename__ = "camera_configs"
+
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer(), primary_key=True)
+    center_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    command_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    ack_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    ack_reason: Mapped[str | None] = mapped_column(Text(), default=None)
+    ack_how: Mapped[str | None] = mapped_column(String(32), default=None)
+    acked_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -17,6 +17,7 @@ from shapely.geometry import Polygon
 from shapely.validation import explain_validity
 
 from hwarang.domain import ObjectClass, RuleKind
+from hwarang.domain.text import StoreText
 from hwarang.edge.analytics.classes import CLASS_INDEX
 from hwarang.edge.errors import AnalyticsError
 
@@ -29,6 +30,8 @@ NO_TRACK = -1
 Point = tuple[FiniteFloat, FiniteFloat]
 MIN_POLYGON_AREA_PX = 1.0
 MIN_LINE_LENGTH_PX = 1.0
+MAX_POLYGON_POINTS = 256
+"""Most points of one zone outline (a drawn zone needs far fewer; bounds the work per frame)."""
 
 
 class StreamClock:
@@ -92,8 +95,10 @@ class RuleConfigBase(BaseModel, ABC):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(
-        min_length=1, max_length=64, description="Rule name, unique per camera; appears in events."
+    name: StoreText = Field(
+        min_length=1,
+        max_length=64,
+        description="Rule name, unique per camera; appears in events (one line, no control characters).",
     )
     classes: list[ObjectClass] | None = Field(
         default=None, description="Object classes the rule applies to; None means all classes."
@@ -132,7 +137,8 @@ class ReacquireSettings(BaseModel):
 
 class PolygonRuleConfig(RuleConfigBase):
     polygon: list[Point] = Field(
-        description="Zone outline as [x, y] pixel points (at least 3, a simple polygon with area)."
+        max_length=MAX_POLYGON_POINTS,
+        description="Zone outline as [x, y] pixel points (3 to 256, a simple polygon with area).",
     )
 
     @model_validator(mode="after")

@@ -11,6 +11,7 @@ import { CopMap, localName } from './map';
 import { HEALTH_COLOURS, SEVERITY_COLOURS } from './mapstyle';
 import { agencyText } from './agency_text';
 import { Attention } from './attention';
+import { CameraEditor, isAdmin } from './cameraedit';
 import { Overview } from './overview';
 import { IncidentPanel } from './panel';
 import { forgetSnapshots, snapshotUrl, withdrawSnapshots } from './snapshots';
@@ -101,6 +102,7 @@ function setConn(state: ConnState): void {
 // ---- incidents --------------------------------------------------------------------------------
 
 const attention = new Attention((id) => openIncident(id));
+const cameraEditor = new CameraEditor();
 const overview = new Overview({
   regionName,
   zoneName: (zoneId) => {
@@ -255,6 +257,15 @@ function bindCameraSearch(): void {
         ? found.map((camera) => {
             const item = h('li', { 'data-testid': 'camera-result', 'data-camera-id': camera.id }, h('span', { class: 'mono' }, camera.id), ' ', camera.name);
             item.addEventListener('click', () => choose(camera.id));
+            if (isAdmin()) {
+              const edit = h('button', { type: 'button', class: 'link', 'data-testid': 'camera-result-edit' }, t('ce_edit'));
+              edit.addEventListener('click', (event) => {
+                event.stopPropagation();
+                results.hidden = true;
+                void cameraEditor.show(camera.id);
+              });
+              item.append(' ', edit);
+            }
             return item;
           })
         : [h('li', { class: 'muted' }, t('no_camera'))]),
@@ -302,7 +313,9 @@ function showApp(visible: boolean): void {
   $('[data-testid="connection-state"]').hidden = !visible;
   attention.control.hidden = !visible;
   overview.button.hidden = !visible;
+  cameraEditor.button.hidden = !visible || !isAdmin();
   if (!visible) overview.hide();
+  if (!visible) cameraEditor.hide();
 }
 
 async function start(): Promise<void> {
@@ -314,6 +327,7 @@ async function start(): Promise<void> {
   showApp(true);
   setConn('connecting');
   copMap = new CopMap($('#map'), (id) => openIncident(id));
+  if (isAdmin()) copMap.onEditCamera = (id) => void cameraEditor.show(id);
   copMap.onCatalogue = () => {
     filters.refresh();
     panel.relabel();
@@ -392,11 +406,12 @@ document.addEventListener('DOMContentLoaded', () => {
   $('#logout').addEventListener('click', () => logout());
   $('#lang-toggle').addEventListener('click', () => toggleLang());
   onSessionExpired(() => logout(t('session_expired')));
-  $('.topbar-right').prepend(overview.button, attention.control);
+  $('.topbar-right').prepend(cameraEditor.button, overview.button, attention.control);
   (window as unknown as Record<string, unknown>).hwarangAlerts = attention.fired;
   onLangChange(() => {
     attention.relabel();
     overview.relabel();
+    cameraEditor.relabel();
     setConn(connState);
     setCameraFilter(store.camera);
     renderHelp();

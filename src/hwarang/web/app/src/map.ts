@@ -82,6 +82,9 @@ export class CopMap {
   private incidentData: FeatureCollection | null = null;
   private incidentList: readonly Incident[] = [];
 
+  /** Set for administrators: the camera popup offers to edit the camera (cameraedit.ts). */
+  onEditCamera: ((cameraId: string) => void) | null = null;
+
   constructor(container: HTMLElement, private readonly onSelect: (incidentId: string) => void) {
     this.map = new MlMap({
       container,
@@ -309,6 +312,12 @@ export class CopMap {
       ...(p.health_reason ? [h('div', { class: 'health-reason', 'data-testid': 'camera-health-reason' }, p.health_reason)] : []),
       h('div', {}, `${Math.round(p.heading_deg)}° / ${Math.round(p.fov_deg)}° / ${Math.round(p.range_m)} m`),
     );
+    const edit = this.onEditCamera;
+    if (edit) {
+      const button = h('button', { type: 'button', 'data-testid': 'camera-popup-edit' }, t('ce_edit'));
+      button.addEventListener('click', () => edit(p.id));
+      content.append(button);
+    }
     this.popup = new Popup({ closeButton: true, maxWidth: '260px' })
       .setLngLat([camera.lon, camera.lat])
       .setDOMContent(content)
