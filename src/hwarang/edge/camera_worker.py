@@ -155,6 +155,7 @@ class CameraWorker:
         if link is not None and not link.connected and state == CameraState.RUNNING:
             state = CameraState.RETRYING if link.connect_attempts else CameraState.STARTING
         outage = link.last_outage if link is not None else None
+        live_sender = self.live
         return CameraHealth(
             camera_id=self.camera.id,
             state=state,
@@ -178,6 +179,8 @@ class CameraWorker:
             detector=_detector_stats(analytics),
             clips=c["clips"],
             clip_mode=None if self._clip_sink is None else "remux" if self._remux else "encode",
+            live_viewers=live_sender.viewers if live_sender is not None else 0,
+            live_bytes_sent=live_sender.bytes_sent if live_sender is not None else 0,
         )
 
     def _count(self, key: str, n: int = 1) -> None:
@@ -260,7 +263,9 @@ class CameraWorker:
             recorder = ClipRecorder(self.camera.id, self._config.clips, fps, self._clip_cut)
             if self._live_wire is not None:
                 if self.live is None:
-                    self.live = LiveSender(self.camera.id, self._live_wire, fps)
+                    self.live = LiveSender(
+                        self.camera.id, self._live_wire, fps, center_id=self.camera.center_id
+                    )
                 recorder.live = self.live.add
             with self._lock:
                 self._recorder = recorder

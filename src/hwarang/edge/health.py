@@ -68,3 +68,9 @@ class CameraHealth(DomainModel):
     clip_mode: str | None = Field(
         default=None, description="'remux' (the camera's own H.264), 'encode' (encoded once), or none."
     )
+    live_viewers: int = Field(
+        default=0, description="Viewers of the camera's live view at the hub (by the last lease renewal)."
+    )
+    live_bytes_sent: int = Field(
+        default=0, description="Live video bytes sent upstream (only while the hub holds a lease)."
+    )
