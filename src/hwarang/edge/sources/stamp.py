@@ -6,6 +6,8 @@ own clock. Cells are blocks 1/64 of the width, black or white (survive H.264 at 
 ``1010``, then the frame index modulo 2**16 and the wall-clock milliseconds modulo 2**32.
 """
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -37,7 +39,7 @@ def draw_stamp(image: Image, index: int, wall_ms: int) -> None:
         image[:rows, round(i * cell) : round((i + 1) * cell)] = 255 if bit else 0
 
 
-def read_stamp(gray: npt.NDArray[np.uint8]) -> tuple[int, int] | None:
+def read_stamp(gray: npt.NDArray[Any]) -> tuple[int, int] | None:
     """``(index mod 2**16, wall ms mod 2**32)`` from a decoded grey (or luma) image; None without one."""
     if gray.ndim != 2:
         return None
@@ -47,9 +49,7 @@ def read_stamp(gray: npt.NDArray[np.uint8]) -> tuple[int, int] | None:
         return None
     q = max(1, round(cell / 4))
     row = gray[q : round(cell) - q]
-    bits = [
-        int(row[:, round(i * cell) + q : round((i + 1) * cell) - q].mean() > 127) for i in range(CELLS)
-    ]
+    bits = [int(row[:, round(i * cell) + q : round((i + 1) * cell) - q].mean() > 127) for i in range(CELLS)]
     if tuple(bits[: len(_MARKER)]) != _MARKER:
         return None
     rest = bits[len(_MARKER) :]
@@ -60,4 +60,4 @@ def read_stamp(gray: npt.NDArray[np.uint8]) -> tuple[int, int] | None:
 
 def age_ms(stamped_ms: int, now_ms: int) -> int:
     """Milliseconds from a stamp's time to ``now_ms`` (wall clock), across the modulo wrap."""
-    return (now_ms - stamped_ms) % 2**_MS_BITS
+    return int((now_ms - stamped_ms) % 2**_MS_BITS)
