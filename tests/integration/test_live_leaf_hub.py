@@ -148,14 +148,17 @@ async def test_live_video_crosses_the_leaf_link_only_while_watched(topo: Topolog
 
         # (c) The viewer left: the edge stops within 5 s (lease lapse), then stays silent.
         left = time.monotonic()
-        samples = [await asyncio.to_thread(client_in_bytes, monitor, EDGE_NAME)]
-        for _ in range(10):  # bounded: one sample every 0.5 s until half a second without video
+        samples = [(0.0, await asyncio.to_thread(client_in_bytes, monitor, EDGE_NAME))]
+        for _ in range(24):  # bounded: a sample every 0.5 s until 1.5 s without a byte (3 GOPs)
             await asyncio.sleep(0.5)
-            samples.append(await asyncio.to_thread(client_in_bytes, monitor, EDGE_NAME))
-            if samples[-1] == samples[-2]:
+            samples.append(
+                (time.monotonic() - left, await asyncio.to_thread(client_in_bytes, monitor, EDGE_NAME))
+            )
+            if len(samples) >= 4 and samples[-1][1] == samples[-4][1]:
                 break
-        stopped_after = time.monotonic() - left
-        assert samples[-1] == samples[-2] and stopped_after <= 5.0, samples
+        assert samples[-1][1] == samples[-4][1], samples
+        stopped_after = samples[-4][0]  # the first sample of the silent run
+        assert stopped_after <= 5.0, samples
         edge_after, link_after = await _growth(topo, 3.0)
         assert edge_after < IDLE_LIMIT, f"the edge published {edge_after} bytes after the viewer left"
         assert link_after < IDLE_LIMIT * 3.0 * 1.5, f"{link_after} bytes on the leaf link"
