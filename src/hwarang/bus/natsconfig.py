@@ -10,7 +10,8 @@ denies importing ``hwarang.commands.>`` for the same reason in the other directi
 is itself a leaf of the national hub, sourced the same way.
 
 Accounts: everything lives in the ``HWARANG`` account (JetStream enabled); each user has subject
-permissions: ``hub`` everything; ``edge-<center>`` its own event subjects and commands; agency
+permissions: ``hub`` everything; ``edge-<center>`` its own event, clip and live video subjects
+(``hwarang.live.video.<center>.*``), its commands and its live-view leases; agency
 liaison users only ``hwarang.share.<agency>.>`` (core and through their ``HWARANG_SHARE_<AGENCY>``
 stream) and an inbox prefix of their own, with the other agencies' share subjects denied.
 
@@ -39,7 +40,10 @@ from hwarang.bus.subjects import (
     COMMANDS_PREFIX,
     EVENTS_ALL,
     EVENTS_PREFIX,
+    LIVE_ALL,
     SHARE_PREFIX,
+    center_live_leases,
+    center_live_video,
 )
 
 ACCOUNT = "HWARANG"
@@ -229,18 +233,20 @@ def agency_permissions(agency: str, agencies: Sequence[str] = AGENCIES) -> dict[
         f"$JS.API.CONSUMER.MSG.NEXT.{stream}.*",
         f"$JS.ACK.{stream}.>",
     ]
-    deny = [*others, f"{EVENTS_PREFIX}.>", CLIPS_ALL, f"{COMMANDS_PREFIX}.>", "_INBOX.>"]
+    deny = [*others, f"{EVENTS_PREFIX}.>", CLIPS_ALL, LIVE_ALL, f"{COMMANDS_PREFIX}.>", "_INBOX.>"]
     return _perms(pub, [own, f"{agency_inbox(agency)}.>"], deny)
 
 
 def edge_permissions(center_id: str) -> dict[str, object]:
-    """An edge connected straight to a hub: publish its own events, read its own commands."""
+    """An edge connected straight to a hub: publish its own events, clips and live video, read its own
+    commands and live-view leases."""
     commands = f"{COMMANDS_PREFIX}.{center_id}.>"
     pub = [
         f"{EVENTS_PREFIX}.*.*.{center_id}",
         f"{CLIPS_PREFIX}.*.*.{center_id}",
         f"{ACKS_PREFIX}.{center_id}",
         f"{ACKS_PREFIX}.{center_id}.picture",
+        center_live_video(center_id),
         "$JS.API.INFO",
         "$JS.API.STREAM.NAMES",
         "$JS.API.STREAM.INFO.HWARANG_COMMANDS",
@@ -249,19 +255,21 @@ def edge_permissions(center_id: str) -> dict[str, object]:
         "$JS.API.CONSUMER.MSG.NEXT.HWARANG_COMMANDS.*",
         "$JS.ACK.HWARANG_COMMANDS.>",
     ]
-    return _perms(pub, ["_INBOX.>", commands])
+    return _perms(pub, ["_INBOX.>", commands, center_live_leases(center_id)])
 
 
 def edge_leaf_permissions(center_id: str) -> dict[str, object]:
-    """The edge on its center's leaf node: its own event and clip subjects, its JetStream, its commands."""
+    """The edge on its center's leaf node: its own event, clip and live video subjects, its JetStream,
+    its commands and its cameras' live-view leases."""
     commands = f"{COMMANDS_PREFIX}.{center_id}.>"
     own = [
         f"{EVENTS_PREFIX}.*.*.{center_id}",
         f"{CLIPS_PREFIX}.*.*.{center_id}",
         f"{ACKS_PREFIX}.{center_id}",
         f"{ACKS_PREFIX}.{center_id}.picture",
+        center_live_video(center_id),
     ]
-    return _perms([*own, "$JS.API.>", "$JS.ACK.>"], ["_INBOX.>", commands])
+    return _perms([*own, "$JS.API.>", "$JS.ACK.>"], ["_INBOX.>", commands, center_live_leases(center_id)])
 
 
 def _user(user: str, perms: Mapping[str, object] | None = None) -> dict[str, object]:

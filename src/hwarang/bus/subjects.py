@@ -19,11 +19,16 @@ DRONES_PREFIX = "hwarang.drones"
 DRONES_ALL = f"{DRONES_PREFIX}.>"
 CLIPS_PREFIX = "hwarang.clips"
 CLIPS_ALL = f"{CLIPS_PREFIX}.>"
+LIVE_PREFIX = "hwarang.live"
+LIVE_ALL = f"{LIVE_PREFIX}.>"
+LIVE_LEASE_PREFIX = f"{LIVE_PREFIX}.lease"
+LIVE_VIDEO_PREFIX = f"{LIVE_PREFIX}.video"
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def _check_token(name: str, value: str) -> str:
+def check_token(name: str, value: str) -> str:
+    """``value`` if it is a valid subject token (letters, digits, '-' or '_'), else BusError."""
     if not _TOKEN.match(value):
         raise BusError(f"invalid subject token {name}={value!r}: use letters, digits, '-' or '_'")
     return value
@@ -32,9 +37,9 @@ def _check_token(name: str, value: str) -> str:
 def event_subject(sido_code: str, sigungu_code: str, center_id: str) -> str:
     """``hwarang.events.<sido>.<local-gov>.<center>``."""
     parts = (
-        _check_token("sido", sido_code),
-        _check_token("sigungu", sigungu_code),
-        _check_token("center", center_id),
+        check_token("sido", sido_code),
+        check_token("sigungu", sigungu_code),
+        check_token("center", center_id),
     )
     return ".".join((EVENTS_PREFIX, *parts))
 
@@ -42,41 +47,41 @@ def event_subject(sido_code: str, sigungu_code: str, center_id: str) -> str:
 def clip_subject(sido_code: str, sigungu_code: str, center_id: str) -> str:
     """Event clips of one center, in chunks: ``hwarang.clips.<sido>.<local-gov>.<center>``."""
     parts = (
-        _check_token("sido", sido_code),
-        _check_token("sigungu", sigungu_code),
-        _check_token("center", center_id),
+        check_token("sido", sido_code),
+        check_token("sigungu", sigungu_code),
+        check_token("center", center_id),
     )
     return ".".join((CLIPS_PREFIX, *parts))
 
 
 def dead_letter_subject(reason: str) -> str:
     """Where messages that failed validation are kept: ``hwarang.deadletter.<reason>``."""
-    return f"{DEAD_LETTER_PREFIX}.{_check_token('reason', reason)}"
+    return f"{DEAD_LETTER_PREFIX}.{check_token('reason', reason)}"
 
 
 def incident_subject(sido_code: str, sigungu_code: str, incident_id: str) -> str:
     """Incident updates from the hub: ``hwarang.incidents.<sido>.<local-gov>.<incident>``."""
     parts = (
-        _check_token("sido", sido_code),
-        _check_token("sigungu", sigungu_code),
-        _check_token("incident", incident_id),
+        check_token("sido", sido_code),
+        check_token("sigungu", sigungu_code),
+        check_token("incident", incident_id),
     )
     return ".".join((INCIDENTS_PREFIX, *parts))
 
 
 def command_subject(center_id: str, name: str) -> str:
     """Commands from the hub back to one center's edge: ``hwarang.commands.<center>.<name>``."""
-    return f"{COMMANDS_PREFIX}.{_check_token('center', center_id)}.{_check_token('command', name)}"
+    return f"{COMMANDS_PREFIX}.{check_token('center', center_id)}.{check_token('command', name)}"
 
 
 def center_commands(center_id: str) -> str:
     """The filter for every command to one center: ``hwarang.commands.<center>.>``."""
-    return f"{COMMANDS_PREFIX}.{_check_token('center', center_id)}.>"
+    return f"{COMMANDS_PREFIX}.{check_token('center', center_id)}.>"
 
 
 def ack_subject(center_id: str) -> str:
     """An edge's answers to the hub's commands: ``hwarang.acks.<center>``."""
-    return f"{ACKS_PREFIX}.{_check_token('center', center_id)}"
+    return f"{ACKS_PREFIX}.{check_token('center', center_id)}"
 
 
 def picture_subject(center_id: str) -> str:
@@ -86,7 +91,7 @@ def picture_subject(center_id: str) -> str:
 
 def share_subject(agency: str, kind: str) -> str:
     """What the hub shares with one agency: ``hwarang.share.<agency>.<kind>`` (need-to-know)."""
-    return f"{SHARE_PREFIX}.{_check_token('agency', agency)}.{_check_token('kind', kind)}"
+    return f"{SHARE_PREFIX}.{check_token('agency', agency)}.{check_token('kind', kind)}"
 
 
 def drone_subject(source: str, track_id: str) -> str:
@@ -96,7 +101,7 @@ def drone_subject(source: str, track_id: str) -> str:
     '_'; every other character becomes '_'.
     """
     token = re.sub(r"[^A-Za-z0-9_-]", "_", track_id) or "_"
-    return f"{DRONES_PREFIX}.{_check_token('source', source)}.{token}"
+    return f"{DRONES_PREFIX}.{check_token('source', source)}.{token}"
 
 
 def subject_matches(subject_filter: str, subject: str) -> bool:
@@ -125,3 +130,13 @@ def validate_subject(subject: str, *, allow_wildcards: bool) -> str:
             if tok == ">" and i != len(tokens) - 1:
                 raise BusError(f"invalid subject {subject!r}: '>' must be the last token")
     return subject
+
+
+def center_live_video(center_id: str) -> str:
+    """Every live video subject of one center's cameras (what its edge may publish)."""
+    return f"{LIVE_VIDEO_PREFIX}.{check_token('center', center_id)}.*"
+
+
+def center_live_leases(center_id: str) -> str:
+    """Every lease subject of one center's cameras (what its edge listens to)."""
+    return f"{LIVE_LEASE_PREFIX}.{check_token('center', center_id)}.*"

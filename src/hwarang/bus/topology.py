@@ -227,3 +227,25 @@ def _leaf_count(url: str) -> int:
     except (OSError, ValueError):
         return 0
     return int(data.get("leafnodes", 0))
+
+
+def leaf_link_bytes(monitor_url: str) -> int:
+    """Message bytes in and out over every leaf connection of the server at ``monitor_url``.
+
+    Read from ``/leafz``: on a center's leaf node that is its uplink to the hub, so a test can
+    assert what crossed the link (e.g. no live video while nobody watches).
+    """
+    with urllib.request.urlopen(f"{monitor_url}/leafz", timeout=2.0) as resp:
+        data = json.loads(resp.read())
+    return sum(int(leaf.get("in_bytes", 0)) + int(leaf.get("out_bytes", 0)) for leaf in data.get("leafs", []))
+
+
+def client_in_bytes(monitor_url: str, name: str) -> int:
+    """Bytes the server at ``monitor_url`` received from its client connections named ``name``.
+
+    Read from ``/connz``: on a center's leaf node, what the edge process published (events, clips,
+    live video); unlike the leaf link it carries none of the hub's JetStream control traffic.
+    """
+    with urllib.request.urlopen(f"{monitor_url}/connz?limit=1024", timeout=2.0) as resp:
+        data = json.loads(resp.read())
+    return sum(int(c.get("in_bytes", 0)) for c in data.get("connections", []) if c.get("name") == name)

@@ -196,6 +196,7 @@ class CameraWorker:
         if link is not None and not link.connected and state == CameraState.RUNNING:
             state = CameraState.RETRYING if link.connect_attempts else CameraState.STARTING
         outage = link.last_outage if link is not None else None
+        live_sender = self.live
         return CameraHealth(
             camera_id=self.camera.id,
             state=state,
@@ -221,6 +222,8 @@ class CameraWorker:
             clip_mode=None if self._clip_sink is None else "remux" if self._remux else "encode",
             config_version=self.config_version,
             rules=len(self._config.rules),
+            live_viewers=live_sender.viewers if live_sender is not None else 0,
+            live_bytes_sent=live_sender.bytes_sent if live_sender is not None else 0,
         )
 
     def _count(self, key: str, n: int = 1) -> None:
@@ -303,7 +306,9 @@ class CameraWorker:
             recorder = ClipRecorder(self.camera.id, self._config.clips, fps, self._clip_cut)
             if self._live_wire is not None:
                 if self.live is None:
-                    self.live = LiveSender(self.camera.id, self._live_wire, fps)
+                    self.live = LiveSender(
+                        self.camera.id, self._live_wire, fps, center_id=self.camera.center_id
+                    )
                 recorder.live = self.live.add
             with self._lock:
                 self._recorder = recorder

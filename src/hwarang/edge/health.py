@@ -72,3 +72,9 @@ class CameraHealth(DomainModel):
         default=None, description="The hub's version of the camera's config it runs; none: the site file's."
     )
     rules: int = Field(default=0, description="Rules the camera runs.")
+    live_viewers: int = Field(
+        default=0, description="Viewers of the camera's live view at the hub (by the last lease renewal)."
+    )
+    live_bytes_sent: int = Field(
+        default=0, description="Live video bytes sent upstream (only while the hub holds a lease)."
+    )

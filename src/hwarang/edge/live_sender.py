@@ -5,7 +5,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from hwarang.bus.livewire import LEASE_START, LiveWire, Unsubscribe, lease_subject, video_subject
+from hwarang.bus.livewire import LiveWire, Unsubscribe, lease_subject, parse_lease, video_subject
 from hwarang.edge.errors import MediaError
 from hwarang.edge.media.clips import EncodedPacket
 from hwarang.edge.media.fmp4 import FragmentMuxer
@@ -22,6 +22,8 @@ class LiveSender:
     Without a lease in force nothing is muxed and nothing is published. With one, the packets from
     the next keyframe are remuxed (never re-encoded) into fMP4: one message per muxer write batch,
     the first the init segment. A lapsed lease drops the muxer, so the next lease starts afresh.
+    Its subjects carry ``center_id`` (``hwarang.live.*.<center>.<camera>``), the only ones the
+    center's NATS user may use.
     """
 
     def __init__(
@@ -30,10 +32,12 @@ class LiveSender:
         wire: LiveWire,
         fps: float,
         *,
+        center_id: str,
         lease_s: float = LEASE_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.camera_id = camera_id
+        self.center_id = center_id
         self._wire = wire
         self._fps = fps
         self._lease_s = lease_s
@@ -43,11 +47,12 @@ class LiveSender:
         self._muxer: FragmentMuxer | None = None
         self._pending: list[bytes] = []
         self._restart = False
-        self._subject = video_subject(camera_id)
+        self._viewers = 0
+        self._subject = video_subject(center_id, camera_id)
         self.bytes_sent = 0
         self.messages_sent = 0
         self.leases = 0
-        self._unsubscribe: Unsubscribe = wire.subscribe(lease_subject(camera_id), self._on_lease)
+        self._unsubscribe: Unsubscribe = wire.subscribe(lease_subject(center_id, camera_id), self._on_lease)
 
     @property
     def leased(self) -> bool:
@@ -55,11 +60,19 @@ class LiveSender:
         with self._lock:
             return self._clock() < self._leased_until
 
+    @property
+    def viewers(self) -> int:
+        """Viewers at the hub by the last lease renewal (0 once the lease lapsed)."""
+        with self._lock:
+            return self._viewers if self._clock() < self._leased_until else 0
+
     def _on_lease(self, _subject: str, data: bytes) -> None:
+        lease = parse_lease(data)
         with self._lock:
             self._leased_until = self._clock() + self._lease_s
             self.leases += 1
-            if data == LEASE_START:
+            self._viewers = lease.viewers
+            if lease.start:
                 self._restart = True
 
     def add(self, packet: EncodedPacket, size: tuple[int, int]) -> None:
@@ -95,4 +108,9 @@ class LiveSender:
 
     def stats(self) -> dict[str, int | bool]:
         """Counters for the edge's health."""
-        return {"leased": self.leased, "bytes_sent": self.bytes_sent, "messages": self.messages_sent}
+        return {
+            "leased": self.leased,
+            "viewers": self.viewers,
+            "bytes_sent": self.bytes_sent,
+            "messages": self.messages_sent,
+        }

@@ -158,7 +158,7 @@ def cap_identifier(incident: Incident) -> str:
     return f"{incident.id}.{incident.seq}"
 
 
-def _check_token(name: str, value: str) -> None:
+def check_token(name: str, value: str) -> None:
     if not value or any(ch in value for ch in " ,<&\t\r\n"):
         raise CapError(f"CAP {name} must be non-empty without spaces, commas, '<' or '&', got {value!r}")
 
@@ -265,12 +265,12 @@ def incident_to_cap(
     The area is the incident's sigungu (``region_names`` adds Korean names) plus, when the position
     is known, a circle of ``radius_km`` around it.
     """
-    _check_token("sender", sender)
+    check_token("sender", sender)
     identifier = cap_identifier(incident)
     sent_at = sent or incident.updated_at
     for ref in references:
-        _check_token("reference sender", ref.sender)
-        _check_token("reference identifier", ref.identifier)
+        check_token("reference sender", ref.sender)
+        check_token("reference identifier", ref.identifier)
     earlier = _earlier(references, identifier, cap_time(sent_at, tz), tz)
     if not radius_km >= 0.0:
         raise CapError(f"radius_km must be >= 0, got {radius_km!r}")

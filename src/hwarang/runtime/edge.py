@@ -2,7 +2,9 @@
 
 Events, and each event's clip after it (:class:`~hwarang.edge.clip_publisher.ClipPublisher`), go to
 the bus of the config's ``bus:`` section, normally the center's NATS leaf node, which stores them
-while the uplink to the hub is down. SIGTERM or SIGINT stops the cameras.
+while the uplink to the hub is down. On NATS the cameras also answer the hub's live-view leases
+(:class:`~hwarang.edge.live_sender.LiveSender`): fMP4 on core subjects only while leased.
+SIGTERM or SIGINT stops the cameras.
 """
 
 import asyncio
@@ -14,6 +16,9 @@ from functools import partial
 
 from hwarang.bus import Bus
 from hwarang.bus.config import build_bus
+from hwarang.bus.livewire import LiveWire
+from hwarang.bus.nats import NatsBus
+from hwarang.bus.nats_livewire import NatsLiveWire
 from hwarang.config import AppConfig
 from hwarang.edge.clip_publisher import ClipPublisher
 from hwarang.edge.commands import consuming_commands
@@ -38,16 +43,20 @@ class EdgeRuntime:
     edge: Node
     publisher: BusPublisher
     clips: ClipPublisher
+    live_wire: LiveWire | None = None
 
     def summary(self) -> str:
         """One line: cameras, frames and events so far."""
         health = self.edge.health()
         frames = sum(h.frames_processed for h in health)
         dropped = sum(h.frames_dropped for h in health)
+        live = sum(h.live_bytes_sent for h in health)
+        viewers = sum(h.live_viewers for h in health)
         return (
             f"{len(health)} camera(s), {frames} frames analysed, {dropped} dropped, "
             f"{self.publisher.published} events published ({self.publisher.failures} publish failures), "
-            f"{self.clips.stats.clips} clips sent ({self.clips.stats.dropped} dropped)"
+            f"{self.clips.stats.clips} clips sent ({self.clips.stats.dropped} dropped), "
+            f"{viewers} live viewer(s), {live} live bytes sent"
         )
 
 
@@ -59,14 +68,18 @@ async def run_edge(config: AppConfig) -> AsyncIterator[EdgeRuntime]:
     publisher = BusPublisher(bus, asyncio.get_running_loop(), signers={c: s.sign for c, s in signers.items()})
     clips = ClipPublisher(bus, asyncio.get_running_loop())
     clips.start()
+    live_wire = NatsLiveWire(bus.client, asyncio.get_running_loop()) if isinstance(bus, NatsBus) else None
     edge: Node | None = None
     try:
         edge = await asyncio.to_thread(
-            partial(create_node, clips=clips), config.edge, publisher, default_catalog().lookup
+            partial(create_node, clips=clips, live_wire=live_wire),
+            config.edge,
+            publisher,
+            default_catalog().lookup,
         )
         edge.start()
         async with consuming_commands(bus, edge, [center.id for center in edge.centers]):
-            yield EdgeRuntime(config, bus, edge, publisher, clips)
+            yield EdgeRuntime(config, bus, edge, publisher, clips, live_wire)
     finally:
         publisher.stop()
         if edge is not None:

@@ -160,6 +160,16 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
         await bus.close()
 
 
+def camera_centers(service: HubService) -> Callable[[str], str | None]:
+    """The live relay's lookup of a camera's center (its live subjects' center token)."""
+
+    def center_of(camera_id: str) -> str | None:
+        camera = service.cameras.get(camera_id)
+        return camera.center_id if camera is not None else None
+
+    return center_of
+
+
 def api_settings(config: AppConfig) -> ApiSettings:
     """API settings from ``HWARANG_API_*``; with no key configured, the JWT secret lives in the data dir."""
     settings = ApiSettings()
@@ -183,8 +193,8 @@ async def serve_demo(
                 "dead_letters": site.ingest.stats.dead_letters,
                 **{name: probe() for name, probe in site.probes.items()},
             },
-            live_relay=LiveRelay(site.live_wire),
             camera_config=site.camera_admin,
+            live_relay=LiveRelay(site.live_wire, center_of=camera_centers(site.service)),
         )
         server = uvicorn.Server(
             uvicorn.Config(

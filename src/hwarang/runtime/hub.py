@@ -21,17 +21,19 @@ from hwarang.bus.advisories import MaxDeliveriesWatcher
 from hwarang.bus.config import CLIPS_STREAM, EVENTS_STREAM, build_bus
 from hwarang.bus.healer import SourceHealer
 from hwarang.bus.nats import NatsBus
+from hwarang.bus.nats_livewire import NatsLiveWire
 from hwarang.config import AppConfig
 from hwarang.edge.camera_setup import build_camera, build_center
 from hwarang.edge.errors import EdgeError
 from hwarang.geo.regions import default_catalog
 from hwarang.hub.evidence.clip_worker import ClipWorker
+from hwarang.hub.evidence.live_relay import LiveRelay
 from hwarang.hub.fusion.camera_config import CameraConfigService
 from hwarang.hub.fusion.worker import IngestWorker
 from hwarang.hub.service import HubService
 from hwarang.runtime.camera_admin import camera_admin
 from hwarang.runtime.drones import run_drones
-from hwarang.runtime.embedded import api_settings, build_hub
+from hwarang.runtime.embedded import api_settings, build_hub, camera_centers
 from hwarang.runtime.hub_background import hub_background
 from hwarang.runtime.process import install_stop_signals, shared_bus_config
 from hwarang.runtime.provenance import hub_check
@@ -53,6 +55,8 @@ class HubRuntime:
     generated_admin_password: str | None
     extra_health: dict[str, Callable[[], object]] = field(default_factory=dict)
     camera_admin: CameraConfigService | None = None
+    live_relay: LiveRelay | None = None
+    """Live view over the bus (NATS only): leases the edges' cameras for the API's viewers."""
 
     def health_extra(self) -> dict[str, object]:
         """What ``GET /api/v1/health`` shows under ``extra``: ingest counters and the bus state."""
@@ -119,7 +123,15 @@ async def run_hub(config: AppConfig, *, admin_password: str | None = None) -> As
             task = asyncio.create_task(ingest.run(stop_ingest), name="hub-ingest")
             clip_worker = ClipWorker(bus, service.clips)
             clip_task = asyncio.create_task(clip_worker.run(stop_ingest), name="hub-clips")
-            runtime = HubRuntime(config, service, bus, ingest, generated, camera_admin=admin)
+            runtime = HubRuntime(
+                config,
+                service,
+                bus,
+                ingest,
+                generated,
+                camera_admin=admin,
+                live_relay=live_relay(bus, service),
+            )
             runtime.extra_health["camera_answers"] = answers.as_dict
             runtime.extra_health["clips"] = clip_worker.stats.as_dict
             runtime.extra_health.update(probes)
@@ -132,6 +144,8 @@ async def run_hub(config: AppConfig, *, admin_password: str | None = None) -> As
             try:
                 yield runtime
             finally:
+                if runtime.live_relay is not None:
+                    await runtime.live_relay.close()
                 stop_ingest.set()
                 try:
                     await asyncio.wait_for(task, timeout=INGEST_STOP_TIMEOUT_S)
@@ -147,6 +161,14 @@ async def run_hub(config: AppConfig, *, admin_password: str | None = None) -> As
     finally:
         await bus.close()
         service.database.close()
+
+
+def live_relay(bus: Bus, service: HubService) -> LiveRelay | None:
+    """The hub's live relay on the bus's NATS connection (core subjects); None on an in-memory bus."""
+    if not isinstance(bus, NatsBus):
+        return None
+    wire = NatsLiveWire(bus.client, asyncio.get_running_loop())
+    return LiveRelay(wire, center_of=camera_centers(service))
 
 
 def _start_max_deliveries_watcher(runtime: HubRuntime, stop: asyncio.Event) -> "asyncio.Task[None] | None":
@@ -223,6 +245,7 @@ async def serve_hub(
             api_settings(config),
             health_extra=hub.health_extra,
             camera_config=hub.camera_admin,
+            live_relay=hub.live_relay,
         )
         server = _Server(
             uvicorn.Config(

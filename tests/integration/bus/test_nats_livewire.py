@@ -55,7 +55,7 @@ async def test_leased_fmp4_over_core_nats_and_no_bytes_without_a_viewer() -> Non
     hub_client = await nats.connect(NATS_URL)
     edge_wire, hub_wire = NatsLiveWire(edge_client, loop), NatsLiveWire(hub_client, loop)
     camera_id = f"live-test-{uuid.uuid4().hex[:8]}"
-    sender = LiveSender(camera_id, edge_wire, 10.0, lease_s=1.5)
+    sender = LiveSender(camera_id, edge_wire, 10.0, center_id="live-test", lease_s=1.5)
     relay = LiveRelay(hub_wire, renew_s=0.5)
     stop = threading.Event()
     frames: list[int] = []
@@ -65,7 +65,7 @@ async def test_leased_fmp4_over_core_nats_and_no_bytes_without_a_viewer() -> Non
         await _until(lambda: len(frames) >= 15)
         assert edge_wire.bytes_published == 0
 
-        viewer = relay.join(camera_id)
+        viewer = relay.join(camera_id, center="live-test")
         chunks = [await asyncio.wait_for(viewer.queue.get(), 10) for _ in range(4)]
         data = b"".join(chunks)
         assert data[4:8] == b"ftyp"

@@ -87,7 +87,7 @@ def wire() -> MemoryLiveWire:
 
 @pytest.fixture
 def sender(wire: MemoryLiveWire) -> Iterator[LiveSender]:
-    live = LiveSender("cam-01", wire, 10.0, lease_s=1.5)
+    live = LiveSender("cam-01", wire, 10.0, center_id=make_message(3).event.center_id, lease_s=1.5)
     yield live
     live.close()
 
@@ -173,8 +173,9 @@ def test_the_army_view_ends_within_2_s_of_the_condition_lift(
     relay = LiveRelay(wire, renew_s=0.5)
     app = create_app(army_hub, ApiSettings(jwt_secret=SecretStr(TEST_SECRET)), live_relay=relay)
     incident_id = world.incidents[0]
-    camera_id = army_hub.incidents.get(incident_id).camera_id  # type: ignore[union-attr]
-    live = LiveSender(camera_id, wire, 10.0, lease_s=1.5)
+    incident = army_hub.incidents.get(incident_id)
+    assert incident is not None
+    live = LiveSender(incident.camera_id, wire, 10.0, center_id=incident.center_id, lease_s=1.5)
     with TestClient(app) as client, FakeCamera(live):
         tokens = client.app.state.hwarang.tokens  # type: ignore[attr-defined]
         army_user, commander_user = (army_hub.identity.users.get(n) for n in ("army", "commander-in"))

@@ -12,6 +12,8 @@ from hwarang.bus.natsconfig import (
     SecretStore,
     agency_permissions,
     center_domain,
+    edge_leaf_permissions,
+    edge_permissions,
     password_var,
     write_hub_config,
     write_leaf_config,
@@ -78,6 +80,18 @@ def test_agency_permissions_deny_the_other_agencies() -> None:
     pub = perms["publish"]
     assert isinstance(pub, dict)
     assert all("MILITARY" not in s for s in pub["allow"])
+
+
+def test_an_edge_may_send_live_video_only_of_its_own_center() -> None:
+    for perms in (edge_leaf_permissions("seoul-jung"), edge_permissions("seoul-jung")):
+        pub, sub = perms["publish"], perms["subscribe"]
+        assert isinstance(pub, dict) and isinstance(sub, dict)
+        assert "hwarang.live.video.seoul-jung.*" in pub["allow"]
+        assert not any(s.startswith("hwarang.live.video.") and "seoul-jung" not in s for s in pub["allow"])
+        assert "hwarang.live.lease.seoul-jung.*" in sub["allow"]
+        assert not any(s.startswith("hwarang.live.lease.") for s in pub["allow"])
+    agency_sub = agency_permissions("military")["subscribe"]
+    assert isinstance(agency_sub, dict) and "hwarang.live.>" in agency_sub["deny"]
 
 
 def test_bad_input_is_a_clear_error(tmp_path: Path) -> None:

@@ -93,7 +93,7 @@ async def live_video(
     target = f"camera:{incident.camera_id}"
     detail = {"incident_id": str(incident_id)}
     await run_in_threadpool(gate.audit.record, user.username, "live.start", target, detail)
-    viewer = relay.join(incident.camera_id)
+    viewer = relay.join(incident.camera_id, center=incident.center_id)
     started = time.monotonic()
     reason = "viewer closed"
     try:

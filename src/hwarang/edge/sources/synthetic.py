@@ -3,6 +3,7 @@
 import itertools
 import logging
 import math
+import time
 from collections.abc import Iterator
 from typing import Literal
 
@@ -13,6 +14,7 @@ from hwarang.domain import ObjectClass
 from hwarang.edge.frame import Frame
 from hwarang.edge.sources.base import BaseSource, FrameSource, Pacer, SourcePluginConfig
 from hwarang.edge.sources.scene import Figure, Point, SyntheticScene, Waypoint
+from hwarang.edge.sources.stamp import draw_stamp
 
 __all__ = [
     "WAVE_PERIOD_S",
@@ -53,6 +55,10 @@ class SyntheticSourceConfig(SourcePluginConfig):
         default=True, description="Pace frames at ``fps``; else render as fast as possible."
     )
     speed: float = Field(default=1.0, gt=0.0, description="Pacing multiplier: 2.0 plays twice as fast.")
+    stamp: bool = Field(
+        default=False,
+        description="Draw the frame counter and capture time in the top-left corner (latency bench).",
+    )
 
     def build(self, *, camera_id: str) -> FrameSource:
         """A ``SyntheticSource`` for this config."""
@@ -194,6 +200,8 @@ class SyntheticSource(BaseSource):
             if not pacer.wait(pts_s):
                 return
             self._next_index += 1
+            if cfg.stamp:
+                draw_stamp(image, index, time.time_ns() // 1_000_000)
             yield Frame(image=image, index=index, pts_s=pts_s, wall_time=pacer.wall_time(pts_s), truth=truth)
             self._stats.delivered()
 

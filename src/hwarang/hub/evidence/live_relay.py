@@ -1,18 +1,21 @@
 """Hub side of live view: one leased upstream per camera, shared by every viewer at the hub.
 
-The first viewer of a camera subscribes to its fMP4 subject and starts renewing the camera's lease
-every ``renew_s``; the last to leave stops both, so the edge's lease lapses and its bytes stop. A
-viewer gets the camera's init segment, then fragments from the next whole one (each starts on a
-keyframe). Fragments arrive on the wire's thread and reach viewers on the event loop through
-bounded queues: a viewer that falls behind is dropped (``overflowed``), never waited for.
+Upstreams are keyed by (center, camera), the tokens of the camera's live subjects. The first viewer
+of a camera subscribes to its fMP4 subject and starts renewing the camera's lease every
+``renew_s`` (telling the edge how many viewers it has); the last to leave stops both, so the
+edge's lease lapses and its bytes stop. A viewer gets the camera's init segment, then fragments
+from the next whole one (each starts on a keyframe). Fragments arrive on the wire's thread and
+reach viewers on the event loop through bounded queues: a viewer that falls behind is dropped
+(``overflowed``), never waited for.
 """
 
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from hwarang.bus.livewire import LEASE_START, LiveWire, Unsubscribe, lease_subject, video_subject
+from hwarang.bus.livewire import Lease, LiveWire, Unsubscribe, lease_subject, video_subject
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +27,9 @@ def _box(data: bytes) -> bytes:
 class LiveViewer:
     """One viewer's inbox of fMP4 messages."""
 
-    def __init__(self, camera_id: str, queue_size: int) -> None:
+    def __init__(self, camera_id: str, queue_size: int, center_id: str = "") -> None:
         self.camera_id = camera_id
+        self.center_id = center_id
         self.queue: asyncio.Queue[bytes] = asyncio.Queue(queue_size)
         self.overflowed = asyncio.Event()
         self.started = False
@@ -54,29 +58,45 @@ class _Upstream:
 class LiveRelay:
     """Leases cameras' live streams for the hub's viewers and fans their fMP4 out (event-loop side)."""
 
-    def __init__(self, wire: LiveWire, *, renew_s: float = 1.0, queue_size: int = 64) -> None:
+    def __init__(
+        self,
+        wire: LiveWire,
+        *,
+        renew_s: float = 1.0,
+        queue_size: int = 64,
+        center_of: Callable[[str], str | None] | None = None,
+    ) -> None:
         self._wire = wire
         self._renew_s = renew_s
         self._queue_size = queue_size
-        self._upstreams: dict[str, _Upstream] = {}
+        self._center_of = center_of
+        self._upstreams: dict[tuple[str, str], _Upstream] = {}
         self._lock = threading.Lock()
 
-    def join(self, camera_id: str) -> LiveViewer:
-        """A new viewer of ``camera_id`` (call on the event loop); starts the upstream if first."""
+    def join(self, camera_id: str, *, center: str | None = None) -> LiveViewer:
+        """A new viewer of ``camera_id`` of ``center`` (call on the event loop); starts the upstream if first.
+
+        Without ``center`` the relay's ``center_of`` lookup names it; LookupError if nothing does.
+        """
+        if center is None and self._center_of is not None:
+            center = self._center_of(camera_id)
+        if center is None:
+            raise LookupError(f"camera {camera_id}: no center known for its live view")
         loop = asyncio.get_running_loop()
-        viewer = LiveViewer(camera_id, self._queue_size)
+        key = (center, camera_id)
+        viewer = LiveViewer(camera_id, self._queue_size, center)
         with self._lock:
-            upstream = self._upstreams.setdefault(camera_id, _Upstream())
+            upstream = self._upstreams.setdefault(key, _Upstream())
             upstream.viewers.add(viewer)
             upstream.views += 1
             first = upstream.unsubscribe is None
         if first:
 
             def on_bytes(_subject: str, data: bytes) -> None:
-                loop.call_soon_threadsafe(self._fan_out, camera_id, data)
+                loop.call_soon_threadsafe(self._fan_out, key, data)
 
-            upstream.unsubscribe = self._wire.subscribe(video_subject(camera_id), on_bytes)
-            upstream.renewer = loop.create_task(self._renew(camera_id))
+            upstream.unsubscribe = self._wire.subscribe(video_subject(center, camera_id), on_bytes)
+            upstream.renewer = loop.create_task(self._renew(key))
         elif upstream.init is not None:
             viewer.offer(upstream.init)
             viewer.has_init = True
@@ -85,7 +105,7 @@ class LiveRelay:
     def leave(self, viewer: LiveViewer) -> None:
         """Forget ``viewer`` (idempotent); the last one stops the upstream and its lease."""
         with self._lock:
-            upstream = self._upstreams.get(viewer.camera_id)
+            upstream = self._upstreams.get((viewer.center_id, viewer.camera_id))
             if upstream is None or viewer not in upstream.viewers:
                 return
             upstream.viewers.discard(viewer)
@@ -98,16 +118,19 @@ class LiveRelay:
         if renewer is not None:
             renewer.cancel()
 
-    async def _renew(self, camera_id: str) -> None:
-        subject = lease_subject(camera_id)
-        payload = LEASE_START
+    async def _renew(self, key: tuple[str, str]) -> None:
+        subject = lease_subject(*key)
+        start = True
         while True:
-            self._wire.publish(subject, payload)
-            payload = b""
+            with self._lock:
+                upstream = self._upstreams.get(key)
+                viewers = len(upstream.viewers) if upstream is not None else 0
+            self._wire.publish(subject, Lease(start, viewers).encode())
+            start = False
             await asyncio.sleep(self._renew_s)
 
-    def _fan_out(self, camera_id: str, data: bytes) -> None:
-        upstream = self._upstreams.get(camera_id)
+    def _fan_out(self, key: tuple[str, str], data: bytes) -> None:
+        upstream = self._upstreams.get(key)
         if upstream is None or not upstream.viewers:
             return
         upstream.bytes_in += len(data)
@@ -148,5 +171,5 @@ class LiveRelay:
                     "bytes_in": u.bytes_in,
                     "bytes_sent": u.bytes_out,
                 }
-                for camera_id, u in self._upstreams.items()
+                for (_center, camera_id), u in self._upstreams.items()
             }
