@@ -12,24 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from tests.e2e.cop_support import api_token, login, wait_map_ready
 from tests.e2e.demo_support import DemoServer
+from tests.e2e.live_support import VTEST_CAMERA, open_camera_live, video_advances
 
 pytestmark = pytest.mark.e2e
-
-VTEST_CAMERA = "icn-harbour-plaza-01"
-ADVANCES = "([v, t]) => v.readyState >= 2 && v.videoWidth > 0 && v.currentTime > t"
-
-
-def open_camera_live(page: Page, camera_id: str) -> None:
-    """Find the camera in the map's search, open its popup and press its Live button."""
-    page.get_by_test_id("camera-search").fill(camera_id)
-    page.locator(f'[data-testid="camera-result"][data-camera-id="{camera_id}"]').first.click()
-    popup = page.get_by_test_id("camera-popup")
-    expect(popup).to_have_attribute("data-camera-id", camera_id)
-    popup.get_by_test_id("camera-live-button").click()
 
 
 def _audit_soon(base: str, headers: dict[str, str], query: dict[str, str]) -> list[dict[str, Any]]:
@@ -41,14 +30,6 @@ def _audit_soon(base: str, headers: dict[str, str], query: dict[str, str]) -> li
             assert found, f"no audit record {query}"
             return found
         time.sleep(0.1)
-
-
-def video_advances(page: Page, seconds: float, timeout_ms: int = 20000) -> None:
-    """The camera window's video plays and its currentTime advances by more than ``seconds``."""
-    video = page.get_by_test_id("camera-live").get_by_test_id("live-video").element_handle()
-    page.wait_for_function(ADVANCES, arg=[video, 0], timeout=timeout_ms)
-    first = float(page.evaluate("(v) => v.currentTime", video))
-    page.wait_for_function(ADVANCES, arg=[video, first + seconds], timeout=timeout_ms)
 
 
 def test_army_live_view_of_a_municipal_camera_is_refused_then_granted_then_ended(
