@@ -1,5 +1,6 @@
-"""The map's camera live view, law-gated: refused without a right (and audited), granted to the army
-by a declared and approved condition (the video advances), ended within 2 s of the condition's lift.
+"""The map's camera live view, law-gated: refused without a right (and audited: before any condition,
+and while the army's declaration awaits approval), granted to the army by the approved condition (the
+video advances), ended within 2 s of the condition's lift.
 
 The army's operator in Incheon (``army-28-op``) opens the vtest camera from the map's camera search
 and its popup's "Live" button. Screenshot: docs/screenshots/console-live-view.png.
@@ -63,9 +64,15 @@ def test_army_live_view_of_a_municipal_camera_is_refused_then_granted_then_ended
         "expires_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
     }
     declared = httpx.post(f"{base}/api/v1/conditions", json=body, headers=commander)
-    assert declared.status_code == 201, declared.text
+    assert declared.status_code == 201 and declared.json()["status"] == "awaiting_approval", declared.text
     condition = declared.json()["condition"]["id"]
     try:
+        window.get_by_test_id("live-button").click()  # declared, not yet approved: still no right
+        deadline = time.monotonic() + 10
+        while len(_audit_soon(base, admin, query)) < 2:
+            assert time.monotonic() < deadline, "the view before approval was not refused"
+            time.sleep(0.1)
+        expect(box).to_have_attribute("data-live-state", "refused", timeout=10000)
         approved = httpx.post(f"{base}/api/v1/conditions/{condition}/approve", headers=head)
         assert approved.status_code == 200 and approved.json()["status"] == "active", approved.text
 
