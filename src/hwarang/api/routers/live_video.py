@@ -50,9 +50,11 @@ Token = Annotated[str | None, Query(description="Access token (browsers cannot s
 
 @dataclass(frozen=True, slots=True)
 class _View:
-    """What a view watches: a camera, through an incident or not; ``target`` names it in the audit."""
+    """What a view watches: a camera (of ``center_id``), through an incident or not; ``target`` names
+    it in the audit."""
 
     camera_id: str
+    center_id: str
     sigungu_code: str
     incident_id: uuid.UUID | None
     target: str
@@ -87,13 +89,15 @@ def _incident_view(gate: Gate, incident_id: uuid.UUID) -> _View:
     incident = gate.incidents.get(incident_id)
     if incident is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"incident {incident_id} not found")
-    return _View(incident.camera_id, incident.sigungu_code, incident_id, f"incident:{incident_id}")
+    return _View(
+        incident.camera_id, incident.center_id, incident.sigungu_code, incident_id, f"incident:{incident_id}"
+    )
 
 
 def _camera_view(camera: Camera | None, camera_id: str) -> _View:
     if camera is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"camera {camera_id} not found")
-    return _View(camera.id, camera.sigungu_code, None, f"camera:{camera.id}")
+    return _View(camera.id, camera.center_id, camera.sigungu_code, None, f"camera:{camera.id}")
 
 
 @router.websocket(WS_PATH)
