@@ -55,6 +55,9 @@ def test_live_view_of_an_rtsp_camera_plays_its_own_stream(rtsp_demo: DemoServer,
         video_advances(page, 1.0)
         video = window.get_by_test_id("live-video").element_handle()
         assert page.evaluate("(v) => [v.videoWidth, v.videoHeight]", video) == [768, 576]  # remuxed as sent
+        page.get_by_test_id("camera-popup").get_by_test_id("camera-live-button").click()  # again: keeps on
+        expect(window.get_by_test_id("live-box")).to_have_attribute("data-live-state", "playing")
+        video_advances(page, 0.5)
         health = page.request.get(rtsp_demo.base_url + "/api/v1/health").json()
         assert health["extra"]["live_video"][VTEST_CAMERA]["bytes_sent"] > 0
     finally:

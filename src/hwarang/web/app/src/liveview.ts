@@ -50,7 +50,8 @@ export function openCameraLive(cameraId: string, name: string): void {
     frame.remove();
   });
   document.body.append(frame);
-  (box.querySelector('.live-button') as HTMLButtonElement).click();
+  const running = box.dataset.liveState === 'connecting' || box.dataset.liveState === 'playing';
+  if (!running) (box.querySelector('.live-button') as HTMLButtonElement).click();
 }
 
 function viewBox(key: string, path: string): HTMLElement {
