@@ -70,7 +70,7 @@ PUBLIC_ROUTES = frozenset(
     {("GET", "/api/v1/health"), ("POST", auth.TOKEN_PATH), ("POST", auth.REFRESH_PATH), ("GET", "/")}
 )
 """The only HTTP routes reachable without a token (besides the ``/static`` mount)."""
-SELF_AUTHENTICATING_WEBSOCKETS = frozenset({live.WS_PATH, live_video.WS_PATH})
+SELF_AUTHENTICATING_WEBSOCKETS = frozenset({live.WS_PATH, live_video.WS_PATH, live_video.CAMERA_WS_PATH})
 """WebSockets that check their ``token`` query parameter themselves (close code 4401)."""
 
 

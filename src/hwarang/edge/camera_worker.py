@@ -274,7 +274,13 @@ class CameraWorker:
             self._source = self._live_source = source
         ended = False
         self._remux = False
-        if self._clip_sink is not None and isinstance(source, PacketSource):
+        # A camera's own H.264 is remuxed as received, unless privacy masks must be drawn into its
+        # pictures: then its decoded frames are masked and encoded, like a file's (clips and live view).
+        if (
+            self._clip_sink is not None
+            and isinstance(source, PacketSource)
+            and not self._config.clips.privacy_masks
+        ):
             source.set_packet_sink(self._record_packet)
         try:
             self._set_state(CameraState.RUNNING)

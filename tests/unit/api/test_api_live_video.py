@@ -30,7 +30,7 @@ from hwarang.edge.media.clips import ClipConfig, FrameEncoder
 from hwarang.hub.evidence.live_relay import LiveRelay
 from hwarang.hub.service import HubService
 from tests.unit.api.api_support import TEST_SECRET, make_message
-from tests.unit.api.sharing_support import World, open_condition_policy, open_hub, seed
+from tests.unit.api.sharing_support import CAMERA_ID, World, open_condition_policy, open_hub, seed
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -213,3 +213,69 @@ def _condition() -> dict[str, Any]:
         "reason": "경계태세 2급 발령, 수도권",
         "expires_at": (datetime.now(UTC) + timedelta(hours=6)).isoformat(),
     }
+
+
+# -- from the map: /cameras/{id}/live takes the same decision on the camera's area ---------------
+
+
+def test_the_map_view_of_a_camera_is_law_gated_audited_and_ends_with_the_condition(
+    army_hub: HubService, world: World, wire: MemoryLiveWire
+) -> None:
+    relay = LiveRelay(wire, renew_s=0.5)
+    app = create_app(army_hub, ApiSettings(jwt_secret=SecretStr(TEST_SECRET)), live_relay=relay)
+    live = LiveSender(CAMERA_ID, wire, 10.0, lease_s=1.5)
+    with TestClient(app) as client, FakeCamera(live):
+        tokens = client.app.state.hwarang.tokens  # type: ignore[attr-defined]
+        users = {
+            n: army_hub.identity.users.get(n) for n in ("army", "commander-in", "operator-in", "operator-out")
+        }
+        token = {n: tokens.issue(u) for n, u in users.items() if u is not None}
+        commander = {"Authorization": f"Bearer {token['commander-in']}"}
+        url = f"/api/v1/cameras/{CAMERA_ID}/live?token="
+
+        for refused_user in ("army", "operator-out"):  # no grant yet; outside the jurisdiction
+            with (
+                pytest.raises(WebSocketDenialResponse) as refused,
+                client.websocket_connect(url + token[refused_user]),
+            ):
+                pass
+            assert refused.value.status_code == 403
+        denied = army_hub.audit.entries(action="access.denied")
+        assert sorted(e.actor for e in denied) == ["army", "operator-out"]
+        assert {e.target for e in denied} == {f"camera:{CAMERA_ID}"}
+        with (
+            pytest.raises(WebSocketDenialResponse) as missing,
+            client.websocket_connect(f"/api/v1/cameras/no-such-camera/live?token={token['operator-in']}"),
+        ):
+            pass
+        assert missing.value.status_code == 404
+
+        with client.websocket_connect(url + token["operator-in"]) as ws:  # the owning center
+            assert ws.receive_bytes()[4:8] == b"ftyp"
+            assert ws.receive_bytes()[4:8] == b"moof"
+
+        declared = client.post("/api/v1/conditions", json=_condition(), headers=commander)
+        assert declared.status_code == 201, declared.text
+        with client.websocket_connect(url + token["army"]) as ws:
+            assert ws.receive_bytes()[4:8] == b"ftyp"
+            lifted = client.post(
+                f"/api/v1/conditions/{declared.json()['condition']['id']}/lift", headers=commander
+            )
+            assert lifted.status_code == 200
+            lifted_at = time.monotonic()
+            with pytest.raises(WebSocketDisconnect) as closed:
+                for _ in range(200):
+                    ws.receive_bytes()
+            ended_after = time.monotonic() - lifted_at
+        assert closed.value.code == 4403 and ended_after < 2.0
+    live.close()
+    starts = army_hub.audit.entries(action="live.start")
+    assert sorted(e.actor for e in starts) == ["army", "operator-in"]
+    assert {e.target for e in starts} == {f"camera:{CAMERA_ID}"}
+    assert all("incident_id" not in e.detail for e in starts)
+    _wait(lambda: len(army_hub.audit.entries(action="live.stop")) == 2)
+    stops = {e.actor: e for e in army_hub.audit.entries(action="live.stop")}
+    assert stops["army"].detail["reason"].startswith("access ended")
+    assert stops["operator-in"].detail["bytes_sent"] > 0
+    uses = army_hub.audit.entries(action="grant.use")
+    assert [e.detail["target"] for e in uses if e.actor == "army"] == [f"camera:{CAMERA_ID}"]

@@ -495,6 +495,10 @@ WEBSOCKETS = {
         "evidence.view on the incident (403 and audited otherwise), re-checked every second:"
         " tests/unit/api/test_api_live_video.py"
     ),
+    "/api/v1/cameras/{camera_id}/live": (
+        "evidence.view of the camera's area: owners in jurisdiction, others only under a grant"
+        " (403 and audited otherwise), re-checked every second: tests/unit/api/test_api_live_video.py"
+    ),
 }
 CALLERS: list[tuple[Role, bool]] = [(role, inside) for inside in (True, False) for role in Role]
 

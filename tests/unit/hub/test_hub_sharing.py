@@ -240,3 +240,29 @@ def test_docs_role_table_matches_role_actions() -> None:
     }
 
     assert documented == {action: {r for r in roles if action in ROLE_ACTIONS[r]} for action in Action}
+
+
+def test_camera_live_decision_from_the_map_and_through_an_incident() -> None:
+    """One decision for both live routes: the camera's area from the map, the incident's evidence."""
+    owner, army = _user("seoul-jongno"), _user("army-cdc", Role.COMMANDER)
+    police, evaluator = _user("police-seoul", Role.AGENCY_LIAISON), _user("seoul-jongno", Role.EVALUATOR)
+    busan_army = _user("army-busan", Role.COMMANDER, jurisdiction="26")
+    plain, granted = _policy(), _policy(_grant("army-cdc", "11110"))
+    assert plain.decide_camera(owner, "cam-01", "11110", now=NOW).allowed
+    assert not plain.decide_camera(owner, "cam-02", "26110", now=NOW).allowed  # outside jurisdiction
+    assert not plain.decide_camera(evaluator, "cam-01", "11110", now=NOW).allowed  # role: no evidence
+    refused = plain.decide_camera(army, "cam-01", "11110", now=NOW)
+    assert not refused.allowed and "declared condition" in refused.reason
+    assert not plain.decide_camera(police, "cam-01", "11110", now=NOW).allowed  # no incident shares a camera
+    decision = granted.decide_camera(army, "cam-01", "11110", now=NOW)
+    assert decision.allowed and decision.grant_id is not None
+    assert not granted.decide_camera(army, "cam-03", "11140", now=NOW).allowed  # beyond the grant's area
+    assert not granted.decide_camera(busan_army, "cam-01", "11110", now=NOW).allowed
+    assert not granted.decide_camera(army, "cam-01", "11110", now=NOW + timedelta(hours=2)).allowed
+
+    shared = _incident(shared_with=("police",))
+    assert plain.decide_camera(police, "cam-01", "11110", incident=shared, now=NOW).allowed
+    assert not plain.decide_camera(army, "cam-01", "11110", incident=shared, now=NOW).allowed  # evidence
+    assert granted.decide_camera(army, "cam-01", "11110", incident=shared, now=NOW).allowed
+    other = plain.decide_camera(police, "cam-09", "11110", incident=shared, now=NOW)
+    assert not other.allowed and "not incident" in other.reason

@@ -217,14 +217,48 @@ class UserScope:
             if until is not None:
                 return Decision(True, f"shared with you until {until.isoformat(timespec='minutes')}")
             return Decision(True, f"incident shared with {kind}")
-        grant = self._grant_for(action, incident)
+        grant = self._grant_for(action, incident.sigungu_code)
         if grant is not None:
             return Decision(True, f"grant {grant.id} of condition {grant.condition_id}", grant.id)
         if shared:
             return Decision(False, f"{action} of municipal CCTV needs a declared condition covering the area")
         return Decision(False, f"incident {incident.id} is not shared with {kind} ({user.agency_code})")
 
-    def _grant_for(self, action: Action, incident: Incident) -> Grant | None:
+    def decide_camera(
+        self, camera_id: str, sigungu_code: str, *, incident: Incident | None = None
+    ) -> Decision:
+        """May the user watch camera ``camera_id`` (in ``sigungu_code``) live?
+
+        Through ``incident`` (its camera's view from the incident panel): the incident's evidence
+        decision. From the map (no incident): evidence of the camera's area: role, jurisdiction,
+        owner agencies of the area, anyone else only under a grant of a declared condition.
+        """
+        if incident is not None:
+            if incident.camera_id != camera_id:
+                return Decision(False, f"camera {camera_id} is not incident {incident.id}'s camera")
+            return self.decide(Action.EVIDENCE_VIEW, incident)
+        action = Action.EVIDENCE_VIEW
+        user = self.user
+        decision = role_allows(user, action)
+        if not decision.allowed:
+            return decision
+        if not in_jurisdiction(user, sigungu_code):
+            return Decision(False, f"camera {camera_id} is outside your jurisdiction")
+        if Role.ADMIN in user.roles:
+            return Decision(True, "administrator")
+        kind = self.kind
+        if kind is None:
+            return Decision(False, f"agency {user.agency_code!r} is not registered")
+        if kind in OWNER_KINDS:
+            return Decision(True, f"{kind} owns the cameras in its jurisdiction")
+        grant = self._grant_for(action, sigungu_code)
+        if grant is not None:
+            return Decision(True, f"grant {grant.id} of condition {grant.condition_id}", grant.id)
+        return Decision(
+            False, f"live view of municipal camera {camera_id} needs a declared condition covering it"
+        )
+
+    def _grant_for(self, action: Action, sigungu_code: str) -> Grant | None:
         for grant in self.grants:
             if not grant.active(self.now) or action.value not in grant.permissions:
                 continue
@@ -232,7 +266,7 @@ class UserScope:
                 continue
             if grant.agency_kind is not None and grant.agency_kind is not self.kind:
                 continue
-            if any(in_area(incident.sigungu_code, area) for area in grant.area_codes):
+            if any(in_area(sigungu_code, area) for area in grant.area_codes):
                 return grant
         return None
 
@@ -281,6 +315,21 @@ class SharingPolicy:
         if not decision.allowed:
             return decision  # no lookups for a refusal by role
         return self.scope(user, now=now, grants=grants).decide(action, incident)
+
+    def decide_camera(
+        self,
+        user: User,
+        camera_id: str,
+        sigungu_code: str,
+        *,
+        incident: Incident | None = None,
+        now: datetime | None = None,
+    ) -> Decision:
+        """May ``user`` watch the camera live (see :meth:`UserScope.decide_camera`) at ``now``?"""
+        decision = role_allows(user, Action.EVIDENCE_VIEW)
+        if not decision.allowed:
+            return decision
+        return self.scope(user, now=now).decide_camera(camera_id, sigungu_code, incident=incident)
 
     def require(
         self, user: User, action: Action, incident: Incident, *, now: datetime | None = None

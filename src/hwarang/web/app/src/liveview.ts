@@ -1,19 +1,21 @@
-// Live view of an incident's camera: a "live" button opens a <video> fed by Media Source Extensions
-// from the hub's WebSocket /api/v1/incidents/{id}/live (fragmented MP4: init segment, then a fragment
-// per GOP). The hub authorises, audits and re-checks the view every second; a close code 4403 means
-// the user's right ended (condition lifted), shown as such. One view at a time; re-render keeps it.
+// Live view of a camera: a "live" button opens a <video> fed by Media Source Extensions from the hub's
+// WebSocket /api/v1/incidents/{id}/live (the incident panel) or /api/v1/cameras/{id}/live (the map's
+// camera popup, shown in a floating window): fragmented MP4, an init segment then a fragment per GOP.
+// The hub authorises, audits and re-checks the view every second; a close code 4403 means the user's
+// right ended (condition lifted), a refused handshake (no bytes, 1006) that it was refused. The box's
+// data-live-state says which: off, connecting, playing, ended, denied, refused. One view at a time.
 import { currentToken } from './auth';
 import { h } from './dom';
 import { defineStrings, t } from './i18n';
 
 defineStrings({
-  ko: { live_open: '실시간 영상', live_close: '실시간 종료', live_starting: '실시간 영상 연결 중…', live_ended: '실시간 영상 종료', live_denied: '이 카메라의 실시간 영상을 볼 권한이 없습니다.', live_unsupported: '이 브라우저는 실시간 영상을 재생할 수 없습니다.' },
-  en: { live_open: 'Live view', live_close: 'Stop live', live_starting: 'Connecting live view…', live_ended: 'Live view ended', live_denied: 'You may not view this camera live.', live_unsupported: 'This browser cannot play the live view.' },
+  ko: { live_open: '실시간 영상', live_close: '실시간 종료', live_starting: '실시간 영상 연결 중…', live_ended: '실시간 영상 종료', live_denied: '이 카메라의 실시간 영상을 볼 권한이 없습니다.', live_unsupported: '이 브라우저는 실시간 영상을 재생할 수 없습니다.', live_refused: '실시간 영상이 거부되었습니다 (권한 없음 또는 사용 불가).', live_camera: '카메라 실시간 영상', live_window_close: '닫기' },
+  en: { live_open: 'Live view', live_close: 'Stop live', live_starting: 'Connecting live view…', live_ended: 'Live view ended', live_denied: 'You may not view this camera live.', live_unsupported: 'This browser cannot play the live view.', live_refused: 'Live view refused (no right to this camera, or not available).', live_camera: 'Camera live view', live_window_close: 'Close' },
 });
 
 const CLOSE_FORBIDDEN = 4403;
 
-interface LiveView { incidentId: string; box: HTMLElement; stop: () => void }
+interface LiveView { key: string; box: HTMLElement; stop: () => void }
 let shown: LiveView | null = null;
 
 /** The codec string of an fMP4 init segment's avcC box (e.g. avc1.64001f). */
@@ -29,15 +31,39 @@ export function codecOf(init: Uint8Array): string {
 
 /** The live box of an incident panel: a button that opens and stops the camera's live view. */
 export function liveBox(incidentId: string): HTMLElement {
-  if (shown?.incidentId === incidentId) return shown.box;
+  return viewBox(`incident:${incidentId}`, `/api/v1/incidents/${encodeURIComponent(incidentId)}/live`);
+}
+
+/** The map's camera live view: a floating window playing ``cameraId`` at once (closing it stops it). */
+export function openCameraLive(cameraId: string, name: string): void {
+  document.getElementById('camera-live')?.remove();
+  const box = viewBox(`camera:${cameraId}`, `/api/v1/cameras/${encodeURIComponent(cameraId)}/live`);
+  const close = h('button', { type: 'button', class: 'icon', 'data-testid': 'camera-live-close', title: t('live_window_close') }, '×');
+  const frame = h(
+    'section',
+    { id: 'camera-live', class: 'camera-live', 'data-testid': 'camera-live', 'data-camera-id': cameraId },
+    h('header', {}, h('strong', {}, `${t('live_camera')}: ${name}`), close),
+    box,
+  );
+  close.addEventListener('click', () => {
+    if (shown?.box === box) shown.stop();
+    frame.remove();
+  });
+  document.body.append(frame);
+  const running = box.dataset.liveState === 'connecting' || box.dataset.liveState === 'playing';
+  if (!running) (box.querySelector('.live-button') as HTMLButtonElement).click();
+}
+
+function viewBox(key: string, path: string): HTMLElement {
+  if (shown?.key === key) return shown.box;
   shown?.stop();
   const status = h('p', { class: 'muted live-status', 'data-testid': 'live-status' });
   const video = h('video', { class: 'clip live', 'data-testid': 'live-video', muted: '', playsinline: '', autoplay: '', hidden: '' });
   video.muted = true;
   const button = h('button', { type: 'button', class: 'live-button', 'data-testid': 'live-button' }, t('live_open'));
-  const box = h('div', { class: 'live-box' }, button, status, video);
+  const box = h('div', { class: 'live-box', 'data-testid': 'live-box', 'data-live-state': 'off' }, button, status, video);
   let ws: WebSocket | null = null;
-  const stop = (message = '') => {
+  const stop = (message = '', state = 'ended') => {
     ws?.close();
     ws = null;
     video.pause();
@@ -45,16 +71,17 @@ export function liveBox(incidentId: string): HTMLElement {
     video.hidden = true;
     button.textContent = t('live_open');
     status.textContent = message;
+    box.dataset.liveState = state;
   };
   button.addEventListener('click', () => {
     if (ws) stop(t('live_ended'));
-    else ws = open(incidentId, video, status, button, (m) => { ws = null; stop(m); });
+    else ws = open(path, box, video, status, button, (m, state) => { ws = null; stop(m, state); });
   });
-  shown = { incidentId, box, stop: () => stop() };
+  shown = { key, box, stop: () => stop() };
   return box;
 }
 
-function open(incidentId: string, video: HTMLVideoElement, status: HTMLElement, button: HTMLElement, ended: (m: string) => void): WebSocket | null {
+function open(path: string, box: HTMLElement, video: HTMLVideoElement, status: HTMLElement, button: HTMLElement, ended: (m: string, state: string) => void): WebSocket | null {
   const token = currentToken();
   if (!token) return null;
   if (typeof MediaSource === 'undefined') {
@@ -79,24 +106,29 @@ function open(incidentId: string, video: HTMLVideoElement, status: HTMLElement, 
       pump();
     });
     status.textContent = '';
+    box.dataset.liveState = 'playing';
     pump();
   };
   video.src = URL.createObjectURL(source);
   video.hidden = false;
   status.textContent = t('live_starting');
+  box.dataset.liveState = 'connecting';
+  let received = 0;
   button.textContent = t('live_close');
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const ws = new WebSocket(`${scheme}://${location.host}/api/v1/incidents/${incidentId}/live?token=${encodeURIComponent(token)}`);
+  const ws = new WebSocket(`${scheme}://${location.host}${path}?token=${encodeURIComponent(token)}`);
   ws.binaryType = 'arraybuffer';
   ws.onmessage = (message) => {
+    received += 1;
     queue.push(message.data as ArrayBuffer);
     if (buffer) pump();
     else start();
   };
   source.addEventListener('sourceopen', start);
   ws.onclose = (event) => {
-    if (event.code === CLOSE_FORBIDDEN) ended(t('live_denied'));
-    else ended(t('live_ended'));
+    if (event.code === CLOSE_FORBIDDEN) ended(t('live_denied'), 'denied');
+    else if (received === 0 && event.code === 1006) ended(t('live_refused'), 'refused');
+    else ended(t('live_ended'), 'ended');
   };
   return ws;
 }

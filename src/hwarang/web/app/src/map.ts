@@ -17,6 +17,7 @@ import { h } from './dom';
 import { fovCone, type CameraProps } from './geometry';
 import { incidentTitle } from './incident_text';
 import { currentLang, t } from './i18n';
+import { openCameraLive } from './liveview';
 import { buildStyle, FOV_MIN_ZOOM, SIGUNGU_MIN_ZOOM } from './mapstyle';
 import type { Incident } from './types';
 
@@ -303,6 +304,8 @@ export class CopMap {
   private showCameraPopup(camera: CameraEntry): void {
     this.popup?.remove();
     const p = camera.props;
+    const live = h('button', { type: 'button', class: 'live-button', 'data-testid': 'camera-live-button' }, t('live_open'));
+    live.addEventListener('click', () => openCameraLive(p.id, p.name));
     const content = h(
       'div',
       { class: 'camera-popup', 'data-testid': 'camera-popup', 'data-camera-id': p.id },
@@ -311,6 +314,7 @@ export class CopMap {
       h('div', {}, `${t('legend_camera')}: ${t(`health_${p.health}`)}`),
       ...(p.health_reason ? [h('div', { class: 'health-reason', 'data-testid': 'camera-health-reason' }, p.health_reason)] : []),
       h('div', {}, `${Math.round(p.heading_deg)}° / ${Math.round(p.fov_deg)}° / ${Math.round(p.range_m)} m`),
+      live,
     );
     const edit = this.onEditCamera;
     if (edit) {
