@@ -30,7 +30,7 @@ def test_a_masked_rtsp_camera_s_live_view_is_encoded_with_the_mask_black(vtest_p
         if len(chunks) >= 6:
             enough.set()
 
-    wire.subscribe(video_subject(CAMERA), on_video)
+    wire.subscribe(video_subject("incheon-junggu", CAMERA), on_video)
     with RtspServerProcess(vtest_path) as server:
         config = CameraConfig.model_validate(
             {
@@ -54,7 +54,7 @@ def test_a_masked_rtsp_camera_s_live_view_is_encoded_with_the_mask_black(vtest_p
         worker.start()
         try:
             for _ in range(150):  # the hub's renewals, bounded (30 s)
-                wire.publish(lease_subject(CAMERA), b"")
+                wire.publish(lease_subject("incheon-junggu", CAMERA), b"")
                 if enough.wait(0.2):
                     break
             mode = worker.health().clip_mode

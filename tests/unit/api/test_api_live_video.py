@@ -223,7 +223,7 @@ def test_the_map_view_of_a_camera_is_law_gated_audited_and_ends_with_the_conditi
 ) -> None:
     relay = LiveRelay(wire, renew_s=0.5)
     app = create_app(army_hub, ApiSettings(jwt_secret=SecretStr(TEST_SECRET)), live_relay=relay)
-    live = LiveSender(CAMERA_ID, wire, 10.0, lease_s=1.5)
+    live = LiveSender(CAMERA_ID, wire, 10.0, center_id="seoul-jongno", lease_s=1.5)
     with TestClient(app) as client, FakeCamera(live):
         tokens = client.app.state.hwarang.tokens  # type: ignore[attr-defined]
         users = {

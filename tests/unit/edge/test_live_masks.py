@@ -93,7 +93,7 @@ def _live_pictures(
         if len(chunks) >= 4:
             got.set()
 
-    wire.subscribe(video_subject(CAMERA), on_video)
+    wire.subscribe(video_subject("c1", CAMERA), on_video)
     camera = Camera(
         id=CAMERA,
         center_id="c1",
@@ -106,7 +106,7 @@ def _live_pictures(
     worker.start()
     try:
         for _ in range(100):  # the hub's renewals, bounded
-            wire.publish(lease_subject(CAMERA), b"")
+            wire.publish(lease_subject("c1", CAMERA), b"")
             if got.wait(0.2):
                 break
         mode = worker.health().clip_mode
