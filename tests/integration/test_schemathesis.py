@@ -33,6 +33,7 @@ from hwarang.hub.evidence.store import EvidenceStore
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
 from tests.hub_support import pg_schema_url
+from tests.unit.api.camera_admin_support import RecordingBus, config_service, site_edge
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +57,11 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     service.identity.ensure_admin(ADMIN_PASSWORD)
     operator = User(username="op1", display_name="op1", agency_code="idhq", roles=(Role.OPERATOR,))
     service.identity.users.create(operator, "operator-password")
-    yield create_app(service, ApiSettings(jwt_secret=SecretStr("s" * 40)))
+    # Camera configuration enabled as the runtimes enable it (a site file's edge, a bus to the edge).
+    cameras = config_service(
+        service, site_edge("fuzz-center", "fuzz-cam", lat=37.5729, lon=126.9794), RecordingBus()
+    )
+    yield create_app(service, ApiSettings(jwt_secret=SecretStr("s" * 40)), camera_config=cameras)
     database.close()
     schema.close()  # drops the schema
 

@@ -87,7 +87,10 @@ def test_bad_model_and_truncated_video_fail_alone(tmp_path: Path, vtest_path: Pa
         health = _wait(node, lambda h: h["truncated"].state == CameraState.FINISHED, 60)
         assert health["truncated"].state == CameraState.FINISHED
         assert health["truncated"].decode_errors >= 1
-        assert health["truncated"].frames_processed > 300, "most of the truncated file is still analysed"
+        # Decoding goes on past the damage: most of the file's ~470 frames are read (how many of them
+        # the detector gets at 8x real time depends on the machine's load: the newest frame wins).
+        assert health["truncated"].frames_in > 300, "most of the truncated file is still read"
+        assert health["truncated"].frames_processed > 0
         assert health["good"].frames_processed > processed_then, "the good camera kept running"
         assert health["good"].state == CameraState.RUNNING
         assert _health(node)["bad-model"].frames_processed == 0
