@@ -1,6 +1,6 @@
 """Viewers per hub: how many concurrent live views one hub relays, on one camera and on several.
 
-    python bench/live_viewers.py [--one 1,5,10,20,40] [--spread 4,20,40] [--cameras 4] [--view-s 5]
+    python bench/live_viewers.py [--one 1,5,10,20,40,80] [--spread 4,20,40,80] [--cameras 4] [--view-s 5]
 
 Starts a national hub and one center's leaf node (nats-server, loopback), ``hwarang hub`` and
 ``hwarang edge`` as processes, as ``bench/live_video.py`` does; the edge runs ``--cameras`` synthetic
@@ -15,7 +15,8 @@ cameras), holds them for ``--view-s`` seconds and measures:
 
 Frames are decoded once per distinct fragment (viewers of one camera get the same fragments), after the
 window. Prints a table for docs/benchmarks.md and the first level where p95 > 2 s, the hub's process
-reaches 90 % of a core (its event loop is one thread), the machine is 95 % busy, or a viewer is dropped.
+reaches 90 % of a core (its event loop is one thread), or a viewer is dropped. The machine's busy share
+is printed, not a limit: on a shared machine other jobs fill it.
 Runs in about 90 s with the defaults.
 """
 
@@ -44,7 +45,6 @@ from live_video import ADMIN_PASSWORD, CENTER, _bus_section, _json, _start, _sto
 
 P95_LIMIT_MS = 2000
 HUB_CPU_LIMIT = 90.0
-MACHINE_LIMIT = 95.0
 
 
 def camera_ids(count: int) -> list[str]:
@@ -177,8 +177,6 @@ class Level:
             return "p95 > 2 s"
         if self.hub_cpu >= HUB_CPU_LIMIT:
             return "hub process at 90 % of a core"
-        if self.machine >= MACHINE_LIMIT:
-            return "machine 95 % busy"
         return None
 
 
@@ -268,8 +266,8 @@ def _counts(text: str) -> list[int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--one", type=_counts, default=[1, 5, 10, 20, 40], help="Viewer counts, one camera.")
-    parser.add_argument("--spread", type=_counts, default=[4, 20, 40], help="Viewer counts, all cameras.")
+    parser.add_argument("--one", type=_counts, default=[1, 5, 10, 20, 40, 80], help="Viewers, one camera.")
+    parser.add_argument("--spread", type=_counts, default=[4, 20, 40, 80], help="Viewers, all cameras.")
     parser.add_argument("--cameras", type=int, default=4, help="Synthetic cameras at the edge.")
     parser.add_argument("--view-s", type=float, default=5.0, help="Seconds each level is held.")
     args = parser.parse_args()
