@@ -288,6 +288,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/map/cameras"): Row(
         _get("/api/v1/map/cameras"), EVERYONE, hidden_outside=EVERYONE, sees=_any_id(lambda w: [CAMERA_ID])
     ),
+    ("GET", "/api/v1/map/rules"): Row(  # the seeded camera is uncalibrated: its rule is listed as skipped
+        _get("/api/v1/map/rules"), EVERYONE, hidden_outside=EVERYONE, sees=_any_id(lambda w: [CAMERA_ID])
+    ),
     ("GET", "/api/v1/incidents/{incident_id}/track"): Row(_incident0("/track"), EVIDENCE),
     # interop
     ("GET", "/api/v1/incidents/{incident_id}/cap"): Row(_incident0("/cap"), EXPORT),

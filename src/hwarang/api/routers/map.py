@@ -21,13 +21,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from hwarang.api.access import load_incident, permit
 from hwarang.api.context import ApiContext, get_context
-from hwarang.api.rooms import DatabaseRoom, GateRoom
+from hwarang.api.rooms import CamerasRoom, DatabaseRoom, GateRoom
 from hwarang.domain import User
 from hwarang.domain.region import RegionLevel
-from hwarang.geo.map_layers import Detail, LayerBody, default_map_layers
+from hwarang.geo.map_layers import Detail, LayerBody, default_map_layers, layer_body
 from hwarang.hub.layers.cameras import CameraLayer, CameraStatus, health_from_reports
+from hwarang.hub.layers.rules import rules_collection
 from hwarang.hub.layers.tracks import incident_track
-from hwarang.hub.sharing.policy import Action
+from hwarang.hub.sharing.policy import Action, in_jurisdiction
 from hwarang.hub.store.db import Database
 
 GEOJSON = "application/geo+json"
@@ -203,6 +204,40 @@ def get_camera_layer(
     """
     layer = camera_layer_of(database).layer(user.jurisdiction_code, _camera_health(context))
     return layer_response(request, layer, CAMERA_CACHE)
+
+
+@router.get(
+    "/api/v1/map/rules",
+    summary="The rules of cameras in your jurisdiction (zones, tripwires) on the ground as GeoJSON",
+    response_class=Response,
+    responses=_GEO_RESPONSES,
+)
+def get_rule_layer(
+    request: Request,
+    user: Annotated[User, Depends(permit(Action.CAMERA_VIEW))],
+    context: Annotated[ApiContext, Depends(get_context)],
+    cameras: CamerasRoom,
+    camera_id: Annotated[str | None, Query(description="Only this camera's rules.")] = None,
+) -> Response:
+    """Zone Polygons and tripwire LineStrings ``{camera_id, rule, kind, type, clipped}``.
+
+    Pixel rules projected through each camera's calibration (its current configuration version);
+    ``kind`` is ``zone`` or ``line``; ``clipped`` when part of the shape lay above the horizon.
+    The collection's ``skipped`` member lists ``{camera_id, rule, reason}`` of rules not placed
+    (camera without calibration, shape entirely above the horizon). Need-to-know like
+    ``/api/v1/map/cameras``: only cameras in the user's jurisdiction.
+    """
+    service = context.camera_config
+    configs = {} if service is None else service.configs()
+    mine = [
+        (camera.id, configs[camera.id][1])
+        for camera in sorted(cameras.all(), key=lambda c: c.id)
+        if camera.id in configs
+        and in_jurisdiction(user, camera.sigungu_code)
+        and (camera_id is None or camera.id == camera_id)
+    ]
+    body = rules_collection(mine)
+    return layer_response(request, layer_body(_json_bytes(body), len(body["features"])), CAMERA_CACHE)
 
 
 @router.get(

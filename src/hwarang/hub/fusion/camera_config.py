@@ -172,12 +172,17 @@ class CameraConfigService:
             return None
         return picture.jpeg, picture.width, picture.height
 
-    def export_yaml(self, include: Callable[[str], bool] = lambda _id: True) -> str:
-        """The cameras as they are now (site file plus every saved version) that ``include`` keeps,
-        as the site YAML's ``edge:`` section."""
+    def configs(self) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Camera id -> (center id, config JSON) as they are now: the site file plus every saved version."""
         current: dict[str, tuple[str, dict[str, Any]]] = dict(self._codec.baseline())
         for camera_id, version in self.store.latest_all().items():
             current[camera_id] = (version.center_id, version.config)
+        return current
+
+    def export_yaml(self, include: Callable[[str], bool] = lambda _id: True) -> str:
+        """The cameras as they are now (site file plus every saved version) that ``include`` keeps,
+        as the site YAML's ``edge:`` section."""
+        current = self.configs()
         return self._codec.export({k: v for k, v in current.items() if include(k)})
 
     async def resend_latest(self) -> int:

@@ -77,6 +77,8 @@ export class CameraEditor {
   private ruleName = '';
   private message = '';
   private polling = 0;
+  /** Called after a version is stored (the map redraws the camera's rules). */
+  onSaved: () => void = () => {};
 
   constructor() {
     this.root.hidden = true;
@@ -360,6 +362,7 @@ export class CameraEditor {
     try {
       const saved = await request();
       this.current = saved;
+      this.onSaved();
       this.draft = structuredClone(saved.config);
       this.message = '';
       if (!this.picture) await this.loadPicture(saved.camera_id);

@@ -328,6 +328,7 @@ async function start(): Promise<void> {
   setConn('connecting');
   copMap = new CopMap($('#map'), (id) => openIncident(id));
   if (isAdmin()) copMap.onEditCamera = (id) => void cameraEditor.show(id);
+  cameraEditor.onSaved = () => void copMap?.updateRules(true);
   copMap.onCatalogue = () => {
     filters.refresh();
     panel.relabel();

@@ -3,6 +3,7 @@
 import type { Feature, FeatureCollection, Point } from 'geojson';
 import {
   Map as MlMap,
+  Marker,
   NavigationControl,
   Popup,
   ScaleControl,
@@ -18,7 +19,7 @@ import { fovCone, type CameraProps } from './geometry';
 import { incidentTitle } from './incident_text';
 import { currentLang, t } from './i18n';
 import { openCameraLive } from './liveview';
-import { buildStyle, FOV_MIN_ZOOM, SIGUNGU_MIN_ZOOM } from './mapstyle';
+import { buildStyle, FOV_MIN_ZOOM, RULES_MIN_ZOOM, SIGUNGU_MIN_ZOOM } from './mapstyle';
 import type { Incident } from './types';
 
 setWorkerUrl(workerUrl);
@@ -26,6 +27,10 @@ setWorkerUrl(workerUrl);
 const KOREA: [[number, number], [number, number]] = [[124.6, 33.0], [130.9, 38.7]];
 const CAMERAS_URL = '/api/v1/map/cameras';
 const FOV_MAX_CONES = 4000;
+const RULES_URL = '/api/v1/map/rules';
+/** At street zoom the rules are fetched again at most this often (an unchanged layer is a 304). */
+const RULES_REFRESH_MS = 10_000;
+const RULE_MAX_LABELS = 200;
 const PANEL_WIDTH_PX = 440;
 /** Zoom an opened incident is shown at: its camera's view cone and its track are drawn from 13 on. */
 const SELECT_ZOOM = 16;
@@ -65,6 +70,17 @@ export function localName(item: { name: string; name_en: string }): string {
   return currentLang() === 'en' ? item.name_en || item.name : item.name;
 }
 
+/** Where a rule's name goes: the mean of a zone's corners, the middle of a tripwire. */
+function ruleAnchor(feature: Feature): [number, number] | null {
+  const geometry = feature.geometry;
+  const points =
+    geometry.type === 'Polygon' ? geometry.coordinates[0].slice(0, -1) : geometry.type === 'LineString' ? geometry.coordinates : [];
+  if (!points.length) return null;
+  const lon = points.reduce((sum, p) => sum + p[0], 0) / points.length;
+  const lat = points.reduce((sum, p) => sum + p[1], 0) / points.length;
+  return [lon, lat];
+}
+
 export class CopMap {
   readonly map: MlMap;
   readonly cameras = new Map<string, CameraEntry>();
@@ -82,6 +98,9 @@ export class CopMap {
   private styleReady = false;
   private incidentData: FeatureCollection | null = null;
   private incidentList: readonly Incident[] = [];
+  private ruleData: FeatureCollection = EMPTY;
+  private rulesFetched = 0;
+  private ruleLabels: Marker[] = [];
 
   /** Set for administrators: the camera popup offers to edit the camera (cameraedit.ts). */
   onEditCamera: ((cameraId: string) => void) | null = null;
@@ -118,6 +137,7 @@ export class CopMap {
     this.map.on('moveend', () => {
       void this.updateRegionDetail();
       this.updateCones();
+      void this.updateRules();
     });
     this.bindPointer();
   }
@@ -222,6 +242,50 @@ export class CopMap {
       if (cones.length >= FOV_MAX_CONES) break;
     }
     this.source('fov').setData({ type: 'FeatureCollection', features: cones });
+  }
+
+  /** At street zoom: the cameras' zones and tripwires on the ground (from their calibration), named
+   *  by HTML labels (the style has no glyphs); fetched on the way in and again every 10 s at most,
+   *  or at once when `force` (a camera's configuration changed). */
+  async updateRules(force = false): Promise<void> {
+    if (!this.styleReady) return;
+    if (this.map.getZoom() < RULES_MIN_ZOOM - 0.5) {
+      this.showRuleLabels([]);
+      return;
+    }
+    if (force || Date.now() - this.rulesFetched > RULES_REFRESH_MS) {
+      this.rulesFetched = Date.now();
+      try {
+        this.ruleData = await apiJson<FeatureCollection>(RULES_URL);
+        this.source('rules').setData(this.ruleData);
+        document.documentElement.dataset.ruleFeatures = String(this.ruleData.features.length);
+      } catch (err) {
+        this.rulesFetched = 0;
+        console.warn('rules', err);
+      }
+    }
+    if (this.map.getZoom() < RULES_MIN_ZOOM - 0.5) return;
+    const bounds = this.map.getBounds();
+    const anchors: Array<[Feature, [number, number]]> = [];
+    for (const feature of this.ruleData.features) {
+      const anchor = ruleAnchor(feature);
+      if (anchor && bounds.contains(anchor)) anchors.push([feature, anchor]);
+      if (anchors.length >= RULE_MAX_LABELS) break;
+    }
+    this.showRuleLabels(anchors);
+  }
+
+  private showRuleLabels(anchors: Array<[Feature, [number, number]]>): void {
+    for (const marker of this.ruleLabels) marker.remove();
+    this.ruleLabels = anchors.map(([feature, anchor]) => {
+      const p = (feature.properties ?? {}) as { camera_id: string; rule: string; kind: string; type: string };
+      const element = h(
+        'div',
+        { class: 'rule-label', 'data-testid': 'rule-label', 'data-kind': p.kind, 'data-camera-id': p.camera_id, title: t(`rule_${p.type}`) },
+        p.rule,
+      );
+      return new Marker({ element }).setLngLat(anchor).addTo(this.map);
+    });
   }
 
   /** Where an incident is drawn: its own position, else its camera's. */
@@ -395,6 +459,7 @@ export class CopMap {
 
   destroy(): void {
     window.clearTimeout(this.droneTimer);
+    this.showRuleLabels([]);
     this.popup?.remove();
     this.map.remove();
     delete (window as unknown as { hwarangMap?: MlMap }).hwarangMap;

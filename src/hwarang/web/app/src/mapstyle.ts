@@ -16,6 +16,9 @@ export const ZONE_COLOURS = [
 export const SIGUNGU_MIN_ZOOM = 8;
 /** Camera field-of-view cones from this zoom on. */
 export const FOV_MIN_ZOOM = 13;
+/** Camera rules (zones, tripwires projected through the calibration) from this zoom on, like the cones. */
+export const RULES_MIN_ZOOM = FOV_MIN_ZOOM;
+export const RULE_COLOURS: Record<string, string> = { zone: '#ff8a65', line: '#ffee58' };
 /** Cameras are clustered up to this zoom, shown one by one above it. */
 export const CAMERA_CLUSTER_MAX_ZOOM = 10;
 
@@ -53,6 +56,9 @@ function layers(fillOpacity: number): LayerSpecification[] {
     { id: 'sido-line', type: 'line', source: 'sido', paint: { 'line-color': '#8fb3d4', 'line-width': ['interpolate', ['linear'], ['zoom'], 5, 0.8, 10, 2] } },
     { id: 'zones-line', type: 'line', source: 'zones', paint: { 'line-color': zoneColour, 'line-width': 1.5, 'line-dasharray': [3, 2] } },
     { id: 'fov', type: 'fill', source: 'fov', minzoom: FOV_MIN_ZOOM, paint: { 'fill-color': match('health', HEALTH_COLOURS, '#9e9e9e'), 'fill-opacity': 0.18 } },
+    { id: 'rules-fill', type: 'fill', source: 'rules', minzoom: RULES_MIN_ZOOM, filter: ['==', ['get', 'kind'], 'zone'], paint: { 'fill-color': RULE_COLOURS.zone, 'fill-opacity': 0.22 } },
+    { id: 'rules-outline', type: 'line', source: 'rules', minzoom: RULES_MIN_ZOOM, filter: ['==', ['get', 'kind'], 'zone'], paint: { 'line-color': RULE_COLOURS.zone, 'line-width': 1.2 } },
+    { id: 'rules-line', type: 'line', source: 'rules', minzoom: RULES_MIN_ZOOM, filter: ['==', ['get', 'kind'], 'line'], paint: { 'line-color': RULE_COLOURS.line, 'line-width': 3, 'line-dasharray': [2, 1.5] } },
     {
       // National and regional views: clusters (a few hundred circles instead of 50,000), red when
       // some of their cameras are down, amber when some are degraded; sized by how many they hold.
@@ -99,7 +105,7 @@ function layers(fillOpacity: number): LayerSpecification[] {
 /** The whole style; `tiles` is an XYZ raster template on the hub's origin, or empty for none. */
 export function buildStyle(tiles: string): StyleSpecification {
   const sources: StyleSpecification['sources'] = {};
-  for (const name of ['sido', 'sigungu', 'zones', 'fov', 'track', 'drones', 'incidents']) {
+  for (const name of ['sido', 'sigungu', 'zones', 'fov', 'rules', 'track', 'drones', 'incidents']) {
     sources[name] = { type: 'geojson', data: empty() };
   }
   sources.cameras = camerasSource(empty());
