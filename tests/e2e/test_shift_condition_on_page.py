@@ -2,6 +2,9 @@
 government's head approves, the army user sees the area's CCTV evidence, and loses it within 2 s
 of the lift (issue #15, item 2)."""
 
+# Named test_shift_*: collected after test_demo_live_page, whose 30 s deadline counts from
+# the shared demo's start.
+
 import re
 import time
 from datetime import UTC, datetime, timedelta

@@ -6,6 +6,9 @@ The army's operator in Incheon (``army-28-op``) opens the vtest camera from the 
 and its popup's "Live" button. Screenshot: docs/screenshots/console-live-view.png.
 """
 
+# Named test_shift_*: collected after test_demo_live_page, whose 30 s deadline counts from
+# the shared demo's start.
+
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
