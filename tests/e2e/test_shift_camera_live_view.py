@@ -12,7 +12,6 @@ and its popup's "Live" button. Screenshot: docs/screenshots/console-live-view.pn
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -20,20 +19,9 @@ from playwright.sync_api import Browser, expect
 
 from tests.e2e.cop_support import api_token, login, wait_map_ready
 from tests.e2e.demo_support import DemoServer
-from tests.e2e.live_support import VTEST_CAMERA, open_camera_live, video_advances
+from tests.e2e.live_support import VTEST_CAMERA, audit_soon, open_camera_live, video_advances
 
 pytestmark = pytest.mark.e2e
-
-
-def _audit_soon(base: str, headers: dict[str, str], query: dict[str, str]) -> list[dict[str, Any]]:
-    """The audit records matching ``query`` once there is one (bounded wait)."""
-    deadline = time.monotonic() + 5
-    while True:
-        found: list[dict[str, Any]] = httpx.get(f"{base}/api/v1/audit", params=query, headers=headers).json()
-        if found or time.monotonic() > deadline:
-            assert found, f"no audit record {query}"
-            return found
-        time.sleep(0.1)
 
 
 def test_army_live_view_of_a_municipal_camera_is_refused_then_granted_then_ended(
@@ -54,7 +42,7 @@ def test_army_live_view_of_a_municipal_camera_is_refused_then_granted_then_ended
     box = window.get_by_test_id("live-box")
     expect(box).to_have_attribute("data-live-state", "refused", timeout=10000)
     query = {"action": "access.denied", "actor": "army-28-op", "target": f"camera:{VTEST_CAMERA}"}
-    denied = _audit_soon(base, admin, query)
+    denied = audit_soon(base, admin, query)
     assert denied[0]["detail"]["action"] == "evidence.view"
 
     commander = {"Authorization": f"Bearer {api_token(base, demo_server.password, 'army-28-cmd')}"}
@@ -72,7 +60,7 @@ def test_army_live_view_of_a_municipal_camera_is_refused_then_granted_then_ended
     try:
         window.get_by_test_id("live-button").click()  # declared, not yet approved: still no right
         deadline = time.monotonic() + 10
-        while len(_audit_soon(base, admin, query)) < 2:
+        while len(audit_soon(base, admin, query)) < 2:
             assert time.monotonic() < deadline, "the view before approval was not refused"
             time.sleep(0.1)
         expect(box).to_have_attribute("data-live-state", "refused", timeout=10000)
@@ -90,7 +78,7 @@ def test_army_live_view_of_a_municipal_camera_is_refused_then_granted_then_ended
     expect(box).to_have_attribute("data-live-state", "denied", timeout=2000)
     assert time.monotonic() - lifted_at < 2.0
     expect(window.get_by_test_id("live-status")).not_to_be_empty()
-    stops = _audit_soon(base, admin, {"action": "live.stop", "actor": "army-28-op"})
+    stops = audit_soon(base, admin, {"action": "live.stop", "actor": "army-28-op"})
     assert stops[0]["target"] == f"camera:{VTEST_CAMERA}"
     assert stops[0]["detail"]["reason"].startswith("access ended")
     context.close()

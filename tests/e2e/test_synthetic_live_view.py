@@ -6,31 +6,17 @@ Debian's chromium plays it in Media Source Extensions. The admin owns everything
 The view is audited (``live.start`` on ``camera:<id>``) and health counts its viewer.
 """
 
-import time
-from typing import Any
-
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.cop_support import login, wait_map_ready
 from tests.e2e.demo_support import DemoServer
-from tests.e2e.live_support import open_camera_live, video_advances
+from tests.e2e.live_support import audit_soon, open_camera_live, video_advances
 
 pytestmark = pytest.mark.e2e
 
 SYNTHETIC_CAMERA = "gos-coast-fence-01"
-
-
-def _audit_soon(base: str, headers: dict[str, str], query: dict[str, str]) -> list[dict[str, Any]]:
-    """The audit records matching ``query`` once there is one (bounded wait)."""
-    deadline = time.monotonic() + 5
-    while True:
-        found: list[dict[str, Any]] = httpx.get(f"{base}/api/v1/audit", params=query, headers=headers).json()
-        if found or time.monotonic() > deadline:
-            assert found, f"no audit record {query}"
-            return found
-        time.sleep(0.1)
 
 
 def test_admin_live_view_of_a_synthetic_camera_advances(
@@ -54,12 +40,12 @@ def test_admin_live_view_of_a_synthetic_camera_advances(
         width = int(page.evaluate("(v) => v.videoWidth", video))
         assert 0 < width <= 640, width  # 960x540 scene, encoded at most 640 px wide
 
-        started = _audit_soon(base, admin, {"action": "live.start", "target": f"camera:{SYNTHETIC_CAMERA}"})
+        started = audit_soon(base, admin, {"action": "live.start", "target": f"camera:{SYNTHETIC_CAMERA}"})
         assert started[0]["actor"] == "admin"
         health = httpx.get(f"{base}/api/v1/health").json()
         counters = health["extra"]["live_video"][SYNTHETIC_CAMERA]
         assert counters["viewers"] >= 1 and counters["bytes_sent"] > 0
     finally:
         context.close()
-    stops = _audit_soon(base, admin, {"action": "live.stop", "target": f"camera:{SYNTHETIC_CAMERA}"})
+    stops = audit_soon(base, admin, {"action": "live.stop", "target": f"camera:{SYNTHETIC_CAMERA}"})
     assert stops[0]["actor"] == "admin" and stops[0]["detail"]["bytes_sent"] > 0
