@@ -99,6 +99,7 @@ def create_app(
         camera_config=camera_config,
     )
     service.journal.add_listener(broadcaster.publish)
+    service.access_changes.add_listener(broadcaster.access_changed)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -1,8 +1,13 @@
-"""Live incident fan-out: hub listener threads -> event loop -> one bounded queue per WebSocket client."""
+"""Live incident fan-out: hub listener threads -> event loop -> one bounded queue per WebSocket client.
+
+Besides incidents, the queue carries :class:`AccessChanged` marks: grants or shares changed somewhere,
+so each connection re-reads its user's scope at once and tells the page when its own rights moved.
+"""
 
 import asyncio
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
@@ -47,6 +52,14 @@ class ErrorMessage(DomainModel):
     detail: str
 
 
+class AccessMessage(DomainModel):
+    """Your grants or shares changed (opened, lifted, expired, revoked): fetch evidence on screen again."""
+
+    type: Literal["access"] = "access"
+    grants: int = Field(ge=0, description="Grants in force for you now.")
+    shares: int = Field(ge=0, description="Incidents shared with your agency now.")
+
+
 class PongMessage(DomainModel):
     """Answer to a ping."""
 
@@ -70,17 +83,27 @@ ClientMessage = Annotated[ResumeRequest | PingRequest, Field(discriminator="type
 client_message_adapter: TypeAdapter[ResumeRequest | PingRequest] = TypeAdapter(ClientMessage)
 
 
+@dataclass(frozen=True, slots=True)
+class AccessChanged:
+    """Queue mark: grants or shares changed (``reason``: ``condition.lift``, ``share.revoke``, ...)."""
+
+    reason: str
+
+
+LiveItem = Incident | AccessChanged
+
+
 class LiveClient:
     """One connected client's bounded inbox; ``overflowed`` is set when it could not keep up."""
 
     def __init__(self, maxsize: int) -> None:
-        self.queue: asyncio.Queue[Incident] = asyncio.Queue(maxsize)
+        self.queue: asyncio.Queue[LiveItem] = asyncio.Queue(maxsize)
         self.overflowed = asyncio.Event()
 
-    def offer(self, incident: Incident) -> bool:
-        """Queue ``incident`` without blocking; on overflow mark the client and return False."""
+    def offer(self, item: LiveItem) -> bool:
+        """Queue ``item`` without blocking; on overflow mark the client and return False."""
         try:
-            self.queue.put_nowait(incident)
+            self.queue.put_nowait(item)
         except asyncio.QueueFull:
             self.overflowed.set()
             return False
@@ -101,6 +124,7 @@ class IncidentBroadcaster:
         self._not_attached = 0
         self._delivered = 0
         self._overflows = 0
+        self._access_changes = 0
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Deliver on ``loop`` from now on (call at start-up, from the loop's thread)."""
@@ -126,6 +150,21 @@ class IncidentBroadcaster:
                 self._not_attached += 1
             logger.debug("event loop closed; incident seq=%s not broadcast", incident.seq)
 
+    def access_changed(self, reason: str) -> None:
+        """Grants or shares changed: every client re-checks its rights; any thread, never blocks."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(self._fan_out_access, AccessChanged(reason))
+        except RuntimeError:
+            logger.debug("event loop closed; access change %s not broadcast", reason)
+
+    @property
+    def access_generation(self) -> int:
+        """Counts access changes seen on the loop: a live video view re-checks when it moved."""
+        return self._access_changes
+
     def connect(self) -> LiveClient:
         """Register a new client (on the attached loop) and return its inbox."""
         if self._loop is None:
@@ -149,6 +188,7 @@ class IncidentBroadcaster:
                 "not_attached": self._not_attached,
                 "delivered": self._delivered,
                 "overflow_disconnects": self._overflows,
+                "access_changes": self._access_changes,
             }
 
     def _fan_out(self, incident: Incident) -> None:
@@ -156,10 +196,15 @@ class IncidentBroadcaster:
             if client.offer(incident):
                 self._delivered += 1
                 continue
-            self._clients.discard(client)
-            self._overflows += 1
-            logger.warning(
-                "live client fell behind (%s queued); disconnecting it at incident seq=%s",
-                self._queue_size,
-                incident.seq,
-            )
+            self._drop(client, f"incident seq={incident.seq}")
+
+    def _fan_out_access(self, change: AccessChanged) -> None:
+        self._access_changes += 1
+        for client in list(self._clients):
+            if not client.offer(change):
+                self._drop(client, f"access change {change.reason}")
+
+    def _drop(self, client: LiveClient, at: str) -> None:
+        self._clients.discard(client)
+        self._overflows += 1
+        logger.warning("live client fell behind (%s queued); disconnecting it at %s", self._queue_size, at)

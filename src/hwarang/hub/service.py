@@ -28,6 +28,7 @@ from hwarang.hub.fusion.labels import CameraLabels
 from hwarang.hub.fusion.queries import IncidentQueries
 from hwarang.hub.identity.directory import Directory
 from hwarang.hub.journal import Journal
+from hwarang.hub.sharing.access_changes import AccessChanges
 from hwarang.hub.sharing.condition_policy import ConditionPolicy
 from hwarang.hub.sharing.conditions import ConditionService
 from hwarang.hub.sharing.policy import SharingPolicy
@@ -77,9 +78,12 @@ class HubService:
         self.audit = AuditLog(database)
         self.identity = Directory(database, password_hasher)
         agencies = self.identity.agencies
-        self.shares = ShareService(database, self.journal, agencies)
+        self.access_changes = AccessChanges()
+        self.shares = ShareService(database, self.journal, agencies, changes=self.access_changes)
         self.sharing = SharingPolicy(agencies.kind_of, agencies.active_grants, self.shares.in_force_for)
-        self.conditions = ConditionService(database, agencies, policy=condition_policy)
+        self.conditions = ConditionService(
+            database, agencies, policy=condition_policy, changes=self.access_changes
+        )
         self.fuser = EventFuser(fusion)
         self.cameras = CameraRegistry(database, on_change=self.fuser.forget_cameras)
         self.incidents = IncidentQueries(database)

@@ -154,11 +154,15 @@ def test_live_stream_follows_the_condition(
         assert ws.receive_json()["type"] == "pong"
 
         condition = _declare(client, commander).json()["condition"]["id"]
+        opened = ws.receive_json()  # the army's rights changed: said at once
+        assert (opened["type"], opened["grants"]) == ("access", 1)
         covered = hub.ingest.event(event_message(2)).incident
         assert covered is not None
         assert ws.receive_json()["incident"]["id"] == str(covered.id)
 
         client.post(f"/api/v1/conditions/{condition}/lift", headers=commander)
+        closed = ws.receive_json()
+        assert (closed["type"], closed["grants"]) == ("access", 0)
         hub.ingest.event(event_message(3))
         ws.send_json({"type": "ping"})
         assert ws.receive_json()["type"] == "pong"

@@ -149,4 +149,6 @@ def test_a_share_is_pushed_live_to_the_agency(
         assert ws.receive_json()["type"] == "hello"
         shared = client.post(f"/api/v1/incidents/{world.incidents[0]}/shares", json=body, headers=head)
         assert shared.status_code == 201
-        assert ws.receive_json()["incident"]["id"] == str(world.incidents[0])
+        told = ws.receive_json()  # first: the guard's rights changed ...
+        assert (told["type"], told["shares"]) == ("access", 1)
+        assert ws.receive_json()["incident"]["id"] == str(world.incidents[0])  # ... then the incident

@@ -5,6 +5,11 @@ incident to every connection; the connection's sender decides with the user's ne
 scope (agency kind and grants in force), re-read at most every :data:`SCOPE_TTL_S` seconds, so a
 lifted or expired condition stops the flow within that time, and a disabled user is closed
 with 4401. A grant that lets an incident through is audited (``grant.use``) once per connection.
+
+When grants or shares change anywhere (the hub's :class:`AccessChanges`), or one of the user's
+grants or shares reaches its end, the connection re-reads the scope at once and, if the user's own
+grants or shares moved, sends ``access``: the page then withdraws the evidence on screen and asks
+again under the new rights, without waiting for its next poll.
 """
 
 import asyncio
@@ -29,6 +34,8 @@ from hwarang.api.context import ApiContext, get_context
 from hwarang.api.live import (
     CLOSE_TOO_SLOW,
     CLOSE_UNAUTHORIZED,
+    AccessChanged,
+    AccessMessage,
     ErrorMessage,
     HelloMessage,
     IncidentMessage,
@@ -41,7 +48,7 @@ from hwarang.api.live import (
 )
 from hwarang.api.rooms import Gate, GateRoom, JournalRoom, UsersRoom
 from hwarang.api.tokens import TokenError
-from hwarang.domain import DomainModel, Incident, User
+from hwarang.domain import DomainModel, Grant, Incident, User
 from hwarang.hub.identity.users import UserStore
 from hwarang.hub.journal import Journal
 from hwarang.hub.sharing.policy import Action, UserScope
@@ -51,6 +58,8 @@ logger = logging.getLogger(__name__)
 WS_PATH = "/api/v1/ws"
 SCOPE_TTL_S = 1.5
 """Longest a connection decides with grants and user details read earlier."""
+IDLE_END_CHECK_S = 1.0
+"""How often a connection whose user holds no grant or share looks for one reaching its end."""
 router = APIRouter(tags=["live"])
 
 
@@ -61,6 +70,11 @@ class LiveRooms:
     journal: Journal
     users: UserStore
     gate: Gate
+
+
+def grant_end(grant: Grant) -> datetime:
+    """When ``grant`` stops being in force (its expiry, or its revocation if earlier)."""
+    return grant.expires_at if grant.revoked_at is None else min(grant.expires_at, grant.revoked_at)
 
 
 def live_rooms(journal: JournalRoom, users: UsersRoom, gate: GateRoom) -> LiveRooms:
@@ -112,14 +126,18 @@ class _Session:
         self._high_water = 0
         self._scope: UserScope | None = None
         self._scope_read = 0.0
+        self._scope_read_at = datetime.now(UTC)
         self._audited_grants: set[uuid.UUID] = set()
+        self._rights: tuple[frozenset[uuid.UUID], frozenset[uuid.UUID]] | None = None
 
     async def run(self) -> None:
         last_seq = await run_in_threadpool(lambda: self._rooms.journal.last_seq())
         await self._send(HelloMessage(last_seq=last_seq))
+        await self._current_scope()
         # anyio task group (not bare asyncio tasks) so server and test-client cancellation stay exact.
         async with anyio.create_task_group() as group:
-            for loop in (self._receive_loop, self._send_loop, self._client.overflowed.wait):
+            loops = (self._receive_loop, self._send_loop, self._end_watch_loop, self._client.overflowed.wait)
+            for loop in loops:
                 group.start_soon(self._until_first_ends, loop, group.cancel_scope)
         if self._client.overflowed.is_set():
             with contextlib.suppress(Exception):
@@ -171,11 +189,16 @@ class _Session:
 
     async def _send_loop(self) -> None:
         while True:
-            incident: Incident = await self._client.queue.get()
+            item = await self._client.queue.get()
+            if isinstance(item, AccessChanged):
+                self._scope = None  # re-read now, not at the TTL
             scope = await self._current_scope()
             if scope is None:
                 await self._ws.close(code=CLOSE_UNAUTHORIZED, reason="user disabled or removed")
                 return
+            if not isinstance(item, Incident):
+                continue
+            incident = item
             decision = scope.decide(Action.INCIDENT_VIEW, incident)
             if not decision.allowed:
                 continue
@@ -186,15 +209,47 @@ class _Session:
                     continue
                 await self._send_now(IncidentMessage(seq=incident.seq, incident=incident))
 
+    async def _end_watch_loop(self) -> None:
+        """Wake the sender when one of the user's grants or shares reaches its end."""
+        while True:
+            ends = self._next_end()
+            wait = IDLE_END_CHECK_S if ends is None else (ends - datetime.now(UTC)).total_seconds()
+            await asyncio.sleep(min(max(wait, 0.0), IDLE_END_CHECK_S))
+            ends = self._next_end()
+            if ends is not None and ends <= datetime.now(UTC):
+                self._client.offer(AccessChanged("ended"))
+                await asyncio.sleep(0.2)  # the sender re-reads; do not flood it meanwhile
+
+    def _next_end(self) -> datetime | None:
+        scope = self._scope
+        if scope is None:
+            return None
+        ends = [*(grant_end(g) for g in scope.own_grants()), *scope.shares.values()]
+        return min((end for end in ends if end > self._scope_read_at), default=None)
+
     async def _current_scope(self) -> UserScope | None:
-        """The user's scope at this moment, re-read when older than SCOPE_TTL_S; None: user gone."""
+        """The user's scope at this moment, re-read when older than SCOPE_TTL_S; None: user gone.
+
+        On every re-read, a change in the user's grants or shares in force is sent as ``access``.
+        """
         if self._scope is None or time.monotonic() - self._scope_read > SCOPE_TTL_S:
             self._scope = await run_in_threadpool(self._read_scope)
-            self._scope_read = time.monotonic()
+            self._scope_read, self._scope_read_at = time.monotonic(), datetime.now(UTC)
+            await self._tell_rights_change()
         if self._scope is None:
             return None
         scope = self._scope
         return UserScope(scope.user, scope.kind, scope.grants, datetime.now(UTC), scope.shares)
+
+    async def _tell_rights_change(self) -> None:
+        scope, now = self._scope, datetime.now(UTC)
+        if scope is None:
+            return
+        grants = frozenset(g.id for g in scope.own_grants())
+        shares = frozenset(incident for incident, until in scope.shares.items() if until > now)
+        previous, self._rights = self._rights, (grants, shares)
+        if previous is not None and previous != self._rights:
+            await self._send(AccessMessage(grants=len(grants), shares=len(shares)))
 
     def _read_scope(self) -> UserScope | None:
         user = self._rooms.users.get(self._user.username)

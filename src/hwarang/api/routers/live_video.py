@@ -155,7 +155,8 @@ async def _serve(
     started = time.monotonic()
     reason = "viewer closed"
     try:
-        reason = await _pump(websocket, gate, user, view, viewer)
+        access = context.broadcaster
+        reason = await _pump(websocket, gate, user, view, viewer, lambda: access.access_generation)
     finally:
         relay.leave(viewer)
         stop = {
@@ -168,9 +169,19 @@ async def _serve(
         gate.audit.record(user.username, "live.stop", target, stop)
 
 
-async def _pump(websocket: WebSocket, gate: Gate, user: User, view: _View, viewer: LiveViewer) -> str:
+async def _pump(
+    websocket: WebSocket,
+    gate: Gate,
+    user: User,
+    view: _View,
+    viewer: LiveViewer,
+    access_generation: Callable[[], int],
+) -> str:
+    """Send the camera's fragments; re-check the rights every RECHECK_S and at once when grants or
+    shares changed anywhere on the hub."""
     receiver = asyncio.create_task(_drain(websocket))
     next_check = time.monotonic() + RECHECK_S
+    seen = access_generation()
     try:
         while True:
             if receiver.done():
@@ -178,7 +189,8 @@ async def _pump(websocket: WebSocket, gate: Gate, user: User, view: _View, viewe
             if viewer.overflowed.is_set():
                 await websocket.close(code=CLOSE_UNAVAILABLE, reason="fell behind")
                 return "viewer fell behind"
-            if time.monotonic() >= next_check:
+            if time.monotonic() >= next_check or access_generation() != seen:
+                seen = access_generation()
                 ended = await run_in_threadpool(_still_allowed, gate, user, view)
                 if ended is not None:
                     await websocket.close(code=CLOSE_FORBIDDEN, reason=ended[:100])

@@ -24,6 +24,7 @@ from hwarang.domain import Agency, AgencyKind, ConditionKind, DeclaredCondition,
 from hwarang.hub.errors import ConflictError, HubError, NotFoundError
 from hwarang.hub.evidence.audit import add_audit
 from hwarang.hub.identity.agencies import AgencyStore, grant_from_row
+from hwarang.hub.sharing.access_changes import AccessChanges
 from hwarang.hub.sharing.condition_policy import ConditionPolicy, approves
 from hwarang.hub.sharing.policy import (
     AccessDeniedError,
@@ -227,11 +228,13 @@ class ConditionService:
         *,
         clock: Clock | None = None,
         policy: ConditionPolicy | None = None,
+        changes: AccessChanges | None = None,
     ) -> None:
         self._db = database
         self._agencies = agencies
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
         self.policy = policy or ConditionPolicy.load()
+        self.changes = changes or AccessChanges()
 
     def now(self) -> datetime:
         """The service's clock (UTC)."""
@@ -311,6 +314,8 @@ class ConditionService:
             ",".join(areas),
             len(grants),
         )
+        if grants:
+            self.changes.notify("condition.declare")
         return condition, grants
 
     def lift(self, condition_id: uuid.UUID, actor: User) -> DeclaredCondition:
@@ -337,6 +342,7 @@ class ConditionService:
             add_audit(session, actor.username, "condition.lift", f"condition:{condition_id}", {})
             lifted = condition_from_row(row)
         logger.info("condition %s lifted by %s", condition_id, actor.username)
+        self.changes.notify("condition.lift")
         return lifted
 
     def approve(self, condition_id: uuid.UUID, actor: User) -> DeclaredCondition:
@@ -386,6 +392,7 @@ class ConditionService:
             add_audit(session, actor.username, f"condition.{verb}", f"condition:{condition_id}", detail)
             decided = condition_from_row(row)
         logger.info("condition %s %sd by %s", condition_id, verb, actor.username)
+        self.changes.notify(f"condition.{verb}")
         return decided
 
     def get(self, condition_id: uuid.UUID) -> DeclaredCondition | None:
@@ -434,7 +441,10 @@ class ConditionService:
             if session.scalar(select(GrantRow.id).where(*due).limit(1)) is None:
                 return 0
         with self._db.session(write=True) as session:
-            return self._close_expired(session, list(session.scalars(select(GrantRow).where(*due))))
+            closed = self._close_expired(session, list(session.scalars(select(GrantRow).where(*due))))
+        if closed:
+            self.changes.notify("grant.expired")
+        return closed
 
     @staticmethod
     def _close_expired(session: Session, rows: list[GrantRow]) -> int:

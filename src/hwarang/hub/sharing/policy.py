@@ -258,15 +258,18 @@ class UserScope:
             False, f"live view of municipal camera {camera_id} needs a declared condition covering it"
         )
 
+    def own_grants(self) -> tuple[Grant, ...]:
+        """The grants in force now that were opened for the user's agency (by code or kind)."""
+        return tuple(grant for grant in self.grants if grant.active(self.now) and self._is_ours(grant))
+
+    def _is_ours(self, grant: Grant) -> bool:
+        if grant.agency_code is not None and grant.agency_code != self.user.agency_code:
+            return False
+        return grant.agency_kind is None or grant.agency_kind is self.kind
+
     def _grant_for(self, action: Action, sigungu_code: str) -> Grant | None:
-        for grant in self.grants:
-            if not grant.active(self.now) or action.value not in grant.permissions:
-                continue
-            if grant.agency_code is not None and grant.agency_code != self.user.agency_code:
-                continue
-            if grant.agency_kind is not None and grant.agency_kind is not self.kind:
-                continue
-            if any(in_area(sigungu_code, area) for area in grant.area_codes):
+        for grant in self.own_grants():
+            if action.value in grant.permissions and any(in_area(sigungu_code, a) for a in grant.area_codes):
                 return grant
         return None
 

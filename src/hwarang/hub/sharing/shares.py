@@ -20,6 +20,7 @@ from hwarang.hub.errors import ConflictError, HubError, NotFoundError
 from hwarang.hub.evidence.audit import add_audit
 from hwarang.hub.identity.agencies import AgencyStore
 from hwarang.hub.journal import Journal
+from hwarang.hub.sharing.access_changes import AccessChanges
 from hwarang.hub.store.db import Database
 from hwarang.hub.store.models import IncidentShareRow
 from hwarang.hub.workflow.records import add_history, incident_of, lock_incident, renumber
@@ -60,11 +61,13 @@ class ShareService:
         agencies: AgencyStore,
         *,
         clock: Callable[[], datetime] | None = None,
+        changes: AccessChanges | None = None,
     ) -> None:
         self._db = database
         self._journal = journal
         self._agencies = agencies
         self._clock = clock or (lambda: datetime.now(UTC))
+        self.changes = changes or AccessChanges()
 
     def share(
         self,
@@ -116,6 +119,7 @@ class ShareService:
             add_audit(session, actor.username, "incident.share", f"incident:{incident_id}", detail, at=now)
             renumber(self._journal, session, row, now)
             incident = incident_of(session, row)
+        self.changes.notify("share")
         self._journal.notify(incident)
         logger.info(
             "incident %s shared with %s by %s", incident_id, agency_code or agency_kind, actor.username
@@ -146,6 +150,7 @@ class ShareService:
             renumber(self._journal, session, row, now)
             incident = incident_of(session, row)
             revoked = share_from_row(share)
+        self.changes.notify("share.revoke")
         self._journal.notify(incident)
         return revoked
 

@@ -1,5 +1,7 @@
 // The live WebSocket: hello, resume(after the last seen seq), incidents; reconnects with backoff
-// and resumes from the last seq it saw, so nothing is missed across a dropped connection.
+// and resumes from the last seq it saw, so nothing is missed across a dropped connection. The hub
+// also says `access` when the user's own grants or shares changed (a condition lifted, a share
+// revoked, a grant reaching its end), so evidence on screen is withdrawn without waiting for a poll.
 import { currentToken, renew } from './auth';
 import type { Incident, LiveMessage } from './types';
 
@@ -16,6 +18,7 @@ export interface LiveHandlers {
   state: (state: ConnState) => void;
   truncated: () => void;
   unauthorized: () => void;
+  access: () => void;
 }
 
 export class LiveConnection {
@@ -101,6 +104,9 @@ export class LiveConnection {
         break;
       case 'truncated':
         this.handlers.truncated();
+        break;
+      case 'access':
+        this.handlers.access();
         break;
       case 'error':
         console.warn('hub:', message.detail);

@@ -19,7 +19,7 @@ import { IncidentStore } from './store';
 import type { Agency, Incident } from './types';
 import { startInbox, stopInbox } from './inbox';
 import { installPasswordChange } from './password';
-import { ACCESS_CHANGED, startExplaining, stopExplaining } from './why';
+import { ACCESS_CHANGED, accessChangedNow, startExplaining, stopExplaining } from './why';
 import { fetchLinkedIncident, linkedIncidentId, rememberIncident } from './deeplink';
 
 const INITIAL_LIMIT = 5000;
@@ -40,6 +40,7 @@ const live = new LiveConnection({
   state: (state) => setConn(state),
   truncated: () => notice(t('truncated')),
   unauthorized: () => logout(t('session_expired')),
+  access: () => accessChangedNow(),
 });
 
 const list = new IncidentList({

@@ -99,5 +99,6 @@ export type LiveMessage =
   | { type: 'hello'; last_seq: number }
   | { type: 'incident'; seq: number; incident: Incident }
   | { type: 'truncated'; after_seq: number; first_seq: number }
+  | { type: 'access'; grants: number; shares: number }
   | { type: 'pong' }
   | { type: 'error'; detail: string };
