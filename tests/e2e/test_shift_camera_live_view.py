@@ -10,14 +10,14 @@ and its popup's "Live" button. Screenshot: docs/screenshots/console-live-view.pn
 # the shared demo's start.
 
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.cop_support import api_token, login, wait_map_ready
+from tests.e2e.condition_support import ArmyCondition
+from tests.e2e.cop_support import login, wait_map_ready
 from tests.e2e.demo_support import DemoServer
 from tests.e2e.live_support import VTEST_CAMERA, audit_soon, open_camera_live, video_advances
 
@@ -45,18 +45,7 @@ def test_army_live_view_of_a_municipal_camera_is_refused_then_granted_then_ended
     denied = audit_soon(base, admin, query)
     assert denied[0]["detail"]["action"] == "evidence.view"
 
-    commander = {"Authorization": f"Bearer {api_token(base, demo_server.password, 'army-28-cmd')}"}
-    head = {"Authorization": f"Bearer {api_token(base, demo_server.password, 'incheon-junggu-cc-head')}"}
-    body = {
-        "kind": "alert_level",
-        "alert_level": 2,
-        "area_codes": [camera["sigungu_code"]],
-        "reason": "경계태세 2급 (e2e live view)",
-        "expires_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
-    }
-    declared = httpx.post(f"{base}/api/v1/conditions", json=body, headers=commander)
-    assert declared.status_code == 201 and declared.json()["status"] == "awaiting_approval", declared.text
-    condition = declared.json()["condition"]["id"]
+    condition = ArmyCondition.declare(demo_server, camera["sigungu_code"], "경계태세 2급 (e2e live view)")
     try:
         window.get_by_test_id("live-button").click()  # declared, not yet approved: still no right
         deadline = time.monotonic() + 10
@@ -64,15 +53,14 @@ def test_army_live_view_of_a_municipal_camera_is_refused_then_granted_then_ended
             assert time.monotonic() < deadline, "the view before approval was not refused"
             time.sleep(0.1)
         expect(box).to_have_attribute("data-live-state", "refused", timeout=10000)
-        approved = httpx.post(f"{base}/api/v1/conditions/{condition}/approve", headers=head)
-        assert approved.status_code == 200 and approved.json()["status"] == "active", approved.text
+        condition.approve()
 
         window.get_by_test_id("live-button").click()
         expect(box).to_have_attribute("data-live-state", "playing", timeout=15000)
         video_advances(page, 1.0)
         page.screenshot(path=str(doc_screenshots / "console-live-view.png"))
     finally:
-        lifted = httpx.post(f"{base}/api/v1/conditions/{condition}/lift", headers=commander)
+        lifted = condition.lift()
         lifted_at = time.monotonic()
     assert lifted.status_code == 200, lifted.text
     expect(box).to_have_attribute("data-live-state", "denied", timeout=2000)

@@ -7,7 +7,6 @@ of the lift (issue #15, item 2)."""
 
 import re
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.cop_support import api_token
+from tests.e2e.condition_support import ArmyCondition
 from tests.e2e.demo_support import DemoServer
 
 pytestmark = pytest.mark.e2e
@@ -38,20 +37,8 @@ def test_declare_approve_see_evidence_lift_lose_it(
 ) -> None:
     incident = _incheon_incident_with_snapshot(demo_server, admin_token)
     base = demo_server.base_url
-    commander = {"Authorization": f"Bearer {api_token(base, demo_server.password, 'army-28-cmd')}"}
-    head = {"Authorization": f"Bearer {api_token(base, demo_server.password, 'incheon-junggu-cc-head')}"}
-    body = {
-        "kind": "alert_level",
-        "alert_level": 2,
-        "area_codes": [incident["sigungu_code"]],
-        "reason": "경계태세 2급 (e2e)",
-        "expires_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
-    }
-    declared = httpx.post(f"{base}/api/v1/conditions", json=body, headers=commander)
-    assert declared.status_code == 201 and declared.json()["status"] == "awaiting_approval", declared.text
-    condition = declared.json()["condition"]["id"]
-    approved = httpx.post(f"{base}/api/v1/conditions/{condition}/approve", headers=head)
-    assert approved.status_code == 200 and approved.json()["status"] == "active", approved.text
+    condition = ArmyCondition.declare(demo_server, incident["sigungu_code"], "경계태세 2급 (e2e)")
+    condition.approve()
 
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
@@ -65,7 +52,7 @@ def test_declare_approve_see_evidence_lift_lose_it(
     snapshot = page.get_by_test_id("panel-snapshot")
     expect(snapshot).to_have_attribute("data-loaded", "1", timeout=10000)
 
-    lifted = httpx.post(f"{base}/api/v1/conditions/{condition}/lift", headers=commander)
+    lifted = condition.lift()
     assert lifted.status_code == 200
     # Within 2 s the picture is off the screen (withdrawn the moment the page learns of the lift) ...
     gone = page.get_by_test_id("panel-snapshot")
