@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, status
 
 from hwarang.api.auth import require_user
+from hwarang.api.denials import AuditedRefusal
 from hwarang.api.rooms import Gate
 from hwarang.domain import Incident, User
 from hwarang.hub.sharing.policy import Action, role_allows
@@ -21,7 +22,10 @@ __all__ = ["Action", "audit_grant_use", "load_incident", "permit", "refuse", "vi
 
 
 def permit(action: Action) -> Callable[..., User]:
-    """A dependency admitting users whose roles allow ``action`` (401 without a token, 403 otherwise)."""
+    """A dependency admitting users whose roles allow ``action`` (401 without a token, 403 otherwise).
+
+    A refusal is audited ``access.denied`` on ``route:<METHOD> <path>`` (:mod:`hwarang.api.denials`).
+    """
 
     def _check(user: Annotated[User, Depends(require_user)]) -> User:
         decision = role_allows(user, action)
@@ -51,7 +55,7 @@ def load_incident(gate: Gate, user: User, incident_id: uuid.UUID, action: Action
 def refuse(gate: Gate, user: User, action: Action, target: str, reason: str) -> HTTPException:
     """Audit ``access.denied`` on ``target`` and return the 403 to raise."""
     gate.audit.record(user.username, "access.denied", target, {"action": action.value, "reason": reason})
-    return HTTPException(status.HTTP_403_FORBIDDEN, detail=reason)
+    return AuditedRefusal(reason)
 
 
 def audit_grant_use(

@@ -12,18 +12,21 @@ from typing import Annotated, Any
 import fastapi.routing
 from fastapi import Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute, APIWebSocketRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
 
 import hwarang
 from hwarang.api import auth
 from hwarang.api.auth import require_user, token_verifies
 from hwarang.api.context import ApiContext
+from hwarang.api.denials import AuditedRefusal, audit_refusal
 from hwarang.api.guard import BodyLimits, InputGuardMiddleware
 from hwarang.api.live import IncidentBroadcaster
 from hwarang.api.logfilter import install_token_redaction
@@ -242,10 +245,18 @@ def _add_error_handlers(app: FastAPI) -> None:
         message = "; ".join(f"{_field_path(err['loc'])}: {err['msg']}" for err in errors)
         return JSONResponse(status_code=422, content={"detail": errors, "message": message})
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 403 and not isinstance(exc, AuditedRefusal):
+            await audit_refusal(request, str(exc.detail))
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(HubError)
     async def hub_error(request: Request, exc: HubError) -> JSONResponse:
         for kind, code in _CLIENT_ERRORS:
             if isinstance(exc, kind):
+                if code == 403:
+                    await audit_refusal(request, str(exc))
                 return JSONResponse(status_code=code, content={"detail": str(exc), "message": str(exc)})
         logger.error("hub failure on %s %s: %s", request.method, request.url.path, exc)
         code = 503 if isinstance(exc, StoreError) else 500

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from hwarang.api.clientaddr import connection_client
 from hwarang.api.context import ApiContext, get_context
+from hwarang.api.denials import remember_user
 from hwarang.api.oidc import OidcKeysUnavailableError
 from hwarang.api.rooms import RefreshTokensRoom, UsersRoom
 from hwarang.api.settings import ApiSettings
@@ -247,6 +248,7 @@ def _oidc_user(context: ApiContext, token: str, issuer: str) -> User:
 
 
 def require_user(
+    request: Request,
     token: Annotated[str | None, Depends(oauth2_scheme)],
     context: Annotated[ApiContext, Depends(get_context)],
 ) -> User:
@@ -254,7 +256,9 @@ def require_user(
     if token is None:
         raise _unauthorized("not authenticated")
     try:
-        return user_from_token(context, token)
+        user = user_from_token(context, token)
+        remember_user(request, user)
+        return user
     except OidcKeysUnavailableError as exc:
         logger.warning("OIDC token refused: %s", exc)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
