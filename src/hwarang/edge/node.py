@@ -25,11 +25,16 @@ class Applied:
     how: str
 
 
+LOCAL_SOURCE_TYPES = frozenset({"file", "overlay"})
+"""Sources that read the edge's own files: the hub may not point a camera at one."""
+
+
 class EdgeNode:
     """Builds a worker per enabled camera and runs them until stopped.
 
     :meth:`apply_camera_config` changes one camera while the others run: new rules are swapped in
-    between frames, other changes restart that camera only, a new camera is started.
+    between frames, other changes restart that camera only, a new camera is started. A change from
+    the hub may not make a camera read a local file the edge's own configuration did not name.
     """
 
     def __init__(
@@ -49,6 +54,9 @@ class EdgeNode:
         self._clips, self._live_wire = clips, live_wire
         self._change_lock = threading.Lock()
         self._started = False
+        self._site_sources = {
+            camera.id: camera.source.model_dump() for center in config.centers for camera in center.cameras
+        }
         for center_config in config.centers:
             center = build_center(center_config, lookup)
             self.centers.append(center)
@@ -114,6 +122,7 @@ class EdgeNode:
             known = next((c for c in self.cameras if c.id == config.id), None)
             if known is not None and known.center_id != center_id:
                 raise EdgeError(f"camera {config.id!r} belongs to center {known.center_id!r}")
+            self._check_local_source(config)
             camera = build_camera(config, center, self._lookup)
             worker = next((w for w in self._workers if w.camera.id == config.id), None)
             if worker is not None and _rules_only(worker.config, config) and worker.camera == camera:
@@ -131,6 +140,16 @@ class EdgeNode:
             if self._started:
                 fresh.start()
             return Applied("restart" if worker is not None else "started")
+
+    def _check_local_source(self, config: CameraConfig) -> None:
+        if config.source.type not in LOCAL_SOURCE_TYPES:
+            return
+        if config.source.model_dump() == self._site_sources.get(config.id):
+            return  # the file the site's own configuration gave this camera
+        raise EdgeError(
+            f"camera {config.id!r}: a {config.source.type} source reads the edge's local files; it is set "
+            "only in the edge's own configuration, not from the hub (use rtsp or synthetic)"
+        )
 
 
 def _rules_only(old: CameraConfig, new: CameraConfig) -> bool:

@@ -181,6 +181,22 @@ async def test_source_change_restarts_that_camera_and_new_camera_starts(running:
     assert {c.id for c in node.cameras} == {CAMERA, "syn-2"}
 
 
+async def test_the_hub_may_not_point_a_camera_at_a_local_file(running: Any) -> None:
+    bus, node, _, consumer = running
+    before = node._workers[0]
+    for source in (
+        {"type": "file", "path": "/etc/hostname"},
+        {"type": "overlay", "base": {"type": "file", "path": "/etc/hostname"}},
+    ):
+        refused = await _answer(bus, await _send(bus, 1, _camera(id="peek", name="peek", source=source)))
+        assert refused.status == AckStatus.REFUSED
+        assert refused.reason is not None and "local files" in refused.reason
+    moved = await _answer(bus, await _send(bus, 1, _camera(source={"type": "file", "path": "/etc/hostname"})))
+    assert moved.status == AckStatus.REFUSED
+    assert node._workers == [before] and {c.id for c in node.cameras} == {CAMERA}
+    assert consumer.stats.refused == 3
+
+
 async def test_a_picture_request_is_answered_with_the_current_frame(running: Any) -> None:
     bus, node, _, _ = running
     await _until(lambda: node.health()[0].frames_processed > 0)
