@@ -9,6 +9,29 @@ class BusError(Exception):
     """A bus operation failed (bad subject, closed bus, unreachable server)."""
 
 
+class BusFullError(BusError):
+    """The bus refused a message because it is full of messages still owed to consumers: retry later.
+
+    ``limit`` names the limit hit (``max_msgs``, ``max_bytes``, or the server's words); ``backlog``
+    maps each durable consumer holding unacknowledged messages to how many (empty when unknown).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: str,
+        messages: int = 0,
+        size_bytes: int = 0,
+        backlog: Mapping[str, int] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.messages = messages
+        self.size_bytes = size_bytes
+        self.backlog = dict(backlog or {})
+
+
 @dataclass(frozen=True, slots=True)
 class PublishAck:
     """The bus stored the message (``duplicate`` when its msg_id was seen within the window)."""

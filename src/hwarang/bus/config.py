@@ -68,11 +68,17 @@ class MemoryBusConfig(BusPluginConfig):
     """In-process bus for the embedded deployment (``hwarang demo``)."""
 
     type: Literal["memory"] = Field(default="memory", description="'memory': one process, nothing to run.")
-    max_msgs: int = Field(default=200_000, ge=1, description="Messages kept; the oldest are discarded first.")
+    max_msgs: int = Field(
+        default=200_000,
+        ge=1,
+        description="Messages kept. When full, the oldest acked (then unconsumed) go first; a message a "
+        "consumer has not acked is never discarded: publish is refused (retried, health 'degraded').",
+    )
     max_bytes: int = Field(
         default=512 * 1024**2,
         ge=1,
-        description="Bytes kept (clips are large); the oldest are discarded first.",
+        description="Bytes kept (clips are large); when full, as max_msgs: acked messages go first, "
+        "unacked ones are never discarded.",
     )
     duplicate_window_s: float = Field(default=120.0, gt=0, description="De-duplication window by msg id.")
 

@@ -6,6 +6,9 @@
   ``[]`` on timeout. ``nak(delay)`` and ack-wait expiry redeliver, ``num_delivered`` counts tries.
 - The connection reconnects forever with exponential backoff; a call made while disconnected
   fails with ``BusError`` after its timeout (the caller retries, the msg id keeps it idempotent).
+- A publish the server refuses because a limit is reached (a ``discard: new`` stream at
+  ``max_msgs``/``max_bytes``, or JetStream storage used up) raises ``BusFullError``; the caller
+  retries. The Hwarang streams keep JetStream's default ``discard: old`` (see docs/reliability.md).
 - ``ensure_stream`` creates or updates a stream (also one that *sources* from leaf-node domains).
 """
 
@@ -25,13 +28,18 @@ import nats.js.errors
 from nats.aio.client import Client, Server
 from nats.js import api
 
-from hwarang.bus.base import BusError, PublishAck
+from hwarang.bus.base import BusError, BusFullError, PublishAck
 from hwarang.bus.nats_consumer import MSG_ID_HEADER, NatsSubscription
 from hwarang.bus.subjects import validate_subject
 
 logger = logging.getLogger(__name__)
 
 Storage = Literal["file", "memory"]
+
+STORE_FAILED_ERR_CODE = 10077
+"""JetStream's "store failed" error: "maximum messages/bytes exceeded" from a ``discard: new`` stream."""
+INSUFFICIENT_RESOURCES_ERR_CODE = 10023
+"""JetStream's "insufficient resources": the server's or account's storage is used up."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +196,13 @@ class NatsBus:
             ack = await self._js.publish(subject, data, timeout=self._api_timeout_s, headers=hdrs or None)
         except (nats.errors.NoRespondersError, nats.js.errors.NoStreamResponseError) as exc:
             raise BusError(f"publish to {subject}: no stream stores this subject ({self._where()})") from exc
+        except nats.js.errors.APIError as exc:
+            if _stream_full(exc):
+                raise BusFullError(
+                    f"publish to {subject} (msg id {msg_id}) refused, the stream is full: {exc.description}",
+                    limit=exc.description or "stream full",
+                ) from exc
+            raise BusError(f"publish to {subject} (msg id {msg_id}) failed: {exc}") from exc
         except (nats.errors.Error, nats.js.errors.Error, OSError) as exc:
             raise BusError(
                 f"publish to {subject} (msg id {msg_id}) failed: {exc or type(exc).__name__}"
@@ -331,6 +346,13 @@ class NatsBus:
             raise self._api_error(f"find the stream for {subject_filter!r}", exc) from exc
         self._stream_by_filter[subject_filter] = stream
         return stream
+
+
+def _stream_full(exc: nats.js.errors.APIError) -> bool:
+    """The server refused to store because a limit is reached (retrying later can succeed)."""
+    if exc.err_code == INSUFFICIENT_RESOURCES_ERR_CODE:
+        return True
+    return exc.err_code == STORE_FAILED_ERR_CODE and "maximum" in (exc.description or "")
 
 
 def _stream_key(cfg: api.StreamConfig) -> tuple[object, ...]:

@@ -16,7 +16,7 @@ import uvicorn
 
 from hwarang.api.app import create_app
 from hwarang.api.settings import ApiSettings
-from hwarang.bus import Bus
+from hwarang.bus import Bus, MemoryBus
 from hwarang.bus.config import build_bus
 from hwarang.bus.livewire import MemoryLiveWire
 from hwarang.config import AppConfig
@@ -37,6 +37,7 @@ from hwarang.hub.identity.passwords import InvalidPasswordError, check_password
 from hwarang.hub.identity.users import ADMIN_USERNAME
 from hwarang.hub.service import HubService
 from hwarang.hub.store.db import Database
+from hwarang.hub.store.health import HealthBoard
 from hwarang.hub.store.monitor import secure_data_dir
 from hwarang.runtime.camera_admin import camera_admin
 from hwarang.runtime.demo_setup import demo_agencies, demo_users
@@ -45,6 +46,8 @@ from hwarang.runtime.hub_background import HealthProbes, hub_background
 from hwarang.runtime.provenance import embedded_provenance, hub_check
 
 logger = logging.getLogger(__name__)
+
+BUS_CONDITION = "bus"
 
 
 @dataclass
@@ -100,6 +103,8 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
     generated = service.identity.ensure_admin(admin_password)
     signers, provenance = await asyncio.to_thread(embedded_provenance, config)
     bus = await build_bus(config.bus)
+    if isinstance(bus, MemoryBus):
+        bus.watch_full(partial(show_bus_full, service.health))
     ingest = IngestWorker(
         bus,
         service.ingest,
@@ -134,6 +139,8 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
             probes = await background.enter_async_context(hub_background(config, service))
             probes.update(await background.enter_async_context(run_drones(config.hub.drones, service, bus)))
             probes["clips"] = clip_worker.stats.as_dict
+            if isinstance(bus, MemoryBus):
+                probes["bus"] = bus.stats
             edge.start()
             commands = await background.enter_async_context(
                 consuming_commands(bus, edge, [center.id for center in edge.centers])
@@ -158,6 +165,14 @@ async def run_site(config: AppConfig, *, admin_password: str | None = None) -> A
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(clip_task, timeout=10)
         await bus.close()
+
+
+def show_bus_full(board: HealthBoard, reason: str | None) -> None:
+    """Health is ``degraded`` (condition ``bus``) while the in-memory bus refuses publishes as full."""
+    if reason is None:
+        board.clear(BUS_CONDITION)
+    else:
+        board.raise_condition(BUS_CONDITION, "degraded", reason)
 
 
 def camera_centers(service: HubService) -> Callable[[str], str | None]:

@@ -117,8 +117,8 @@ async def test_fetch_waits_for_a_publish() -> None:
     assert [d.data for d in deliveries] == [b"late"]
 
 
-async def test_bounded_stream_discards_oldest() -> None:
-    bus = MemoryBus(max_msgs=2)
+async def test_bounded_stream_discards_the_oldest_nobody_consumes() -> None:
+    bus = MemoryBus(max_msgs=2)  # no consumer yet: like a JetStream limits stream (full bus: see *_full.py)
     for i in range(3):
         await bus.publish(SUBJECT, str(i).encode())
     sub = await bus.subscribe("hwarang.events.>", durable="hub")
