@@ -14,6 +14,12 @@ defineStrings({
 });
 
 const CLOSE_FORBIDDEN = 4403;
+/** Chasing the live edge: buffer kept past one fragment (for jitter), seconds. */
+const LIVE_MARGIN_S = 0.3;
+/** Lag past that played at LIVE_CATCH_UP speed (until none is left), and lag past which the view jumps. */
+const LIVE_CHASE_S = 0.1;
+const LIVE_JUMP_S = 3;
+const LIVE_CATCH_UP = 1.25;
 
 interface LiveView { key: string; box: HTMLElement; stop: () => void }
 let shown: LiveView | null = null;
@@ -27,6 +33,26 @@ export function codecOf(init: Uint8Array): string {
     }
   }
   return 'avc1.42e01e';
+}
+
+/**
+ * Keep ``video`` near the live edge; call right after a fragment (``fragmentS`` long) was appended.
+ * A fragment holds a whole GOP, so the buffer then reaches at least one fragment past the playing
+ * position; anything past that plus a margin is lag the page added (a backlog at start, a stall):
+ * play a little faster until it is gone, or jump when seconds behind. Stalls are the price of a
+ * small margin: a fragment late by more than it holds the video for a moment (then chased again).
+ */
+export function chaseLiveEdge(video: HTMLVideoElement, fragmentS: number): void {
+  const ranges = video.buffered;
+  if (!ranges.length) return;
+  const end = ranges.end(ranges.length - 1);
+  const target = end - fragmentS - LIVE_MARGIN_S;
+  const excess = target - video.currentTime;
+  if (excess > LIVE_JUMP_S) {
+    video.currentTime = target;
+    video.playbackRate = 1;
+  } else if (excess > LIVE_CHASE_S) video.playbackRate = LIVE_CATCH_UP;
+  else if (excess <= 0) video.playbackRate = 1;
 }
 
 /** The live box of an incident panel: a button that opens and stops the camera's live view. */
@@ -91,6 +117,8 @@ function open(path: string, box: HTMLElement, video: HTMLVideoElement, status: H
   const source = new MediaSource();
   const queue: ArrayBuffer[] = [];
   let buffer: SourceBuffer | null = null;
+  let bufferedEnd = 0;
+  const fragments: number[] = [];
   const pump = () => {
     if (!buffer || buffer.updating || queue.length === 0) return;
     buffer.appendBuffer(queue.shift() as ArrayBuffer);
@@ -101,8 +129,15 @@ function open(path: string, box: HTMLElement, video: HTMLVideoElement, status: H
     buffer = source.addSourceBuffer(`video/mp4; codecs="${codecOf(new Uint8Array(queue[0]))}"`);
     buffer.mode = 'sequence';
     buffer.addEventListener('updateend', () => {
-      // Stay near the live edge: skip ahead when more than 3 s behind.
-      if (video.buffered.length && video.buffered.end(0) - video.currentTime > 3) video.currentTime = video.buffered.end(0) - 0.5;
+      const ranges = video.buffered;
+      const end = ranges.length ? ranges.end(ranges.length - 1) : 0;
+      if (end > bufferedEnd) {
+        // A fragment's length from the second one on (the first may start past 0, or hold a backlog).
+        if (bufferedEnd > 0) fragments.push(end - bufferedEnd);
+        if (fragments.length > 4) fragments.shift();
+        bufferedEnd = end;
+        if (fragments.length) chaseLiveEdge(video, Math.max(...fragments));
+      }
       pump();
     });
     status.textContent = '';
