@@ -45,6 +45,7 @@ import av
 import yaml
 from nats.aio.msg import Msg
 from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed
 
 from hwarang.bus.config import NatsBusConfig
 from hwarang.bus.server import free_port
@@ -179,12 +180,10 @@ class View:
         return out
 
 
-async def watch(port: int, incident_id: str, token: str, seconds: float) -> View:
-    """Receive the live view for ``seconds``."""
-    url = f"ws://127.0.0.1:{port}/api/v1/incidents/{incident_id}/live?token={token}"
-    chunks: list[bytes] = []
-    arrivals: list[tuple[int, int]] = []
-    size = 0
+async def receive_for(url: str, seconds: float) -> tuple[list[tuple[bytes, int]], bool]:
+    """Binary messages from the live WebSocket ``url`` for ``seconds``, each with its arrival time
+    (wall-clock ms), and whether the hub closed the connection first."""
+    messages: list[tuple[bytes, int]] = []
     deadline = time.monotonic() + seconds
     async with ws_connect(url, max_size=None) as ws:
         while time.monotonic() < deadline:
@@ -192,11 +191,25 @@ async def watch(port: int, incident_id: str, token: str, seconds: float) -> View
                 data = await asyncio.wait_for(ws.recv(), timeout=max(0.1, deadline - time.monotonic()))
             except TimeoutError:
                 break
+            except ConnectionClosed:
+                return messages, True
             assert isinstance(data, bytes)
-            size += len(data)
-            chunks.append(data)
-            arrivals.append((size, time.time_ns() // 1_000_000))
-    return View(arrivals, b"".join(chunks))
+            messages.append((data, time.time_ns() // 1_000_000))
+    return messages, False
+
+
+async def watch(port: int, incident_id: str, token: str, seconds: float) -> View:
+    """Receive the live view for ``seconds``."""
+    url = f"ws://127.0.0.1:{port}/api/v1/incidents/{incident_id}/live?token={token}"
+    messages, closed = await receive_for(url, seconds)
+    if closed:
+        raise ConnectionError(f"the hub closed the live view after {len(messages)} messages")
+    arrivals: list[tuple[int, int]] = []
+    size = 0
+    for data, at_ms in messages:
+        size += len(data)
+        arrivals.append((size, at_ms))
+    return View(arrivals, b"".join(data for data, _ in messages))
 
 
 def _start(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -34,14 +34,12 @@ from pathlib import Path
 
 import av
 import yaml
-from websockets.asyncio.client import connect as ws_connect
-from websockets.exceptions import ConnectionClosed
 
 from hwarang.bus.config import NatsBusConfig
 from hwarang.bus.server import free_port
 from hwarang.bus.topology import Topology, build_topology
 from hwarang.edge.sources.stamp import age_ms, read_stamp
-from live_video import ADMIN_PASSWORD, CENTER, _bus_section, _json, _start, _stop, _wait, cpu_s
+from live_video import ADMIN_PASSWORD, CENTER, _bus_section, _json, _start, _stop, _wait, cpu_s, receive_for
 
 P95_LIMIT_MS = 2000
 HUB_CPU_LIMIT = 90.0
@@ -101,18 +99,7 @@ async def watch(port: int, camera: str, token: str, seconds: float) -> Viewer:
     """Receive ``camera``'s live view for ``seconds`` (or until the hub closes it)."""
     viewer = Viewer(camera)
     url = f"ws://127.0.0.1:{port}/api/v1/cameras/{camera}/live?token={token}"
-    deadline = time.monotonic() + seconds
-    async with ws_connect(url, max_size=None) as ws:
-        while time.monotonic() < deadline:
-            try:
-                data = await asyncio.wait_for(ws.recv(), timeout=max(0.1, deadline - time.monotonic()))
-            except TimeoutError:
-                break
-            except ConnectionClosed:
-                viewer.closed_early = True
-                break
-            assert isinstance(data, bytes)
-            viewer.messages.append((data, time.time_ns() // 1_000_000))
+    viewer.messages, viewer.closed_early = await receive_for(url, seconds)
     return viewer
 
 
